@@ -1,0 +1,160 @@
+package protocol_test
+
+import (
+	"encoding/hex"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// The expected bytes below are built by hand from field numbers and wire
+// types, independently of the protobuf library, so that a wrong field number
+// or type in a .proto file shows up as a mismatch here.
+
+const (
+	wireVarint = 0
+	wireBytes  = 2
+)
+
+func varint(v uint64) []byte {
+	var b []byte
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func tag(field, wireType int) []byte { return varint(uint64(field)<<3 | uint64(wireType)) }
+
+func fVarint(field int, v uint64) []byte { return cat(tag(field, wireVarint), varint(v)) }
+
+func fBytes(field int, b []byte) []byte {
+	return cat(tag(field, wireBytes), varint(uint64(len(b))), b)
+}
+
+func fString(field int, s string) []byte { return fBytes(field, []byte(s)) }
+
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func TestWireHelpers(t *testing.T) {
+	for _, tc := range []struct {
+		got  []byte
+		want string
+	}{
+		{varint(0), "00"},
+		{varint(127), "7f"},
+		{varint(300), "ac02"},
+		{tag(1, wireBytes), "0a"},
+		{tag(102, wireBytes), "b206"}, // 102<<3|2 = 818
+		{fVarint(104, 1500), "c006dc0b"},
+		{fString(2, "hi"), "12026869"},
+	} {
+		if got := hex.EncodeToString(tc.got); got != tc.want {
+			t.Errorf("helper = %s, want %s", got, tc.want)
+		}
+	}
+}
+
+// wantActrID is the encoding of acme:echo@1.42.
+func wantActrID() []byte {
+	return cat(
+		fBytes(1, fVarint(1, 1)), // realm { realm_id: 1 }
+		fVarint(2, 42),           // serial_number
+		fBytes(3, cat( // type
+			fString(1, "acme"), // manufacturer
+			fString(2, "echo"), // name
+		)),
+	)
+}
+
+func checkGolden(t *testing.T, m proto.Message, want []byte) {
+	t.Helper()
+	got, err := deterministic.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("encoding of %s:\n got %x\nwant %x", m.ProtoReflect().Descriptor().FullName(), got, want)
+	}
+	back := m.ProtoReflect().New().Interface()
+	if err := proto.Unmarshal(want, back); err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(back, m) {
+		t.Fatalf("decoding the expected bytes gave %v, want %v", back, m)
+	}
+}
+
+func TestGoldenActrId(t *testing.T) {
+	checkGolden(t, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}.Proto(), wantActrID())
+	// Pin the layout of the helpers' output too, byte by byte.
+	if got, want := hex.EncodeToString(wantActrID()), "0a020801102a1a0c0a0461636d6512046563686f"; got != want {
+		t.Fatalf("hand-built ActrId = %s, want %s", got, want)
+	}
+}
+
+func TestGoldenRpcEnvelope(t *testing.T) {
+	env := &protocol.RpcEnvelope{
+		RouteKey:  proto.String("echo.Echo/Say"),
+		Payload:   []byte("hi"),
+		RequestId: proto.String("req-1"),
+		Metadata:  []*protocol.MetadataEntry{{Key: proto.String("tenant"), Value: proto.String("t1")}},
+		TimeoutMs: proto.Int64(1500),
+	}
+	want := cat(
+		fString(1, "echo.Echo/Say"), // route_key
+		fBytes(2, []byte("hi")),     // payload
+		fString(102, "req-1"),       // request_id
+		fBytes(103, cat( // metadata
+			fString(1, "tenant"), // key
+			fString(2, "t1"),     // value
+		)),
+		fVarint(104, 1500), // timeout_ms
+	)
+	checkGolden(t, env, want)
+}
+
+func TestGoldenSignalingEnvelope(t *testing.T) {
+	source := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}
+	target := protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "client"}
+	env := &protocol.SignalingEnvelope{
+		EnvelopeVersion: proto.Uint32(1),
+		EnvelopeId:      proto.String("env-1"),
+		Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
+			Source: source.Proto(),
+			Target: target.Proto(),
+			Payload: &protocol.ActrRelay_IceCandidate{IceCandidate: &protocol.IceCandidate{
+				Candidate:     proto.String("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"),
+				SdpMid:        proto.String("0"),
+				SdpMlineIndex: proto.Uint32(0),
+			}},
+		}},
+	}
+	want := cat(
+		fVarint(1, 1),       // envelope_version
+		fString(2, "env-1"), // envelope_id
+		fBytes(13, cat( // actr_relay
+			fBytes(1, wantActrID()), // source
+			fBytes(3, cat( // target
+				fBytes(1, fVarint(1, 1)),
+				fVarint(2, 7),
+				fBytes(3, cat(fString(1, "acme"), fString(2, "client"))),
+			)),
+			fBytes(10, cat( // ice_candidate
+				fString(1, "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"),
+				fString(2, "0"),
+				fVarint(3, 0), // sdp_mline_index 0 is sent: proto2 presence
+			)),
+		)),
+	)
+	checkGolden(t, env, want)
+}
