@@ -1,0 +1,108 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// TransportID identifies one DestTransport for the life of the process.
+type TransportID uint64
+
+var lastTransportID atomic.Uint64
+
+// DestTransport carries messages to one destination over the wires of its
+// [WirePool]. It is created by an [OutprocManager]; get it with
+// [OutprocManager.GetOrCreateTransport].
+type DestTransport struct {
+	id     TransportID
+	dest   Dest
+	routes *RouteTable
+	pool   *WirePool
+}
+
+// ID returns the transport's identity.
+func (t *DestTransport) ID() TransportID { return t.id }
+
+// Dest returns the destination the transport carries messages to.
+func (t *DestTransport) Dest() Dest { return t.dest }
+
+// Pool returns the transport's wires.
+func (t *DestTransport) Pool() *WirePool { return t.pool }
+
+// Send transmits data on the best ready lane for pt: the lanes of pt's
+// route, best wire kind first, taking the first whose wire is ready. If no
+// lane is ready, Send waits for the pool's ready set to change (without
+// polling) until ctx ends. A lane that reports closed is refreshed and the
+// send is retried once. Send returns a *NoRouteError at once when no wire
+// that could carry pt is ready or can still become ready.
+func (t *DestTransport) Send(ctx context.Context, pt protocol.PayloadType, data []byte) error {
+	if !validPayloadType(pt) || len(t.routes.Kinds(pt)) == 0 {
+		return t.noRoute(pt, "the payload type has no data lane", nil)
+	}
+	retried := false
+retry:
+	for {
+		rs := t.pool.current.Load()
+		lanes := rs.lanes[pt]
+		for i := range lanes {
+			ref := &lanes[i]
+			if !ref.wire.Ready() {
+				continue
+			}
+			err := ref.lane.Send(ctx, data)
+			if err == nil {
+				return nil
+			}
+			if !retried && errors.Is(err, ErrLaneClosed) {
+				retried = true
+				t.pool.refreshLane(ref.id, pt, ref.lane)
+				continue retry
+			}
+			return err
+		}
+		switch {
+		case rs.dead: // before closed: a dead pool is closed when reaped, and the cause matters more
+			return t.noRoute(pt, "every wire failed", rs.cause)
+		case rs.closed:
+			return fmt.Errorf("%w: transport to %s", ErrClosed, t.dest)
+		case !rs.routable[pt]:
+			return t.noRoute(pt, "no wire of the destination can carry it", rs.cause)
+		}
+		select {
+		case <-rs.changed:
+		case <-ctx.Done():
+			return ctxError(ctx, "waiting for a ready lane to "+t.dest.String())
+		}
+	}
+}
+
+func (t *DestTransport) noRoute(pt protocol.PayloadType, reason string, cause error) error {
+	return &NoRouteError{Dest: t.dest, PayloadType: pt, Reason: reason, Cause: cause}
+}
+
+// Healthy reports whether at least one wire is ready.
+func (t *DestTransport) Healthy() bool {
+	rs := t.pool.current.Load()
+	for _, refs := range rs.lanes {
+		if len(refs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Close closes every wire of the transport and waits for its goroutines.
+func (t *DestTransport) Close() error { return t.pool.Close() }
+
+// abandon closes a transport that was never committed, whose registered
+// members were never started.
+func (t *DestTransport) abandon(registered []*member) {
+	for range registered {
+		t.pool.wg.Done()
+	}
+	_ = t.pool.Close()
+}

@@ -1,0 +1,151 @@
+package transport_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+)
+
+func TestHealthCheckerRemovesTransportWithNoHealthyWire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, b := newFabric()
+		m, err := transport.NewOutprocManager(localID, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		stop := m.StartHealthChecker(10 * time.Second)
+		defer stop()
+		dest := actor(1)
+		if err := m.Send(t.Context(), dest, protocol.RPCReliable, nil); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		sub := m.Subscribe(64)
+		// Both wires get stuck half-dead: not ready, yet never reporting death,
+		// so only the health checker can notice.
+		for _, k := range []transport.WireKind{transport.WireWebRTC, transport.WireWebSocket} {
+			w, ok := b.LiveWire(dest, k)
+			if !ok {
+				t.Fatalf("no live %s wire", k)
+			}
+			w.Stall()
+		}
+		time.Sleep(10 * time.Second) // first check: suspect
+		synctest.Wait()
+		if !m.HasDest(dest) {
+			t.Fatal("removed after a single check; a wire gets two checks to recover")
+		}
+		time.Sleep(10 * time.Second) // second check: failed, transport removed
+		synctest.Wait()
+		if m.HasDest(dest) {
+			t.Fatal("transport with no healthy wire still present after two checks")
+		}
+		removed := false
+		for len(sub.Events()) > 0 {
+			if ev := <-sub.Events(); ev.Kind == transport.EventTransportRemoved && ev.Dest == dest {
+				removed = true
+			}
+		}
+		if !removed {
+			t.Fatal("no transport-removed event")
+		}
+		if err := m.Send(t.Context(), dest, protocol.RPCReliable, nil); err != nil {
+			t.Fatalf("Send after removal: %v", err)
+		}
+		if b.BuildsFor(dest) != 2 {
+			t.Fatalf("builds = %d, want 2 (re-dialled on next use)", b.BuildsFor(dest))
+		}
+	})
+}
+
+func TestHealthCheckerRedialsOnlyTheFailedWire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net, b := newFabric()
+		m, err := transport.NewOutprocManager(localID, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		stop := m.StartHealthChecker(10 * time.Second)
+		defer stop()
+		dest := actor(1)
+		if err := m.Send(t.Context(), dest, protocol.RPCReliable, nil); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		ws, _ := b.LiveWire(dest, transport.WireWebSocket)
+		b.Drop(dest, transport.WireWebRTC)
+		synctest.Wait()
+		if !m.HasDest(dest) {
+			t.Fatal("transport removed although its websocket wire is healthy")
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if got := b.BuildsFor(dest); got != 2 {
+			t.Fatalf("builds = %d, want 2 (one re-dial of the failed kind)", got)
+		}
+		rtc, ok := b.LiveWire(dest, transport.WireWebRTC)
+		if !ok || !rtc.Ready() {
+			t.Fatal("the failed webrtc wire was not replaced")
+		}
+		if ws2, _ := b.LiveWire(dest, transport.WireWebSocket); ws2 != ws || ws.Closed() || ws.ConnectCalls() != 1 {
+			t.Fatal("the healthy websocket wire was touched")
+		}
+		if n := len(b.Wires(dest)); n != 3 {
+			t.Fatalf("%d wires built, want 3 (only webrtc rebuilt)", n)
+		}
+		if err := m.Send(t.Context(), dest, protocol.RPCReliable, []byte("back")); err != nil {
+			t.Fatal(err)
+		}
+		msgs := net.Node(actorID(1)).Messages()
+		if last := msgs[len(msgs)-1]; last.Wire != transport.WireWebRTC {
+			t.Fatalf("after the redial, RPC_RELIABLE went over %s", last.Wire)
+		}
+	})
+}
+
+func TestHealthCheckerStopEndsItsGoroutine(t *testing.T) {
+	_, b := newFabric()
+	m := newManager(t, b)
+	stop := m.StartHealthChecker(time.Hour)
+	stop()
+	stop() // idempotent
+	goleak.VerifyNone(t)
+	_ = m.Close()
+	m.StartHealthChecker(time.Second)() // on a closed manager: no goroutine, stop is a no-op
+	goleak.VerifyNone(t)
+}
+
+func TestReadyMonitorRemovesTransportWhenEveryWireIsGone(t *testing.T) {
+	ctx := guard(t)
+	_, b := newFabric()
+	m := newManager(t, b)
+	dest := actor(1)
+	tr, err := m.GetOrCreateTransport(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReadyWires(t, ctx, tr, 2)
+	sub := m.Subscribe(64)
+	b.Drop(dest, transport.WireWebRTC)
+	b.Drop(dest, transport.WireWebSocket)
+	waitEvent(t, ctx, sub, func(e transport.Event) bool {
+		return e.Kind == transport.EventTransportRemoved && e.TransportID == tr.ID()
+	})
+	if m.HasDest(dest) {
+		t.Fatal("entry kept after every wire died")
+	}
+	if err := m.Send(context.Background(), dest, protocol.RPCReliable, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b.BuildsFor(dest) != 2 {
+		t.Fatal("next Send did not re-dial")
+	}
+}

@@ -1,0 +1,564 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// OutprocManager carries messages to actors in other processes: one
+// [DestTransport] per destination, created lazily by the first Send and
+// shared by all later ones. It is safe for concurrent use.
+type OutprocManager struct {
+	local   protocol.ActorID
+	builder WireBuilder
+	cfg     config
+	events  *EventBus
+	in      *inbox
+	log     *slog.Logger
+	ctx     context.Context // ends when the manager closes; dials derive from it
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // dials, reapers and health checkers
+
+	mu      sync.RWMutex
+	entries map[Dest]*entry
+	closed  bool
+	stats   managerCounters // guarded by mu
+}
+
+// entry is the state of one destination: Connecting until settled, then
+// Connected (t != nil) or removed with err. Guarded by OutprocManager.mu.
+type entry struct {
+	dest     Dest
+	done     chan struct{} // closed when settled
+	settled  bool
+	t        *DestTransport
+	err      error
+	cancel   context.CancelFunc // cancels the dial
+	closing  bool
+	closedCh chan struct{} // closed when CloseTransport of this entry finished
+	adopted  []Wire        // wires adopted while the dial was in flight
+}
+
+type managerCounters struct {
+	dials, dialFailures, removed uint64
+}
+
+// NewOutprocManager returns a manager that dials destinations with builder
+// on behalf of the local actor.
+func NewOutprocManager(local protocol.ActorID, builder WireBuilder, opts ...Option) (*OutprocManager, error) {
+	if builder == nil {
+		return nil, errors.New("transport: NewOutprocManager needs a WireBuilder")
+	}
+	if local.IsZero() {
+		return nil, fmt.Errorf("%w: the local ActorID is zero", ErrInvalidDest)
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	m := &OutprocManager{
+		local:   local,
+		builder: builder,
+		cfg:     cfg,
+		events:  NewEventBus(),
+		log:     cfg.logger,
+		entries: make(map[Dest]*entry),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.in = newInbox(cfg.handler, cfg.queueDepth, cfg.logger)
+	return m, nil
+}
+
+// LocalID returns the local actor's id.
+func (m *OutprocManager) LocalID() protocol.ActorID { return m.local }
+
+// Inbound returns where wires accepted from outside (a gate's inbound
+// connections) deliver the messages they read.
+func (m *OutprocManager) Inbound() Inbound { return m.in }
+
+// Events returns the manager's event bus; Subscribe to it to observe
+// connection events.
+func (m *OutprocManager) Events() *EventBus { return m.events }
+
+// Subscribe is shorthand for m.Events().Subscribe(buffer).
+func (m *OutprocManager) Subscribe(buffer int) *Subscription { return m.events.Subscribe(buffer) }
+
+// Send sends data to dest on the best ready lane for pt, connecting to dest
+// first if needed. It returns when the lane has taken the message, or with
+// an error when ctx ends, dest is invalid or closing, or no route exists.
+func (m *OutprocManager) Send(ctx context.Context, dest Dest, pt protocol.PayloadType, data []byte) error {
+	if !validPayloadType(pt) || len(m.cfg.routes.Kinds(pt)) == 0 {
+		return &NoRouteError{Dest: dest, PayloadType: pt, Reason: "the payload type has no data lane"}
+	}
+	t, err := m.GetOrCreateTransport(ctx, dest)
+	if err != nil {
+		return err
+	}
+	err = t.Send(ctx, pt, data)
+	if err != nil && errors.Is(err, ErrClosed) && m.replaced(dest, t) {
+		// t was removed (its wires died and it was reaped, or it was
+		// closed) while this Send was using it: dial afresh, once.
+		if t, err = m.GetOrCreateTransport(ctx, dest); err != nil {
+			return err
+		}
+		err = t.Send(ctx, pt, data)
+	}
+	return err
+}
+
+// replaced reports whether t is no longer dest's transport while the
+// manager is open and dest is not being closed.
+func (m *OutprocManager) replaced(dest Dest, t *DestTransport) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e := m.entries[dest]
+	return !m.closed && (e == nil || (e.t != t && !e.closing))
+}
+
+// GetOrCreateTransport returns dest's transport, dialing dest if there is
+// none. Exactly one dial runs per destination however many goroutines ask;
+// each caller waits for it until its own ctx ends, and a caller giving up
+// does not cancel the dial for the others.
+func (m *OutprocManager) GetOrCreateTransport(ctx context.Context, dest Dest) (*DestTransport, error) {
+	m.mu.RLock()
+	if e := m.entries[dest]; e != nil && e.t != nil && !e.closing {
+		t := e.t
+		m.mu.RUnlock()
+		return t, nil
+	}
+	m.mu.RUnlock()
+	if err := dest.validOutproc(); err != nil {
+		return nil, err
+	}
+	return m.getOrDial(ctx, dest)
+}
+
+func (m *OutprocManager) getOrDial(ctx context.Context, dest Dest) (*DestTransport, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%w: manager", ErrClosed)
+	}
+	e := m.entries[dest]
+	switch {
+	case e == nil:
+		// The creator is decided in the same critical section that inserts
+		// the Connecting entry (DESIGN F2).
+		e = m.startDialLocked(dest)
+	case e.closing:
+		m.mu.Unlock()
+		return nil, closingError(dest)
+	case e.t != nil:
+		t := e.t
+		m.mu.Unlock()
+		return t, nil
+	}
+	done := e.done
+	m.mu.Unlock()
+
+	if h := m.cfg.hooks; h != nil && h.beforeWait != nil {
+		h.beforeWait(dest)
+	}
+	// done is closed when the attempt ends, whenever that is: a waiter
+	// cannot miss the completion (DESIGN F1).
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, ctxError(ctx, "waiting for the dial of "+dest.String())
+	}
+	m.mu.RLock()
+	t, err := e.t, e.err
+	m.mu.RUnlock()
+	return t, err
+}
+
+func closingError(dest Dest) error {
+	return fmt.Errorf("%w: %s; retry after CloseTransport returns", ErrClosing, dest)
+}
+
+func (m *OutprocManager) startDialLocked(dest Dest) *entry {
+	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.dialTimeout)
+	e := &entry{dest: dest, done: make(chan struct{}), cancel: cancel}
+	m.entries[dest] = e
+	m.stats.dials++
+	m.wg.Add(1)
+	go m.dial(ctx, e)
+	return e
+}
+
+// dial runs the builder for e and commits the result only if e is still
+// the current entry of its destination; otherwise what was built is closed
+// (DESIGN F3, F4).
+func (m *OutprocManager) dial(ctx context.Context, e *entry) {
+	defer m.wg.Done()
+	defer e.cancel()
+	wires, err := m.builder.Build(ctx, m.buildRequest(e.dest, nil))
+	if h := m.cfg.hooks; h != nil && h.afterBuild != nil {
+		h.afterBuild(e.dest)
+	}
+	if err == nil && len(wires) == 0 {
+		err = ErrNoWires
+	}
+	if err != nil {
+		closeWires(wires)
+		wires = nil
+	}
+	// The wires are members of the new transport's pool before anyone can
+	// see it, so that a sender never finds it without a route. They start
+	// connecting only once the transport is committed.
+	var t *DestTransport
+	var members []*member
+	if len(wires) > 0 {
+		t = m.newTransport(e.dest)
+		for _, w := range wires {
+			if mb := t.pool.register(w, false); mb != nil {
+				members = append(members, mb)
+			}
+		}
+	}
+	m.mu.Lock()
+	if m.closed || e.settled || m.entries[e.dest] != e {
+		m.mu.Unlock()
+		if t != nil {
+			t.abandon(members)
+		}
+		return
+	}
+	adopted := e.adopted
+	e.adopted = nil
+	if t == nil && len(adopted) == 0 {
+		cerr := &ConnectError{Dest: e.dest, Err: err}
+		delete(m.entries, e.dest)
+		m.stats.dialFailures++
+		m.settleLocked(e, nil, cerr)
+		m.mu.Unlock()
+		m.log.Debug("dial failed", "dest", e.dest, "err", err)
+		m.events.Publish(Event{Kind: EventDialFailed, Dest: e.dest, Err: cerr})
+		return
+	}
+	if t == nil {
+		t = m.newTransport(e.dest)
+	}
+	var adoptedMembers []*member
+	for _, w := range adopted {
+		if mb := t.pool.register(w, true); mb != nil {
+			adoptedMembers = append(adoptedMembers, mb)
+		}
+	}
+	m.settleLocked(e, t, nil)
+	m.mu.Unlock()
+	m.events.Publish(Event{Kind: EventTransportCreated, Dest: e.dest, TransportID: t.id})
+	for _, mb := range members {
+		t.pool.start(mb)
+	}
+	for _, mb := range adoptedMembers {
+		t.pool.start(mb)
+	}
+}
+
+func (m *OutprocManager) buildRequest(dest Dest, kinds []WireKind) BuildRequest {
+	return BuildRequest{Local: m.local, Dest: dest, Kinds: kinds, Inbound: m.in, Events: m.events}
+}
+
+func (m *OutprocManager) settleLocked(e *entry, t *DestTransport, err error) {
+	if e.settled {
+		return
+	}
+	e.settled = true
+	e.t, e.err = t, err
+	close(e.done)
+}
+
+func (m *OutprocManager) newTransport(dest Dest) *DestTransport {
+	t := &DestTransport{id: TransportID(lastTransportID.Add(1)), dest: dest, routes: &m.cfg.routes}
+	t.pool = newWirePool(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks, func() { m.reapAsync(t, "every wire failed") })
+	return t
+}
+
+// reapAsync runs reap in a goroutine of the manager's, so that the pool
+// goroutine reporting its death never waits for its own pool to close.
+func (m *OutprocManager) reapAsync(t *DestTransport, reason string) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		m.reap(t, reason)
+	}()
+}
+
+// reap removes t if it is still the transport of its destination, and
+// closes it. A stale reap, about a transport that has since been closed
+// and replaced, leaves the newer one alone (DESIGN F5).
+func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
+	if h := m.cfg.hooks; h != nil && h.beforeReap != nil {
+		h.beforeReap(t)
+	}
+	if h := m.cfg.hooks; h != nil && h.afterReap != nil {
+		defer func() { h.afterReap(t, removed) }()
+	}
+	m.mu.Lock()
+	e := m.entries[t.dest]
+	if m.closed || e == nil || e.t != t || e.closing {
+		m.mu.Unlock()
+		return false
+	}
+	delete(m.entries, t.dest)
+	m.stats.removed++
+	m.mu.Unlock()
+	_ = t.Close()
+	m.log.Debug("transport removed", "dest", t.dest, "reason", reason)
+	m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.dest, TransportID: t.id, Reason: reason})
+	return true
+}
+
+// Adopt makes w, a wire already connected by someone else (typically a
+// gate that accepted the peer's connection and authenticated it), one of
+// dest's wires, so that messages to dest can travel on it. If dest has no
+// transport one is created. Adopt takes ownership of w: on error w is closed.
+func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
+	if err := dest.validOutproc(); err != nil {
+		_ = w.Close()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = w.Close()
+		return ctxError(ctx, "adopt")
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		_ = w.Close()
+		return fmt.Errorf("%w: manager", ErrClosed)
+	}
+	e := m.entries[dest]
+	var t *DestTransport
+	created := false
+	switch {
+	case e == nil:
+		e = &entry{dest: dest, done: make(chan struct{}), cancel: func() {}}
+		t = m.newTransport(dest)
+		m.settleLocked(e, t, nil)
+		m.entries[dest] = e
+		created = true
+	case e.closing:
+		m.mu.Unlock()
+		_ = w.Close()
+		return closingError(dest)
+	case !e.settled:
+		e.adopted = append(e.adopted, w)
+		m.mu.Unlock()
+		m.events.Publish(Event{Kind: EventWireAdopted, Dest: dest, WireID: w.ID(), WireKind: w.Kind()})
+		return nil
+	default:
+		t = e.t
+	}
+	m.mu.Unlock()
+	if created {
+		m.events.Publish(Event{Kind: EventTransportCreated, Dest: dest, TransportID: t.id})
+	}
+	m.events.Publish(Event{Kind: EventWireAdopted, Dest: dest, TransportID: t.id, WireID: w.ID(), WireKind: w.Kind()})
+	t.pool.add(w, true)
+	return nil
+}
+
+// IsClosing reports whether dest is being closed by CloseTransport.
+func (m *OutprocManager) IsClosing(dest Dest) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e := m.entries[dest]
+	return e != nil && e.closing
+}
+
+// CloseTransport closes dest's transport, or cancels its dial in flight.
+// While it runs, IsClosing(dest) is true and Send and
+// GetOrCreateTransport to dest fail fast with ErrClosing; waiters of a
+// cancelled dial get ErrClosing. If another CloseTransport of dest is
+// already running, this one waits for it until ctx ends.
+func (m *OutprocManager) CloseTransport(ctx context.Context, dest Dest) error {
+	m.mu.Lock()
+	e := m.entries[dest]
+	if e == nil {
+		m.mu.Unlock()
+		return nil
+	}
+	if e.closing {
+		ch := e.closedCh
+		m.mu.Unlock()
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctxError(ctx, "waiting for another close of "+dest.String())
+		}
+	}
+	if !e.settled {
+		// A dial is in flight: cancel it, fail its waiters and forget the
+		// entry. The dial goroutine closes whatever it builds (DESIGN F3).
+		e.cancel()
+		m.settleLocked(e, nil, closingError(dest))
+		adopted := e.adopted
+		e.adopted = nil
+		delete(m.entries, dest)
+		m.mu.Unlock()
+		closeWires(adopted)
+		return nil
+	}
+	e.closing = true
+	e.closedCh = make(chan struct{})
+	t := e.t
+	m.mu.Unlock()
+
+	if h := m.cfg.hooks; h != nil && h.closing != nil {
+		h.closing(t)
+	}
+	err := t.Close()
+	m.mu.Lock()
+	if m.entries[dest] == e {
+		delete(m.entries, dest)
+	}
+	m.stats.removed++
+	m.mu.Unlock()
+	close(e.closedCh)
+	m.events.Publish(Event{Kind: EventTransportRemoved, Dest: dest, TransportID: t.id, Reason: "closed"})
+	return err
+}
+
+// CloseAll closes every transport and cancels every dial in flight. The
+// manager stays usable.
+func (m *OutprocManager) CloseAll(ctx context.Context) error {
+	m.mu.RLock()
+	dests := make([]Dest, 0, len(m.entries))
+	for d := range m.entries {
+		dests = append(dests, d)
+	}
+	m.mu.RUnlock()
+	var errs []error
+	for _, d := range dests {
+		if err := m.CloseTransport(ctx, d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes every transport, stops the health checkers and the inbound
+// handlers, and waits for every goroutine the manager started. Later calls
+// to the manager return ErrClosed. Close is idempotent.
+func (m *OutprocManager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	var transports []*DestTransport
+	var orphans []Wire
+	for d, e := range m.entries {
+		if !e.settled {
+			e.cancel()
+			m.settleLocked(e, nil, fmt.Errorf("%w: manager closed while dialing %s", ErrClosed, d))
+			orphans = append(orphans, e.adopted...)
+			e.adopted = nil
+		} else if e.t != nil {
+			transports = append(transports, e.t)
+		}
+	}
+	clear(m.entries)
+	m.mu.Unlock()
+
+	m.cancel()
+	closeWires(orphans)
+	var errs []error
+	for _, t := range transports {
+		if err := t.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.dest, TransportID: t.id, Reason: "manager closed"})
+	}
+	m.wg.Wait()
+	m.in.close()
+	m.events.Close()
+	return errors.Join(errs...)
+}
+
+// DestCount returns how many destinations have a transport (connected,
+// not closing). Dials in flight are not counted.
+func (m *OutprocManager) DestCount() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, e := range m.entries {
+		if e.t != nil && !e.closing {
+			n++
+		}
+	}
+	return n
+}
+
+// ListDests returns the destinations that have a transport.
+func (m *OutprocManager) ListDests() []Dest {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]Dest, 0, len(m.entries))
+	for d, e := range m.entries {
+		if e.t != nil && !e.closing {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// HasDest reports whether dest has a transport.
+func (m *OutprocManager) HasDest(dest Dest) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e := m.entries[dest]
+	return e != nil && e.t != nil && !e.closing
+}
+
+// Transport returns dest's transport if it has one, without dialing.
+func (m *OutprocManager) Transport(dest Dest) (*DestTransport, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e := m.entries[dest]
+	if e == nil || e.t == nil || e.closing {
+		return nil, false
+	}
+	return e.t, true
+}
+
+// Stats is a snapshot of the manager's counters.
+type Stats struct {
+	Dests        int    // destinations with a transport
+	Dials        uint64 // dials started
+	DialFailures uint64 // dials whose builder failed
+	Removed      uint64 // transports removed (closed, reaped or health-checked)
+	Inbound      InboundStats
+}
+
+// Stats returns a snapshot of the manager's counters.
+func (m *OutprocManager) Stats() Stats {
+	n := m.DestCount()
+	m.mu.RLock()
+	c := m.stats
+	m.mu.RUnlock()
+	return Stats{Dests: n, Dials: c.dials, DialFailures: c.dialFailures, Removed: c.removed, Inbound: m.in.stats()}
+}
+
+func closeWires(ws []Wire) {
+	for _, w := range ws {
+		if w != nil {
+			_ = w.Close()
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package transport
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Option configures an OutprocManager.
+type Option func(*config)
+
+type config struct {
+	backoff        Backoff
+	routes         RouteTable
+	connectTimeout time.Duration
+	dialTimeout    time.Duration
+	queueDepth     int
+	handler        Handler
+	logger         *slog.Logger
+	hooks          *testHooks
+}
+
+func defaultConfig() config {
+	return config{
+		backoff:        DefaultBackoff(),
+		routes:         DefaultRoutes(),
+		connectTimeout: 10 * time.Second,
+		dialTimeout:    30 * time.Second,
+		queueDepth:     256,
+		logger:         slog.New(slog.DiscardHandler),
+	}
+}
+
+// WithBackoff sets the retry policy of wire connects (default DefaultBackoff()).
+func WithBackoff(b Backoff) Option { return func(c *config) { c.backoff = b.withDefaults() } }
+
+// WithRoutes sets the route table (default DefaultRoutes()).
+func WithRoutes(r RouteTable) Option { return func(c *config) { c.routes = r } }
+
+// WithConnectTimeout bounds each connect attempt of a wire (default 10 s).
+func WithConnectTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.connectTimeout = d
+		}
+	}
+}
+
+// WithDialTimeout bounds a WireBuilder.Build call (default 30 s). It is the
+// only thing besides CloseTransport and Close that cancels a dial.
+func WithDialTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.dialTimeout = d
+		}
+	}
+}
+
+// WithHandler installs the handler of inbound messages. Without one,
+// inbound messages are refused with ErrNoHandler (and counted).
+func WithHandler(h Handler) Option { return func(c *config) { c.handler = h } }
+
+// WithInboundQueueDepth sets the capacity of each payload type's inbound
+// queue (default 256 messages).
+func WithInboundQueueDepth(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.queueDepth = n
+		}
+	}
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// testHooks let tests force interleavings deterministically. nil in production.
+type testHooks struct {
+	beforeWait   func(d Dest)                         // a waiter saw a dial in flight and is about to wait
+	afterBuild   func(d Dest)                         // the builder returned, before the result is committed
+	beforeReap   func(t *DestTransport)               // the ready monitor or health checker is about to remove t
+	afterReap    func(t *DestTransport, removed bool) // a reap finished; removed says whether t was still current
+	afterConnect func(w Wire)                         // a wire connected, before the pool commits it
+	poolClosed   func(p *WirePool)                    // a pool was marked closed, before its wires are closed
+	closing      func(t *DestTransport)               // CloseTransport is about to close t
+}
