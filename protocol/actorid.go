@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -47,6 +48,22 @@ type ActorID struct {
 
 // IsZero reports whether id is the zero ActorID.
 func (id ActorID) IsZero() bool { return id == ActorID{} }
+
+// Compare orders actor ids by realm, serial number, manufacturer and name;
+// it returns -1, 0 or +1. Both ends of a connection compute the same order,
+// which makes it usable for deterministic tie-breaks.
+func (id ActorID) Compare(other ActorID) int {
+	if c := cmp.Compare(id.Realm, other.Realm); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(id.Serial, other.Serial); c != 0 {
+		return c
+	}
+	if c := strings.Compare(id.Manufacturer, other.Manufacturer); c != 0 {
+		return c
+	}
+	return strings.Compare(id.Name, other.Name)
+}
 
 // String returns the text form manufacturer:name@realm.serial described on
 // [ActorID].

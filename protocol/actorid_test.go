@@ -273,3 +273,27 @@ func TestMustParseActorIDPanics(t *testing.T) {
 	}()
 	protocol.MustParseActorID("bad")
 }
+
+func TestActorIDCompare(t *testing.T) {
+	ids := []protocol.ActorID{
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "a"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "b"},
+		{Realm: 1, Serial: 1, Manufacturer: "b", Name: "a"},
+		{Realm: 1, Serial: 2, Manufacturer: "a", Name: "a"},
+		{Realm: 2, Serial: 0, Manufacturer: "a", Name: "a"},
+	}
+	for i, a := range ids {
+		for j, b := range ids {
+			want := 0
+			switch {
+			case i < j:
+				want = -1
+			case i > j:
+				want = 1
+			}
+			if got := a.Compare(b); got != want {
+				t.Errorf("%s.Compare(%s) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}

@@ -33,6 +33,11 @@ var (
 	ErrLaneClosed = errors.New("transport: lane closed")
 	// ErrWireClosed: the wire has been closed or has died.
 	ErrWireClosed = errors.New("transport: wire closed")
+	// ErrSuperseded: the peer refused the connection because its own
+	// connection to us wins the tie-break of a simultaneous dial. A wire's
+	// Connect returns it (wrapped); the pool then waits for the peer's
+	// connection to be adopted instead of counting a failure.
+	ErrSuperseded = errors.New("transport: duplicate connection superseded")
 	// ErrNoWires: the builder offered no wire for the destination.
 	ErrNoWires = errors.New("transport: builder returned no wires")
 	// ErrNoHandler: an inbound message arrived but no Handler is installed.

@@ -562,3 +562,20 @@ func closeWires(ws []Wire) {
 		}
 	}
 }
+
+// Dialling reports whether this node is itself connecting to dest over a
+// wire of kind k: a dial of dest is in flight, or dest's pool has a wire of
+// kind k that it dialled and that is connecting or ready. A gate uses it to
+// settle simultaneous dials (see [ErrSuperseded]).
+func (m *OutprocManager) Dialling(dest Dest, k WireKind) bool {
+	m.mu.RLock()
+	e := m.entries[dest]
+	m.mu.RUnlock()
+	if e == nil || e.closing {
+		return false
+	}
+	if e.t == nil {
+		return !e.settled
+	}
+	return e.t.pool.dialling(k)
+}

@@ -214,7 +214,11 @@ func (p *WirePool) run(m *member) {
 
 	select {
 	case <-m.wire.Done():
-		p.fail(m, fmt.Errorf("%w: %s wire %d to %s went down", ErrWireClosed, m.kind, m.id, p.dest))
+		err := fmt.Errorf("%w: %s wire %d to %s went down", ErrWireClosed, m.kind, m.id, p.dest)
+		if we, ok := m.wire.(WireErr); ok && we.Err() != nil {
+			err = fmt.Errorf("%w: %s wire %d to %s went down: %w", ErrWireClosed, m.kind, m.id, p.dest, we.Err())
+		}
+		p.fail(m, err)
 	case <-p.ctx.Done():
 	}
 }
@@ -222,6 +226,7 @@ func (p *WirePool) run(m *member) {
 // connect runs the connect attempts of a member; it reports success.
 func (p *WirePool) connect(m *member) bool {
 	bo := p.cfg.backoff
+	var superseded time.Time // when the peer first refused this wire as a duplicate
 	for attempt := 1; ; attempt++ {
 		p.mu.Lock()
 		m.attempts = attempt
@@ -235,6 +240,18 @@ func (p *WirePool) connect(m *member) bool {
 		if p.ctx.Err() != nil {
 			_ = m.wire.Close()
 			return false
+		}
+		if errors.Is(err, ErrSuperseded) {
+			switch p.awaitReplacement(m, &superseded, err) {
+			case replaced:
+				return false
+			case retry:
+				attempt-- // a refused duplicate is not a failed attempt
+				continue
+			case gaveUp:
+				p.fail(m, &ConnectError{Dest: p.dest, Kind: m.kind, Attempts: attempt, Err: err})
+				return false
+			}
 		}
 		p.publish(Event{Kind: EventConnectAttemptFailed, WireID: m.id, WireKind: m.kind, Err: err,
 			Reason: fmt.Sprintf("attempt %d of %d", attempt, bo.Attempts)})
@@ -505,4 +522,17 @@ func (p *WirePool) publish(ev Event) {
 	ev.Dest = p.dest
 	ev.TransportID = p.tid
 	p.events.Publish(ev)
+}
+
+// dialling reports whether the pool has a wire of kind k that it dialled
+// and that is connecting or ready.
+func (p *WirePool) dialling(k WireKind) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.members {
+		if m.kind == k && !m.adopted && (m.state == WireConnecting || m.state == WireReady) {
+			return true
+		}
+	}
+	return false
 }

@@ -65,6 +65,12 @@ type Wire interface {
 	Close() error
 }
 
+// A WireErr is a Wire that can tell why it died. The pool reads it once
+// Done is closed and reports it in the wire's failure.
+type WireErr interface {
+	Err() error
+}
+
 // Lane is one send path for one payload type on one wire.
 type Lane interface {
 	// Send transmits one message. It honours ctx; a ctx ending must abandon
