@@ -6,4 +6,4 @@ require google.golang.org/protobuf v1.36.12
 
 require go.uber.org/goleak v1.3.0
 
-require github.com/coder/websocket v1.8.15 // indirect
+require github.com/coder/websocket v1.8.15

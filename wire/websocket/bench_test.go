@@ -1,0 +1,110 @@
+package websocket_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	cws "github.com/coder/websocket"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+)
+
+var benchSizes = []int{64, 1 << 10, 64 << 10}
+
+// counter counts received messages and signals when it reaches a target.
+type counter struct {
+	n      atomic.Int64
+	target atomic.Int64
+	done   chan struct{}
+}
+
+func (c *counter) add() {
+	if c.n.Add(1) == c.target.Load() {
+		c.done <- struct{}{}
+	}
+}
+
+func (c *counter) expect(n int64) { c.target.Store(c.n.Load() + n) }
+
+// BenchmarkSend measures OutprocManager.Send over the WebSocket wire
+// (actr) against a bare coder/websocket write loop (bare) in the same run:
+// both send b.N messages of each size over loopback to a reader that
+// counts them, and stop the clock when the last one has been read.
+func BenchmarkSend(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprintf("%dB/actr", size), func(b *testing.B) { benchActr(b, size) })
+		b.Run(fmt.Sprintf("%dB/bare", size), func(b *testing.B) { benchBare(b, size) })
+	}
+}
+
+func benchActr(b *testing.B, size int) {
+	ctx := context.Background()
+	cnt := &counter{done: make(chan struct{}, 1)}
+	w := newWorld(b)
+	w.node(b, idB, nodeOpts{handler: transport.HandlerFunc(func(context.Context, transport.Message) { cnt.add() })})
+	a := w.node(b, idA, nodeOpts{noListen: true}).mgr
+	dest := transport.Actor(idB)
+	payload := make([]byte, size)
+	cnt.expect(1)
+	if err := a.Send(ctx, dest, protocol.RPCReliable, payload); err != nil {
+		b.Fatal(err)
+	}
+	<-cnt.done
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cnt.expect(int64(b.N))
+	b.ResetTimer()
+	for range b.N {
+		if err := a.Send(ctx, dest, protocol.RPCReliable, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-cnt.done
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func benchBare(b *testing.B, size int) {
+	ctx := context.Background()
+	cnt := &counter{done: make(chan struct{}, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := cws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(1 << 30)
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+			cnt.add()
+		}
+	}))
+	defer srv.Close()
+	c, _, err := cws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.CloseNow()
+	payload := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cnt.expect(int64(b.N))
+	b.ResetTimer()
+	for range b.N {
+		if err := c.Write(ctx, cws.MessageBinary, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-cnt.done
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	_ = c.Close(cws.StatusNormalClosure, "")
+}

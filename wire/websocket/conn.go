@@ -1,0 +1,444 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+)
+
+// Close codes this package sends. 4000-4999 are for applications.
+const (
+	// StatusSuperseded closes a connection that duplicates a surviving one.
+	StatusSuperseded websocket.StatusCode = 4000
+)
+
+// ErrPeerUnresponsive: the peer did not answer a keepalive ping in time.
+var ErrPeerUnresponsive = errors.New("websocket: peer did not answer the keepalive ping")
+
+// smallFrame is the largest payload copied next to its header and written
+// as one WebSocket frame; larger payloads are written without a copy, as a
+// header frame and a payload frame of one message. The copy buffer is owned
+// by whoever holds the write slot.
+const smallFrame = 4 << 10
+
+// Conn is a WebSocket wire to one peer: a transport.Wire with one lane per
+// data payload type. A Conn made by a Dialer connects on Connect; one
+// accepted by a Gate is connected from birth.
+type Conn struct {
+	id     transport.WireID
+	local  protocol.ActorID
+	remote protocol.ActorID
+	in     transport.Inbound
+	opts   Options
+	log    *slog.Logger
+	lanes  [protocol.PayloadTypeCount]*lane
+
+	// Dialled connections only.
+	dial func(ctx context.Context) (*websocket.Conn, *http.Response, error)
+
+	ctx    context.Context // ends when the connection dies or is closed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // reader and keepalive
+	ready  atomic.Bool
+	done   chan struct{}
+	onDone func() // called once when the connection has died or closed
+
+	wslot chan struct{} // held while a frame is being written
+	wbuf  []byte        // owned by the write slot's holder
+
+	connectMu sync.Mutex // serialises Connect
+	mu        sync.Mutex
+	ws        *websocket.Conn
+	closed    bool
+	dead      bool
+	err       error // why it died
+}
+
+func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options) *Conn {
+	c := &Conn{
+		id: transport.NewWireID(), local: local, remote: remote, in: in, opts: opts,
+		log:   opts.Logger.With("wire", "websocket", "peer", remote.String()),
+		done:  make(chan struct{}),
+		wslot: make(chan struct{}, 1),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	for _, pt := range protocol.DataPayloadTypes() {
+		c.lanes[pt] = &lane{c: c, pt: pt}
+	}
+	return c
+}
+
+// Kind implements transport.Wire.
+func (c *Conn) Kind() transport.WireKind { return transport.WireWebSocket }
+
+// ID implements transport.Wire.
+func (c *Conn) ID() transport.WireID { return c.id }
+
+// Remote returns the peer's ActorID.
+func (c *Conn) Remote() protocol.ActorID { return c.remote }
+
+// Ready implements transport.Wire.
+func (c *Conn) Ready() bool { return c.ready.Load() }
+
+// Done implements transport.Wire.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err reports why the connection died, once Done is closed.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Lane implements transport.Wire.
+func (c *Conn) Lane(pt protocol.PayloadType) (transport.Lane, error) {
+	if !pt.IsData() {
+		return nil, fmt.Errorf("%w: a WebSocket wire has no %s lane", transport.ErrNoRoute, pt)
+	}
+	return c.lanes[pt], nil
+}
+
+// Connect implements transport.Wire: it dials the peer's gate. An accepted
+// connection is connected already.
+func (c *Conn) Connect(ctx context.Context) error {
+	c.connectMu.Lock()
+	defer c.connectMu.Unlock()
+	c.mu.Lock()
+	closed, connected := c.closed, c.ws != nil
+	c.mu.Unlock()
+	if closed {
+		return fmt.Errorf("%w: WebSocket wire %d to %s", transport.ErrWireClosed, c.id, c.remote)
+	}
+	if connected {
+		return nil
+	}
+	if c.dial == nil {
+		return errors.New("websocket: Connect on a Conn that has no dialer")
+	}
+	ws, _, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	if !c.start(ws) {
+		return fmt.Errorf("%w: WebSocket wire %d to %s closed while connecting", transport.ErrWireClosed, c.id, c.remote)
+	}
+	return nil
+}
+
+// start installs a connected socket and starts the reader and keepalive.
+// It reports false (and closes ws) if the Conn was closed meanwhile.
+func (c *Conn) start(ws *websocket.Conn) bool {
+	ws.SetReadLimit(int64(c.opts.MaxMessageSize) + HeaderSize)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = ws.CloseNow()
+		return false
+	}
+	c.ws = ws
+	c.wg.Add(1)
+	if c.opts.PingInterval > 0 {
+		c.wg.Add(1)
+		go c.keepalive(ws)
+	}
+	c.ready.Store(true)
+	c.mu.Unlock()
+	go c.read(ws)
+	return true
+}
+
+// die records why the connection ended and wakes everyone waiting on it.
+// The first cause wins.
+func (c *Conn) die(err error) {
+	c.mu.Lock()
+	if c.dead {
+		c.mu.Unlock()
+		return
+	}
+	c.dead = true
+	c.err = err
+	c.mu.Unlock()
+	c.ready.Store(false)
+	c.cancel()
+	close(c.done)
+	if c.onDone != nil {
+		c.onDone()
+	}
+}
+
+// Close implements transport.Wire: a normal close handshake (bounded by
+// the library's 5 s close timeouts), then it waits for the reader and the
+// keepalive to end.
+func (c *Conn) Close() error {
+	return c.closeWith(websocket.StatusNormalClosure, "", fmt.Errorf("%w: closed locally", transport.ErrWireClosed))
+}
+
+func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.done
+		c.wg.Wait()
+		return nil
+	}
+	c.closed = true
+	ws := c.ws
+	c.mu.Unlock()
+	c.die(cause)
+	if ws == nil {
+		return nil
+	}
+	err := ws.Close(code, reason)
+	c.wg.Wait()
+	if err != nil && !isClosedErr(err) {
+		return fmt.Errorf("websocket: closing the connection to %s: %w", c.remote, err)
+	}
+	return nil
+}
+
+// abort closes the connection because the peer broke the protocol. It
+// runs in the reader, after the offending message has been drained, so the
+// library's close handshake can read the peer's reply.
+func (c *Conn) abort(ws *websocket.Conn, code websocket.StatusCode, err error) {
+	c.log.Warn("closing: the peer sent a bad frame", "err", err, "code", int(code))
+	reason := err.Error()
+	if len(reason) > 120 { // a close reason must fit in 123 bytes
+		reason = reason[:120]
+	}
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.die(fmt.Errorf("%w: %w", transport.ErrWireClosed, err))
+	_ = ws.Close(code, reason)
+}
+
+func isClosedErr(err error) bool {
+	s := websocket.CloseStatus(err)
+	return s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway || errors.Is(err, errNetClosed)
+}
+
+type lane struct {
+	c  *Conn
+	pt protocol.PayloadType
+}
+
+// Send implements transport.Lane. It waits for the connection's writer
+// until ctx ends; once its frame has started onto the socket the frame is
+// written whole.
+func (l *lane) Send(ctx context.Context, data []byte) error {
+	c := l.c
+	if len(data) > c.opts.MaxMessageSize {
+		return &transport.MessageTooLargeError{Size: len(data), Max: c.opts.MaxMessageSize}
+	}
+	select {
+	case c.wslot <- struct{}{}:
+	default:
+		select {
+		case c.wslot <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("websocket: waiting to write to %s: %w", c.remote, ctx.Err())
+		case <-c.done:
+			return c.laneClosed(nil)
+		}
+	}
+	if !c.ready.Load() {
+		<-c.wslot
+		return c.laneClosed(nil)
+	}
+	err := c.writeFrame(l.pt, data)
+	<-c.wslot
+	if err != nil {
+		c.die(fmt.Errorf("%w: write to %s failed: %w", transport.ErrWireClosed, c.remote, err))
+		c.mu.Lock()
+		ws := c.ws
+		c.mu.Unlock()
+		_ = ws.CloseNow()
+		return c.laneClosed(err)
+	}
+	c.opts.Counters.FramesOut.Add(1)
+	c.opts.Counters.BytesOut.Add(uint64(len(data)))
+	return nil
+}
+
+func (c *Conn) laneClosed(err error) error {
+	if err == nil {
+		err = c.Err()
+	}
+	if err == nil {
+		return fmt.Errorf("%w: WebSocket wire %d to %s is not connected", transport.ErrLaneClosed, c.id, c.remote)
+	}
+	return fmt.Errorf("%w: WebSocket wire %d to %s: %w", transport.ErrLaneClosed, c.id, c.remote, err)
+}
+
+// writeFrame writes one frame; the caller holds the write slot. It passes
+// a context that never ends: a deadline reaching the library mid-frame
+// would tear the connection down (DESIGN §4).
+func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	if len(data) <= smallFrame {
+		c.wbuf = AppendFrame(c.wbuf[:0], pt, data)
+		return ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
+	}
+	w, err := ws.Writer(context.Background(), websocket.MessageBinary)
+	if err != nil {
+		return err
+	}
+	var hdr [HeaderSize]byte
+	if _, err := w.Write(AppendHeader(hdr[:0], pt, len(data))); err != nil {
+		_ = w.Close()
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// read is the connection's only reader: it must always be reading, or
+// control frames (pings, pongs, close) are not processed.
+func (c *Conn) read(ws *websocket.Conn) {
+	defer c.wg.Done()
+	max := c.opts.MaxMessageSize
+	var hdr [HeaderSize]byte
+	for {
+		typ, r, err := ws.Reader(context.Background())
+		if err != nil {
+			c.die(c.readErr(err))
+			return
+		}
+		if typ != websocket.MessageBinary {
+			n, _ := io.Copy(io.Discard, r)
+			c.opts.Counters.TextMessages.Add(1)
+			c.abort(ws, websocket.StatusUnsupportedData, &FrameError{Err: ErrFrameText, Size: n})
+			return
+		}
+		n, err := io.ReadFull(r, hdr[:])
+		if err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				c.opts.Counters.ShortFrames.Add(1)
+				c.abort(ws, websocket.StatusProtocolError, &FrameError{Err: ErrFrameShort, Size: int64(n)})
+			} else {
+				c.die(c.readErr(err))
+			}
+			return
+		}
+		pt, size, err := ParseHeader(hdr[:], max)
+		if err != nil {
+			unknown := errors.Is(err, ErrFrameUnknownType)
+			if unknown {
+				c.opts.Counters.UnknownTypeFrames.Add(1)
+			} else {
+				c.opts.Counters.OversizeFrames.Add(1)
+			}
+			// Drain the message (bounded by the read limit; past it the
+			// library closes the connection with StatusMessageTooBig).
+			rest, derr := io.Copy(io.Discard, r)
+			if derr != nil {
+				c.log.Warn("closing: the peer sent an oversize message", "err", err)
+				c.die(c.readErr(derr))
+				return
+			}
+			var fe *FrameError
+			errors.As(err, &fe)
+			fe.Size = rest
+			if unknown {
+				// Perhaps a newer peer: refuse this frame, keep the connection.
+				c.log.Warn("dropped a frame of a payload type without a data lane", "err", err)
+				continue
+			}
+			c.abort(ws, websocket.StatusMessageTooBig, err)
+			return
+		}
+		payload := make([]byte, size)
+		got, err := io.ReadFull(r, payload)
+		if err == nil {
+			var extra int64
+			extra, err = io.Copy(io.Discard, r)
+			if err != nil { // longer than declared, and past the read limit
+				c.opts.Counters.LengthMismatches.Add(1)
+				c.die(c.readErr(err))
+				return
+			}
+			if extra > 0 {
+				c.opts.Counters.LengthMismatches.Add(1)
+				c.abort(ws, websocket.StatusProtocolError, &FrameError{Err: ErrFrameLength, Type: hdr[0], Declared: int64(size), Size: int64(size) + extra})
+				return
+			}
+		}
+		if err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				c.opts.Counters.LengthMismatches.Add(1)
+				c.abort(ws, websocket.StatusProtocolError, &FrameError{Err: ErrFrameLength, Type: hdr[0], Declared: int64(size), Size: int64(got)})
+			} else {
+				c.die(c.readErr(err))
+			}
+			return
+		}
+		err = c.in.Deliver(c.ctx, transport.Message{From: c.remote, Type: pt, Data: payload, Wire: transport.WireWebSocket})
+		switch {
+		case err == nil:
+			c.opts.Counters.FramesIn.Add(1)
+			c.opts.Counters.BytesIn.Add(uint64(size))
+		case c.ctx.Err() != nil:
+			return // closing
+		case errors.Is(err, transport.ErrInboundFull), errors.Is(err, transport.ErrNoHandler):
+			// Counted by the inbound queues.
+		default:
+			c.log.Warn("inbound delivery failed", "type", pt, "err", err)
+		}
+	}
+}
+
+// readErr turns the library's read error into the connection's cause of
+// death.
+func (c *Conn) readErr(err error) error {
+	switch s := websocket.CloseStatus(err); s {
+	case -1:
+		return fmt.Errorf("%w: connection to %s lost: %w", transport.ErrWireClosed, c.remote, err)
+	case StatusSuperseded:
+		return fmt.Errorf("%w: %w", transport.ErrSuperseded, err)
+	default:
+		return fmt.Errorf("%w: %s closed the connection: %w", transport.ErrWireClosed, c.remote, err)
+	}
+}
+
+// keepalive pings the peer; a ping that is not answered in time means the
+// peer is dead or stuck, and the connection is closed.
+func (c *Conn) keepalive(ws *websocket.Conn) {
+	defer c.wg.Done()
+	t := newTicker(c.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, c.opts.PingTimeout)
+		err := ws.Ping(ctx)
+		cancel()
+		if err != nil {
+			if c.ctx.Err() != nil {
+				return
+			}
+			c.opts.Counters.PingFailures.Add(1)
+			c.log.Warn("peer unresponsive; closing", "timeout", c.opts.PingTimeout)
+			c.die(fmt.Errorf("%w: %w (no pong within %s)", transport.ErrWireClosed, ErrPeerUnresponsive, c.opts.PingTimeout))
+			_ = ws.CloseNow()
+			return
+		}
+	}
+}

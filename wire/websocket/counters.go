@@ -1,0 +1,35 @@
+package websocket
+
+import "sync/atomic"
+
+// Counters count what the connections of a Dialer or a Gate did. Every
+// field is safe to read at any time.
+type Counters struct {
+	FramesIn, FramesOut atomic.Uint64 // data frames delivered / written
+	BytesIn, BytesOut   atomic.Uint64 // payload bytes delivered / written
+
+	// Refused frames, by fault. None of them is ever delivered.
+	ShortFrames       atomic.Uint64
+	LengthMismatches  atomic.Uint64
+	OversizeFrames    atomic.Uint64
+	UnknownTypeFrames atomic.Uint64
+	TextMessages      atomic.Uint64
+
+	Dials, DialFailures atomic.Uint64
+	PingFailures        atomic.Uint64 // peers declared dead by the keepalive
+
+	// Gate outcomes.
+	Accepted          atomic.Uint64
+	RejectedAuth      atomic.Uint64 // 401: missing, forged, tampered, expired or wrong-actor credential
+	RejectedRealm     atomic.Uint64 // 403
+	RejectedTarget    atomic.Uint64 // 404
+	RejectedDuplicate atomic.Uint64 // 409: lost a simultaneous-dial tie-break
+	RejectedBusy      atomic.Uint64 // 503: at the connection limit
+	RejectedBad       atomic.Uint64 // 400: missing or unparsable headers, failed upgrade
+}
+
+// BadFrames is the total of refused frames of every fault.
+func (c *Counters) BadFrames() uint64 {
+	return c.ShortFrames.Load() + c.LengthMismatches.Load() + c.OversizeFrames.Load() +
+		c.UnknownTypeFrames.Load() + c.TextMessages.Load()
+}

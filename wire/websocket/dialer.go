@@ -1,0 +1,158 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+)
+
+// Handshake headers.
+const (
+	HeaderSourceID   = "X-Actr-Source-ID"  // the sender's ActorID (request), the gate's (response)
+	HeaderTargetID   = "X-Actr-Target-ID"  // the ActorID the caller wants to reach
+	HeaderCredential = "X-Actr-Credential" // the caller's credential, auth.EncodeHeader form
+)
+
+// A CredentialSource returns the credential to present, current at the
+// time of the call (credentials are renewed: do not cache one forever).
+type CredentialSource func(ctx context.Context) (*protocol.AIdCredential, error)
+
+// StaticCredential returns a CredentialSource that always presents cred.
+func StaticCredential(cred *protocol.AIdCredential) CredentialSource {
+	return func(context.Context) (*protocol.AIdCredential, error) { return cred, nil }
+}
+
+// Dialer makes client connections from one local actor. Set its fields
+// before first use; it is safe for concurrent use afterwards.
+type Dialer struct {
+	// Local is the dialling actor; required.
+	Local protocol.ActorID
+	// Credential is presented to the gate. nil sends none, which a gate
+	// with a verifier refuses.
+	Credential CredentialSource
+	// HTTPClient makes the handshake requests (set its Transport's
+	// TLSClientConfig for wss://). nil uses a client without keep-alives.
+	HTTPClient *http.Client
+	// Options tune every connection the Dialer makes.
+	Options Options
+
+	once   sync.Once
+	opts   Options
+	client *http.Client
+}
+
+func (d *Dialer) init() {
+	d.once.Do(func() {
+		d.opts = d.Options.withDefaults()
+		d.client = d.HTTPClient
+		if d.client == nil {
+			d.client = &http.Client{Transport: &http.Transport{
+				Proxy:               http.ProxyFromEnvironment,
+				DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				TLSHandshakeTimeout: 10 * time.Second,
+				// An upgraded connection never returns to a pool, and a
+				// refused handshake's connection is not worth keeping.
+				DisableKeepAlives: true,
+			}}
+		}
+	})
+}
+
+// Counters returns the counters of the Dialer's connections.
+func (d *Dialer) Counters() *Counters {
+	d.init()
+	return d.opts.Counters
+}
+
+// Conn returns an unconnected wire to remote through the gate at url; its
+// Connect dials. What it reads is delivered to in.
+func (d *Dialer) Conn(url string, remote protocol.ActorID, in transport.Inbound) *Conn {
+	d.init()
+	c := newConn(d.Local, remote, in, d.opts)
+	c.dial = func(ctx context.Context) (*websocket.Conn, *http.Response, error) {
+		return d.dial(ctx, url, remote)
+	}
+	return c
+}
+
+func (d *Dialer) dial(ctx context.Context, url string, remote protocol.ActorID) (*websocket.Conn, *http.Response, error) {
+	d.opts.Counters.Dials.Add(1)
+	h := http.Header{}
+	h.Set(HeaderSourceID, d.Local.String())
+	h.Set(HeaderTargetID, remote.String())
+	if d.Credential != nil {
+		cred, err := d.Credential(ctx)
+		if err != nil {
+			d.opts.Counters.DialFailures.Add(1)
+			return nil, nil, fmt.Errorf("websocket: getting the credential to present to %s: %w", remote, err)
+		}
+		if cred != nil {
+			h.Set(HeaderCredential, auth.EncodeHeader(cred))
+		}
+	}
+	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: d.client, HTTPHeader: h})
+	if err != nil {
+		d.opts.Counters.DialFailures.Add(1)
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return nil, resp, newHandshakeError(url, resp)
+		}
+		if ctx.Err() != nil {
+			return nil, resp, fmt.Errorf("websocket: dialing %s: %w", url, ctx.Err())
+		}
+		return nil, resp, fmt.Errorf("websocket: dialing %s: %w", url, err)
+	}
+	if got := resp.Header.Get(HeaderSourceID); got != "" && got != remote.String() {
+		_ = ws.CloseNow()
+		d.opts.Counters.DialFailures.Add(1)
+		return nil, resp, &HandshakeError{URL: url, Status: resp.StatusCode,
+			Reason: fmt.Sprintf("the gate answered as %s, not %s: check the URL template or resolver", got, remote)}
+	}
+	return ws, resp, nil
+}
+
+// HandshakeError is a gate's refusal of a connection.
+type HandshakeError struct {
+	URL    string
+	Status int    // the HTTP status the gate answered
+	Reason string // the gate's explanation
+}
+
+func newHandshakeError(url string, resp *http.Response) *HandshakeError {
+	reason := ""
+	if resp.Body != nil {
+		var b [256]byte
+		n, _ := resp.Body.Read(b[:])
+		reason = strings.TrimSpace(string(b[:n]))
+	}
+	return &HandshakeError{URL: url, Status: resp.StatusCode, Reason: reason}
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("websocket: the gate at %s refused the connection: %d %s: %s", e.URL, e.Status, http.StatusText(e.Status), e.Reason)
+}
+
+// Unwrap makes a 409 (the peer's own connection wins a simultaneous dial)
+// match transport.ErrSuperseded and an auth refusal match ErrUnauthorized.
+func (e *HandshakeError) Unwrap() error {
+	switch e.Status {
+	case http.StatusConflict:
+		return transport.ErrSuperseded
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return ErrUnauthorized
+	}
+	return nil
+}
+
+// ErrUnauthorized: the gate refused the caller's credential or realm.
+var ErrUnauthorized = errors.New("websocket: the gate refused the caller's credential or realm")

@@ -1,0 +1,322 @@
+package websocket_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	cws "github.com/coder/websocket"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/websocket"
+)
+
+func TestGateRefusesBadCredentialsAndDeliversNothing(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{})
+	forger, err := auth.GenerateIssuer(7) // same key id, other key
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := w.cred(t, idA)
+	tampered.EncryptedToken = append([]byte(nil), tampered.EncryptedToken...)
+	tampered.EncryptedToken[3] ^= 0x01 // the serial number, inside the signed claims
+	otherRealm := protocol.ActorID{Realm: 2, Serial: 1, Manufacturer: "acme", Name: "alice"}
+	expired, _, err := w.iss.IssueAt(idA, time.Now().Add(-2*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, _, err := forger.Issue(idA, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknownKey, err := auth.GenerateIssuer(99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, _, _ := unknownKey.Issue(idA, time.Hour)
+	someoneElse := w.cred(t, protocol.ActorID{Realm: 1, Serial: 3, Manufacturer: "acme", Name: "mallory"})
+
+	for _, tc := range []struct {
+		name   string
+		from   protocol.ActorID
+		cred   *protocol.AIdCredential
+		status int
+	}{
+		{"no credential", idA, nil, http.StatusUnauthorized},
+		{"expired", idA, expired, http.StatusUnauthorized},
+		{"wrong key", idA, forged, http.StatusUnauthorized},
+		{"unknown key id", idA, unknown, http.StatusUnauthorized},
+		{"tampered", idA, tampered, http.StatusUnauthorized},
+		{"another actor's credential", idA, someoneElse, http.StatusUnauthorized},
+		{"wrong realm", otherRealm, w.cred(t, otherRealm), http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &websocket.Dialer{Local: tc.from, Credential: websocket.StaticCredential(tc.cred)}
+			c := d.Conn(b.server.URL("/actr/"+idB.String()), idB, transport.Inbound(nil))
+			err := c.Connect(ctx)
+			var he *websocket.HandshakeError
+			if !errors.As(err, &he) || he.Status != tc.status || !errors.Is(err, websocket.ErrUnauthorized) {
+				t.Fatalf("Connect: %v, want a HandshakeError with status %d", err, tc.status)
+			}
+			_ = c.Close()
+		})
+	}
+	if got := b.gate.Counters().Accepted.Load(); got != 0 {
+		t.Fatalf("gate accepted %d connections", got)
+	}
+	if got := b.gate.Counters().RejectedAuth.Load() + b.gate.Counters().RejectedRealm.Load(); got != 7 {
+		t.Fatalf("gate counted %d refusals, want 7", got)
+	}
+	if b.in.len() != 0 || b.mgr.DestCount() != 0 {
+		t.Fatal("a refused caller got something delivered or a transport made")
+	}
+}
+
+func TestGateRefusesWrongTargetAndPlainHTTP(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{})
+	other := protocol.ActorID{Realm: 1, Serial: 9, Manufacturer: "acme", Name: "carol"}
+	d := &websocket.Dialer{Local: idA, Credential: websocket.StaticCredential(w.cred(t, idA))}
+	c := d.Conn(b.server.URL("/"), other, nil)
+	var he *websocket.HandshakeError
+	if err := c.Connect(ctx); !errors.As(err, &he) || he.Status != http.StatusNotFound {
+		t.Fatalf("Connect to the wrong actor: %v, want 404", err)
+	}
+	_ = c.Close()
+	resp, err := http.Get("http" + b.server.URL("/")[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("plain GET: %d, want 426", resp.StatusCode)
+	}
+}
+
+func TestGateConnectionLimit(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{maxConns: 1})
+	a := w.node(t, idA, nodeOpts{noListen: true})
+	if err := a.mgr.Send(ctx, transport.Actor(idB), protocol.RPCReliable, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	c3 := protocol.ActorID{Realm: 1, Serial: 3, Manufacturer: "acme", Name: "carol"}
+	d := &websocket.Dialer{Local: c3, Credential: websocket.StaticCredential(w.cred(t, c3))}
+	c := d.Conn(b.server.URL("/"), idB, nil)
+	var he *websocket.HandshakeError
+	if err := c.Connect(ctx); !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
+		t.Fatalf("second caller: %v, want 503", err)
+	}
+	_ = c.Close()
+	// When the first connection goes, its slot is free again.
+	if err := a.mgr.CloseTransport(ctx, transport.Actor(idB)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 0 }, b.mgr)
+	c = d.Conn(b.server.URL("/"), idB, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatalf("after the first left: %v", err)
+	}
+	_ = c.Close()
+}
+
+// waitFor waits, on m's events, until cond holds.
+func waitFor(t *testing.T, ctx context.Context, cond func() bool, m *transport.OutprocManager) {
+	t.Helper()
+	sub := m.Subscribe(64)
+	defer sub.Close()
+	for !cond() {
+		select {
+		case <-sub.Events():
+		case <-ctx.Done():
+			t.Fatalf("condition never held: %v", ctx.Err())
+		}
+	}
+}
+
+// rawDial connects to n's gate as idA with a valid credential, bypassing
+// the wire, so a test can send arbitrary messages.
+func rawDial(t *testing.T, ctx context.Context, w *world, n *testNode) *cws.Conn {
+	t.Helper()
+	h := http.Header{}
+	h.Set(websocket.HeaderSourceID, idA.String())
+	h.Set(websocket.HeaderCredential, auth.EncodeHeader(w.cred(t, idA)))
+	c, _, err := cws.Dial(ctx, n.server.URL("/"), &cws.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c
+}
+
+// closeCode reads from c until the peer closes it and returns the code.
+func closeCode(ctx context.Context, c *cws.Conn) cws.StatusCode {
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			return cws.CloseStatus(err)
+		}
+	}
+}
+
+func TestGateRefusesMalformedFramesWithoutDelivering(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{gateOpts: websocket.Options{MaxMessageSize: 1024}})
+	cnt := b.gate.Counters()
+	for _, tc := range []struct {
+		name    string
+		typ     cws.MessageType
+		msg     []byte
+		code    cws.StatusCode
+		counter func() uint64
+	}{
+		{"shorter than 5 bytes", cws.MessageBinary, []byte{0, 0, 0}, cws.StatusProtocolError, cnt.ShortFrames.Load},
+		{"length says more", cws.MessageBinary, append(websocket.AppendHeader(nil, 0, 10), 1, 2), cws.StatusProtocolError, cnt.LengthMismatches.Load},
+		{"length says less", cws.MessageBinary, append(websocket.AppendHeader(nil, 0, 1), 1, 2), cws.StatusProtocolError, cnt.LengthMismatches.Load},
+		{"over the maximum", cws.MessageBinary, websocket.AppendFrame(nil, 0, make([]byte, 1025)), cws.StatusMessageTooBig, cnt.OversizeFrames.Load},
+		{"text message", cws.MessageText, []byte("hello"), cws.StatusUnsupportedData, cnt.TextMessages.Load},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.counter()
+			c := rawDial(t, ctx, w, b)
+			if err := c.Write(ctx, tc.typ, tc.msg); err != nil {
+				t.Fatal(err)
+			}
+			if code := closeCode(ctx, c); code != tc.code {
+				t.Fatalf("close code %v, want %v", code, tc.code)
+			}
+			if tc.counter() != before+1 {
+				t.Fatal("not counted")
+			}
+		})
+	}
+	// A payload type without a data lane is dropped, and the connection
+	// survives: the next good frame is delivered.
+	c := rawDial(t, ctx, w, b)
+	if err := c.Write(ctx, cws.MessageBinary, websocket.AppendFrame(nil, protocol.MediaRTP, []byte("rtp"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, cws.MessageBinary, websocket.AppendFrame(nil, protocol.RPCReliable, []byte("good"))); err != nil {
+		t.Fatal(err)
+	}
+	got := b.in.wait(t, ctx, 1)
+	if len(got) != 1 || string(got[0].Data) != "good" {
+		t.Fatalf("delivered %+v; only the good frame may be", got)
+	}
+	if cnt.UnknownTypeFrames.Load() != 1 {
+		t.Fatal("the unknown-type frame was not counted")
+	}
+}
+
+// The client's reader refuses what a broken gate sends, the same way.
+func TestClientRefusesMalformedFramesFromGate(t *testing.T) {
+	ctx := guard(t)
+	for _, tc := range []struct {
+		name string
+		typ  cws.MessageType
+		msg  []byte
+	}{
+		{"short", cws.MessageBinary, []byte{1}},
+		{"length", cws.MessageBinary, append(websocket.AppendHeader(nil, 1, 4), 'x')},
+		{"text", cws.MessageText, []byte("{}")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) {
+				_ = c.Write(ctx, tc.typ, tc.msg)
+				_, _, _ = c.Read(ctx) // until the client closes
+			})
+			in := newInbox()
+			inbound := transport.Inbound(inboundFunc(func(_ context.Context, m transport.Message) error { in.ServeMessage(ctx, m); return nil }))
+			d := &websocket.Dialer{Local: idA}
+			c := d.Conn(srv, idB, inbound)
+			if err := c.Connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+				t.Fatal("the client kept a connection that sent a bad frame")
+			}
+			_ = c.Close()
+			if d.Counters().BadFrames() != 1 || in.len() != 0 {
+				t.Fatalf("bad frames %d, delivered %d", d.Counters().BadFrames(), in.len())
+			}
+			if !errors.Is(c.Err(), transport.ErrWireClosed) {
+				t.Fatalf("Err = %v", c.Err())
+			}
+		})
+	}
+}
+
+type inboundFunc func(context.Context, transport.Message) error
+
+func (f inboundFunc) Deliver(ctx context.Context, m transport.Message) error { return f(ctx, m) }
+
+// A peer that stops reading stops answering pings: the keepalive declares
+// it dead and the wire's Done closes.
+func TestKeepaliveClosesUnresponsivePeer(t *testing.T) {
+	ctx := guard(t)
+	release := make(chan struct{})
+	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) {
+		<-release // never reads: pings go unanswered
+	})
+	defer close(release)
+	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: 20 * time.Millisecond, PingTimeout: 50 * time.Millisecond}}
+	c := d.Conn(srv, idB, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		t.Fatal("keepalive never declared the silent peer dead")
+	}
+	if !errors.Is(c.Err(), websocket.ErrPeerUnresponsive) || d.Counters().PingFailures.Load() != 1 {
+		t.Fatalf("Err = %v, ping failures %d", c.Err(), d.Counters().PingFailures.Load())
+	}
+	_ = c.Close()
+}
+
+// A Send waiting behind a frame stuck on a peer that does not read returns
+// at its own deadline; the connection is not torn down by it.
+func TestSendWaitingForWriterHonoursCtx(t *testing.T) {
+	ctx := guard(t)
+	release := make(chan struct{})
+	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) { <-release })
+	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: -1}}
+	c := d.Conn(srv, idB, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lane, _ := c.Lane(protocol.StreamReliable)
+	stuck := make(chan error, 1)
+	go func() { stuck <- lane.Send(ctx, make([]byte, 8<<20)) }() // more than the socket buffers hold
+	// Fill until a Send has to wait for the writer.
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		err := lane.Send(sctx, []byte("small"))
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !c.Ready() {
+		t.Fatal("a Send's deadline tore the connection down")
+	}
+	close(release) // the rogue gate's handler returns and its connection closes
+	if err := <-stuck; !errors.Is(err, transport.ErrLaneClosed) {
+		t.Fatalf("stuck send: %v", err)
+	}
+	_ = c.Close()
+}

@@ -1,0 +1,52 @@
+package websocket
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Options tune a connection. The zero value is usable: every field has a
+// default.
+type Options struct {
+	// MaxMessageSize bounds a frame's payload, on send (a
+	// *transport.MessageTooLargeError) and on receive (the connection is
+	// closed with StatusMessageTooBig). Default DefaultMaxMessageSize.
+	MaxMessageSize int
+	// PingInterval is how often an idle connection is pinged. Default 15 s;
+	// negative disables keepalive.
+	PingInterval time.Duration
+	// PingTimeout is how long a pong may take before the peer is declared
+	// dead and the connection closed. It must cover writing one
+	// MaxMessageSize frame, which a ping waits behind. Default 10 s.
+	PingTimeout time.Duration
+	// Logger receives refused frames and connection deaths. Default: discard.
+	Logger *slog.Logger
+	// Counters, when set, is shared by every connection using these
+	// options; by default each Dialer and Gate has its own.
+	Counters *Counters
+}
+
+const (
+	defaultPingInterval = 15 * time.Second
+	defaultPingTimeout  = 10 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = defaultPingInterval
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = defaultPingTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Counters == nil {
+		o.Counters = new(Counters)
+	}
+	return o
+}
