@@ -32,22 +32,35 @@ func (c *counter) add() {
 
 func (c *counter) expect(n int64) { c.target.Store(c.n.Load() + n) }
 
-// BenchmarkSend measures OutprocManager.Send over the WebSocket wire
-// (actr) against a bare coder/websocket write loop (bare) in the same run:
-// both send b.N messages of each size over loopback to a reader that
-// counts them, and stop the clock when the last one has been read.
+// BenchmarkSend measures the send path: OutprocManager.Send over the
+// WebSocket wire (actr) against a bare coder/websocket write loop (bare),
+// in the same run, both to the same bare reader that counts messages; the
+// clock stops when the last message has been read.
 func BenchmarkSend(b *testing.B) {
 	for _, size := range benchSizes {
-		b.Run(fmt.Sprintf("%dB/actr", size), func(b *testing.B) { benchActr(b, size) })
+		b.Run(fmt.Sprintf("%dB/actr", size), func(b *testing.B) { benchActr(b, size, false) })
 		b.Run(fmt.Sprintf("%dB/bare", size), func(b *testing.B) { benchBare(b, size) })
 	}
 }
 
-func benchActr(b *testing.B, size int) {
+// BenchmarkEndToEnd is BenchmarkSend with an actr node receiving: a gate,
+// the reader, the per-type inbound queue and a handler.
+func BenchmarkEndToEnd(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprintf("%dB/actr", size), func(b *testing.B) { benchActr(b, size, true) })
+		b.Run(fmt.Sprintf("%dB/bare", size), func(b *testing.B) { benchBare(b, size) })
+	}
+}
+
+func benchActr(b *testing.B, size int, node bool) {
 	ctx := context.Background()
 	cnt := &counter{done: make(chan struct{}, 1)}
 	w := newWorld(b)
-	w.node(b, idB, nodeOpts{handler: transport.HandlerFunc(func(context.Context, transport.Message) { cnt.add() })})
+	if node {
+		w.node(b, idB, nodeOpts{handler: transport.HandlerFunc(func(context.Context, transport.Message) { cnt.add() })})
+	} else {
+		w.dir.set(idB, bareReader(b, cnt))
+	}
 	a := w.node(b, idA, nodeOpts{noListen: true}).mgr
 	dest := transport.Actor(idB)
 	payload := make([]byte, size)
@@ -70,9 +83,9 @@ func benchActr(b *testing.B, size int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
-func benchBare(b *testing.B, size int) {
-	ctx := context.Background()
-	cnt := &counter{done: make(chan struct{}, 1)}
+// bareReader serves a WebSocket endpoint that reads and counts messages,
+// and returns its ws:// URL.
+func bareReader(b *testing.B, cnt *counter) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := cws.Accept(w, r, nil)
 		if err != nil {
@@ -87,8 +100,14 @@ func benchBare(b *testing.B, size int) {
 			cnt.add()
 		}
 	}))
-	defer srv.Close()
-	c, _, err := cws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	b.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+func benchBare(b *testing.B, size int) {
+	ctx := context.Background()
+	cnt := &counter{done: make(chan struct{}, 1)}
+	c, _, err := cws.Dial(ctx, bareReader(b, cnt), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
