@@ -69,11 +69,15 @@ func TestF2ExactlyOneCreatorUnderRace(t *testing.T) {
 	}
 	close(start)
 	<-allWaiting // every racer, creator included, is waiting on the one dial
-	if got := b.Builds(); got != 1 {
-		t.Fatalf("%d builds started for %d racers, want 1", got, racers)
+	if err := b.WaitHeld(ctx, 1); err != nil {
+		t.Fatal(err)
 	}
+	got := b.Builds()
 	release()
 	wg.Wait()
+	if got != 1 {
+		t.Fatalf("%d builds started for %d racers, want 1", got, racers)
+	}
 	if got := b.Builds(); got != 1 {
 		t.Fatalf("builds = %d, want 1", got)
 	}

@@ -570,12 +570,14 @@ func closeWires(ws []Wire) {
 func (m *OutprocManager) Dialling(dest Dest, k WireKind) bool {
 	m.mu.RLock()
 	e := m.entries[dest]
-	m.mu.RUnlock()
 	if e == nil || e.closing {
+		m.mu.RUnlock()
 		return false
 	}
-	if e.t == nil {
-		return !e.settled
+	t, settled := e.t, e.settled
+	m.mu.RUnlock()
+	if t == nil {
+		return !settled
 	}
-	return e.t.pool.dialling(k)
+	return t.pool.dialling(k)
 }
