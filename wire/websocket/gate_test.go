@@ -3,6 +3,7 @@ package websocket_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -319,4 +320,43 @@ func TestSendWaitingForWriterHonoursCtx(t *testing.T) {
 		t.Fatalf("stuck send: %v", err)
 	}
 	_ = c.Close()
+}
+
+// A caller that opens a TCP connection and never finishes its handshake
+// is cut off after the gate's handshake timeout.
+func TestGateHandshakeTimeout(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{})
+	_ = b
+	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, HandshakeTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := g.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n")); err != nil { // and never the blank line
+		t.Fatal(err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetReadDeadline(dl)
+	}
+	buf := make([]byte, 512)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the gate kept a stalled handshake open")
+			}
+			return // closed by the gate
+		}
+	}
 }
