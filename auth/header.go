@@ -2,18 +2,19 @@ package auth
 
 import (
 	"encoding/base64"
-	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/protocol"
 )
 
-// MaxHeaderLen bounds the header form of a credential.
+// MaxHeaderLen bounds the header form of a credential, in bytes. A genuine
+// credential needs under 900.
 const MaxHeaderLen = 4096
 
 // EncodeHeader returns cred in the form carried by the X-Actr-Credential
-// handshake header: unpadded base64url of the marshalled AIdCredential.
+// WebSocket handshake header: unpadded base64url of the deterministically
+// marshalled AIdCredential. The result is a bearer secret: do not log it.
 func EncodeHeader(cred *protocol.AIdCredential) string {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(cred)
 	if err != nil {
@@ -23,18 +24,34 @@ func EncodeHeader(cred *protocol.AIdCredential) string {
 }
 
 // DecodeHeader parses the header form of a credential. It checks the form
-// only; Verify checks the credential.
+// only (use a [Verifier] to check the credential), and refuses, with a
+// [*VerifyError] wrapping [ErrMalformed], text over [MaxHeaderLen] bytes
+// before decoding anything, any byte outside the base64url alphabet
+// (including padding and line breaks), non-canonical base64 and bytes that
+// are not an AIdCredential.
 func DecodeHeader(s string) (*protocol.AIdCredential, error) {
-	if len(s) > MaxHeaderLen {
-		return nil, fmt.Errorf("%w: header of %d bytes, over %d", ErrMalformed, len(s), MaxHeaderLen)
+	bad := func(format string, args ...any) (*protocol.AIdCredential, error) {
+		return nil, refuse(ErrMalformed, 0, protocol.ActorID{}, "X-Actr-Credential header: "+format, args...)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	if len(s) > MaxHeaderLen {
+		return bad("%d bytes, over the %d-byte limit", len(s), MaxHeaderLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if !base64URLByte(s[i]) {
+			return bad("byte %d is not in the unpadded base64url alphabet", i)
+		}
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header is not unpadded base64url", ErrMalformed)
+		return bad("not canonical unpadded base64url")
 	}
 	var cred protocol.AIdCredential
 	if err := proto.Unmarshal(b, &cred); err != nil {
-		return nil, fmt.Errorf("%w: header is not an AIdCredential", ErrMalformed)
+		return bad("not an AIdCredential message")
 	}
 	return &cred, nil
+}
+
+func base64URLByte(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }

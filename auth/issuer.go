@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -12,21 +13,30 @@ import (
 	"github.com/actr-go/actr/protocol"
 )
 
-// Issuer signs credentials with an Ed25519 private key.
+// Issuer signs credentials with an Ed25519 private key known by a key id.
+// It is safe for concurrent use.
 type Issuer struct {
 	keyID uint32
 	key   ed25519.PrivateKey
+	pub   ed25519.PublicKey
 }
 
-// NewIssuer returns an issuer signing with key under keyID.
+// NewIssuer returns an issuer signing with key under keyID. It refuses a
+// key of the wrong length, and one whose public half does not belong to
+// its seed (a corrupted key would sign credentials nobody can verify).
+// The issuer keeps its own copy of key.
 func NewIssuer(keyID uint32, key ed25519.PrivateKey) (*Issuer, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("auth: an Ed25519 private key has %d bytes, not %d", ed25519.PrivateKeySize, len(key))
 	}
-	return &Issuer{keyID: keyID, key: key}, nil
+	derived := ed25519.NewKeyFromSeed(key.Seed())
+	if subtle.ConstantTimeCompare(derived, key) != 1 {
+		return nil, errors.New("auth: the Ed25519 private key is corrupt: its public half does not match its seed")
+	}
+	return &Issuer{keyID: keyID, key: derived, pub: derived.Public().(ed25519.PublicKey)}, nil
 }
 
-// GenerateIssuer returns an issuer with a fresh random key.
+// GenerateIssuer returns an issuer with a fresh key from crypto/rand.
 func GenerateIssuer(keyID uint32) (*Issuer, error) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -38,29 +48,41 @@ func GenerateIssuer(keyID uint32) (*Issuer, error) {
 // KeyID returns the id verifiers know the issuer's key by.
 func (i *Issuer) KeyID() uint32 { return i.keyID }
 
-// PublicKey returns the key verifiers need.
-func (i *Issuer) PublicKey() ed25519.PublicKey { return i.key.Public().(ed25519.PublicKey) }
+// PublicKey returns the key verifiers need (a copy).
+func (i *Issuer) PublicKey() ed25519.PublicKey { return append(ed25519.PublicKey(nil), i.pub...) }
 
-// PrivateKey returns the signing key; keep it secret.
-func (i *Issuer) PrivateKey() ed25519.PrivateKey { return i.key }
+// PrivateKey returns the signing key (a copy); keep it secret.
+func (i *Issuer) PrivateKey() ed25519.PrivateKey { return append(ed25519.PrivateKey(nil), i.key...) }
 
-// Issue signs a credential for actor valid for ttl from now.
+// Issue signs a credential for actor, valid from now for ttl.
 func (i *Issuer) Issue(actor protocol.ActorID, ttl time.Duration) (*protocol.AIdCredential, Claims, error) {
 	return i.IssueAt(actor, time.Now(), ttl)
 }
 
-// IssueAt signs a credential for actor valid from now for ttl.
+// IssueAt signs a credential for actor, valid from now for ttl. Times are
+// kept to the second: IssuedAt is now rounded down, ExpiresAt is now+ttl
+// rounded down, so the credential never outlives ttl. It refuses the zero
+// actor, a ttl under one second (which could round to an empty validity
+// window), a manufacturer or name over 255 bytes, and times outside
+// 1970–9999.
 func (i *Issuer) IssueAt(actor protocol.ActorID, now time.Time, ttl time.Duration) (*protocol.AIdCredential, Claims, error) {
-	if actor.IsZero() {
+	switch {
+	case actor.IsZero():
 		return nil, Claims{}, errors.New("auth: cannot issue a credential for the zero ActorID")
+	case ttl <= 0:
+		return nil, Claims{}, fmt.Errorf("auth: a credential's lifetime must be positive, not %s", ttl)
+	case ttl < time.Second:
+		return nil, Claims{}, fmt.Errorf("auth: a credential's lifetime must be at least one second, not %s", ttl)
+	case len(actor.Manufacturer) > maxNameLen || len(actor.Name) > maxNameLen:
+		return nil, Claims{}, fmt.Errorf("auth: manufacturer and name are limited to %d bytes each in a credential (have %d and %d)",
+			maxNameLen, len(actor.Manufacturer), len(actor.Name))
 	}
-	if ttl <= 0 {
-		return nil, Claims{}, fmt.Errorf("auth: credential lifetime must be positive, not %s", ttl)
+	iat, exp := now.Unix(), now.Add(ttl).Unix()
+	if iat < 0 || exp > maxUnix {
+		return nil, Claims{}, fmt.Errorf("auth: credential validity %s to %s is outside the supported years 1970 to 9999",
+			rfc3339(now), rfc3339(now.Add(ttl)))
 	}
-	if len(actor.Manufacturer) > maxNameLen || len(actor.Name) > maxNameLen {
-		return nil, Claims{}, fmt.Errorf("auth: actor type names are limited to %d bytes", maxNameLen)
-	}
-	c := Claims{Actor: actor, KeyID: i.keyID, IssuedAt: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second)}
+	c := Claims{Actor: actor, KeyID: i.keyID, IssuedAt: time.Unix(iat, 0).UTC(), ExpiresAt: time.Unix(exp, 0).UTC()}
 	tok := appendClaims(make([]byte, 0, maxTokenLen), c)
 	tok = append(tok, ed25519.Sign(i.key, signingInput(tok))...)
 	return &protocol.AIdCredential{EncryptedToken: tok, TokenKeyId: proto.Uint32(i.keyID)}, c, nil
