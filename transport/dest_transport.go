@@ -40,9 +40,15 @@ func (t *DestTransport) Pool() *WirePool { return t.pool }
 // send is retried once. Send returns a *NoRouteError at once when no wire
 // that could carry pt is ready or can still become ready.
 func (t *DestTransport) Send(ctx context.Context, pt protocol.PayloadType, data []byte) error {
-	if !validPayloadType(pt) || len(t.routes.Kinds(pt)) == 0 {
+	if !t.routes.hasLane(pt) {
 		return t.noRoute(pt, "the payload type has no data lane", nil)
 	}
+	return t.send(ctx, pt, data)
+}
+
+// send is Send for a pt already known to have a lane (OutprocManager.Send
+// has checked it), which also makes rs.lanes[pt] in range.
+func (t *DestTransport) send(ctx context.Context, pt protocol.PayloadType, data []byte) error {
 	retried := false
 retry:
 	for {

@@ -1,5 +1,10 @@
 package transport
 
+import (
+	"errors"
+	"fmt"
+)
+
 // Hooks exposes the manager's test hooks to the external test package.
 type Hooks struct {
 	BeforeWait   func(d Dest)
@@ -28,3 +33,33 @@ func WithHooks(h Hooks) Option {
 
 // BackoffDelay exposes the deterministic backoff computation.
 func BackoffDelay(b Backoff, retry int, u float64) int64 { return int64(b.delay(retry, u)) }
+
+// CheckLive reports, under the manager's lock, whether the lock-free index
+// of live transports agrees exactly with the entries: it holds dest → t if
+// and only if dest's entry is connected to t and not closing.
+func (m *OutprocManager) CheckLive() error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var errs []error
+	for d, e := range m.entries {
+		want := e.t
+		if e.closing {
+			want = nil
+		}
+		if got := m.live.load(d); got != want {
+			errs = append(errs, fmt.Errorf("live[%v] = %p, want %p (settled %v, closing %v)", d, got, want, e.settled, e.closing))
+		}
+	}
+	m.live.m.Range(func(k, v any) bool {
+		for _, s := range v.([]liveSlot) {
+			if liveKeyOf(s.dest) != k.(liveKey) {
+				errs = append(errs, fmt.Errorf("live: %v filed under the wrong key %v", s.dest, k))
+			}
+			if e := m.entries[s.dest]; e == nil || e.closing || e.t != s.t {
+				errs = append(errs, fmt.Errorf("live[%v] = %p but the dest has no connected, open entry with it", s.dest, s.t))
+			}
+		}
+		return true
+	})
+	return errors.Join(errs...)
+}

@@ -28,6 +28,16 @@ type OutprocManager struct {
 	entries map[Dest]*entry
 	closed  bool
 	stats   managerCounters // guarded by mu
+
+	// live holds dest → transport exactly for the entries that are
+	// connected and not closing: the lock-free fast path of Send and
+	// GetOrCreateTransport. Taking mu.RLock there made every sender write
+	// the RWMutex's reader count, one cache line bouncing between cores.
+	// It is written only with mu held, by syncLiveLocked after every
+	// change to entries or to an entry's t or closing, so once a writer's
+	// critical section ends no caller can get a closing or removed
+	// transport from it.
+	live liveIndex
 }
 
 // entry is the state of one destination: Connecting until settled, then
@@ -92,21 +102,25 @@ func (m *OutprocManager) Subscribe(buffer int) *Subscription { return m.events.S
 // first if needed. It returns when the lane has taken the message, or with
 // an error when ctx ends, dest is invalid or closing, or no route exists.
 func (m *OutprocManager) Send(ctx context.Context, dest Dest, pt protocol.PayloadType, data []byte) error {
-	if !validPayloadType(pt) || len(m.cfg.routes.Kinds(pt)) == 0 {
+	if !m.cfg.routes.hasLane(pt) {
 		return &NoRouteError{Dest: dest, PayloadType: pt, Reason: "the payload type has no data lane"}
 	}
-	t, err := m.GetOrCreateTransport(ctx, dest)
-	if err != nil {
-		return err
+	t := m.live.load(dest)
+	if t == nil {
+		var err error
+		if t, err = m.getOrCreate(ctx, dest); err != nil {
+			return err
+		}
 	}
-	err = t.Send(ctx, pt, data)
+	// pt was checked above: t.send skips DestTransport.Send's re-check.
+	err := t.send(ctx, pt, data)
 	if err != nil && errors.Is(err, ErrClosed) && m.replaced(dest, t) {
 		// t was removed (its wires died and it was reaped, or it was
 		// closed) while this Send was using it: dial afresh, once.
 		if t, err = m.GetOrCreateTransport(ctx, dest); err != nil {
 			return err
 		}
-		err = t.Send(ctx, pt, data)
+		err = t.send(ctx, pt, data)
 	}
 	return err
 }
@@ -125,13 +139,15 @@ func (m *OutprocManager) replaced(dest Dest, t *DestTransport) bool {
 // each caller waits for it until its own ctx ends, and a caller giving up
 // does not cancel the dial for the others.
 func (m *OutprocManager) GetOrCreateTransport(ctx context.Context, dest Dest) (*DestTransport, error) {
-	m.mu.RLock()
-	if e := m.entries[dest]; e != nil && e.t != nil && !e.closing {
-		t := e.t
-		m.mu.RUnlock()
+	if t := m.live.load(dest); t != nil {
 		return t, nil
 	}
-	m.mu.RUnlock()
+	return m.getOrCreate(ctx, dest)
+}
+
+// getOrCreate is GetOrCreateTransport's slow path: dest has no live
+// transport, so it may be invalid, dialling, closing, or not known yet.
+func (m *OutprocManager) getOrCreate(ctx context.Context, dest Dest) (*DestTransport, error) {
 	if err := dest.validOutproc(); err != nil {
 		return nil, err
 	}
@@ -185,6 +201,7 @@ func (m *OutprocManager) startDialLocked(dest Dest) *entry {
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.dialTimeout)
 	e := &entry{dest: dest, done: make(chan struct{}), cancel: cancel}
 	m.entries[dest] = e
+	m.syncLiveLocked(dest) // a no-op (e has no transport yet), so that every change to entries is synced
 	m.stats.dials++
 	m.wg.Add(1)
 	go m.dial(ctx, e)
@@ -236,6 +253,7 @@ func (m *OutprocManager) dial(ctx context.Context, e *entry) {
 		delete(m.entries, e.dest)
 		m.stats.dialFailures++
 		m.settleLocked(e, nil, cerr)
+		m.syncLiveLocked(e.dest)
 		m.mu.Unlock()
 		m.log.Debug("dial failed", "dest", e.dest, "err", err)
 		m.events.Publish(Event{Kind: EventDialFailed, Dest: e.dest, Err: cerr})
@@ -251,6 +269,7 @@ func (m *OutprocManager) dial(ctx context.Context, e *entry) {
 		}
 	}
 	m.settleLocked(e, t, nil)
+	m.syncLiveLocked(e.dest)
 	m.mu.Unlock()
 	m.events.Publish(Event{Kind: EventTransportCreated, Dest: e.dest, TransportID: t.id})
 	for _, mb := range members {
@@ -272,6 +291,16 @@ func (m *OutprocManager) settleLocked(e *entry, t *DestTransport, err error) {
 	e.settled = true
 	e.t, e.err = t, err
 	close(e.done)
+}
+
+// syncLiveLocked makes live agree with entries for dest. Call it, with mu
+// held, after any change to entries[dest] or to that entry's t or closing.
+func (m *OutprocManager) syncLiveLocked(dest Dest) {
+	var t *DestTransport
+	if e := m.entries[dest]; e != nil && e.t != nil && !e.closing {
+		t = e.t
+	}
+	m.live.set(dest, t)
 }
 
 func (m *OutprocManager) newTransport(dest Dest) *DestTransport {
@@ -313,6 +342,7 @@ func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
 		return false
 	}
 	delete(m.entries, t.dest)
+	m.syncLiveLocked(t.dest)
 	m.stats.removed++
 	m.mu.Unlock()
 	_ = t.Close()
@@ -349,6 +379,7 @@ func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
 		t = m.newTransport(dest)
 		m.settleLocked(e, t, nil)
 		m.entries[dest] = e
+		m.syncLiveLocked(dest)
 		created = true
 	case e.closing:
 		m.mu.Unlock()
@@ -409,12 +440,14 @@ func (m *OutprocManager) CloseTransport(ctx context.Context, dest Dest) error {
 		adopted := e.adopted
 		e.adopted = nil
 		delete(m.entries, dest)
+		m.syncLiveLocked(dest)
 		m.mu.Unlock()
 		closeWires(adopted)
 		return nil
 	}
 	e.closing = true
 	e.closedCh = make(chan struct{})
+	m.syncLiveLocked(dest) // from here on the fast path no longer returns t
 	t := e.t
 	m.mu.Unlock()
 
@@ -425,6 +458,7 @@ func (m *OutprocManager) CloseTransport(ctx context.Context, dest Dest) error {
 	m.mu.Lock()
 	if m.entries[dest] == e {
 		delete(m.entries, dest)
+		m.syncLiveLocked(dest)
 	}
 	m.stats.removed++
 	m.mu.Unlock()
@@ -474,6 +508,7 @@ func (m *OutprocManager) Close() error {
 		}
 	}
 	clear(m.entries)
+	m.live.clear()
 	m.mu.Unlock()
 
 	m.cancel()

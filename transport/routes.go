@@ -56,6 +56,12 @@ func (r RouteTable) rank(pt protocol.PayloadType, k WireKind) int {
 	return -1
 }
 
+// hasLane reports whether pt is a known payload type that some wire kind
+// may carry.
+func (r *RouteTable) hasLane(pt protocol.PayloadType) bool {
+	return validPayloadType(pt) && len(r.kinds[pt]) != 0
+}
+
 func validPayloadType(pt protocol.PayloadType) bool {
 	return pt >= 0 && int(pt) < protocol.PayloadTypeCount
 }
