@@ -1,0 +1,417 @@
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// ClientConfig configures a Client. URL, Type and Realm are required.
+type ClientConfig struct {
+	URL         string // ws:// or wss:// URL of the server
+	Type        ActorType
+	Realm       uint32
+	RealmSecret string // sent in X-Actr-Realm-Secret when the realm needs it
+	// HTTPClient makes the handshakes (TLS settings for wss://).
+	HTTPClient *http.Client
+	// CallTimeout bounds a call whose ctx has no deadline (default 10 s).
+	CallTimeout time.Duration
+	// ReconnectMin and ReconnectMax bound the reconnect backoff (default
+	// 100 ms and 5 s, doubling, ±20 % jitter).
+	ReconnectMin, ReconnectMax time.Duration
+	// Heartbeat gives what each ping reports (default: FULL, no backlog).
+	Heartbeat func() (protocol.ServiceAvailabilityState, float32)
+	// Logger (default: discard). Credentials and secrets are never logged.
+	Logger *slog.Logger
+}
+
+// PresenceEvent says an actor of a subscribed type came up or went down.
+type PresenceEvent struct {
+	Actor protocol.ActorID
+	Up    bool
+}
+
+// Relay is a relayed WebRTC session message from another actor.
+type Relay struct {
+	From protocol.ActorID
+	Msg  *protocol.ActrRelay
+}
+
+// RelayRefusal is the server's refusal of a relayed message.
+type RelayRefusal struct {
+	Target protocol.ActorID
+	Err    *ErrorResponseError
+}
+
+type relaySent struct {
+	target protocol.ActorID
+	at     time.Time
+}
+
+// Client is an actor's connection to the signaling server. It registers
+// on Dial, keeps itself present with heartbeats, renews its credential,
+// and reconnects by itself, resuming the same ActorID while its credential
+// is valid and restoring its presence subscriptions.
+type Client struct {
+	cfg      ClientConfig
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	prefix   string
+	seq      atomic.Uint64
+	presence chan PresenceEvent
+	relays   chan Relay
+	dropped  atomic.Uint64
+	writeMu  sync.Mutex // one writer at a time; never holds a ctx that could tear the connection down
+	refusals chan RelayRefusal
+
+	relayMu    sync.Mutex
+	relaysSent map[string]relaySent // relays whose refusal may still come
+
+	mu        sync.Mutex
+	conn      *clientConn // nil while disconnected
+	connected chan struct{}
+	id        protocol.ActorID
+	cred      *protocol.AIdCredential
+	credExp   time.Time
+	credTTL   time.Duration
+	heartbeat time.Duration
+	subs      map[ActorType]struct{}
+	closed    bool
+}
+
+// clientConn is one connection; its pending calls fail when it ends.
+type clientConn struct {
+	ws      *websocket.Conn
+	done    chan struct{}
+	mu      sync.Mutex
+	pending map[string]chan *protocol.SignalingEnvelope
+}
+
+// Dial connects to the server and registers a new actor of cfg.Type in
+// cfg.Realm. It returns once registered; the client then runs until Close.
+func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
+	if cfg.URL == "" || cfg.Type.Manufacturer == "" || cfg.Type.Name == "" {
+		return nil, errors.New("signaling: ClientConfig needs URL and Type")
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 10 * time.Second
+	}
+	if cfg.ReconnectMin <= 0 {
+		cfg.ReconnectMin = 100 * time.Millisecond
+	}
+	if cfg.ReconnectMax <= 0 {
+		cfg.ReconnectMax = 5 * time.Second
+	}
+	if cfg.Heartbeat == nil {
+		cfg.Heartbeat = func() (protocol.ServiceAvailabilityState, float32) { return protocol.ServiceAvailabilityState_FULL, 0 }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var p [6]byte
+	_, _ = rand.Read(p[:])
+	c := &Client{cfg: cfg, log: cfg.Logger, prefix: hex.EncodeToString(p[:]) + "-",
+		presence: make(chan PresenceEvent, 256), relays: make(chan Relay, 256),
+		refusals: make(chan RelayRefusal, 64), relaysSent: map[string]relaySent{},
+		subs: map[ActorType]struct{}{}, connected: make(chan struct{})}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	cc, err := c.dial(ctx)
+	if err != nil {
+		c.cancel()
+		return nil, err
+	}
+	if err := c.register(ctx, cc); err != nil {
+		_ = cc.ws.CloseNow()
+		c.wg.Wait()
+		c.cancel()
+		return nil, err
+	}
+	c.setConn(cc)
+	c.wg.Add(1)
+	go c.run(cc)
+	return c, nil
+}
+
+// ID returns the client's actor id.
+func (c *Client) ID() protocol.ActorID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id
+}
+
+// Credential returns the current credential (renewed as it nears expiry).
+func (c *Client) Credential() *protocol.AIdCredential {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cred
+}
+
+// CredentialExpiry returns when the current credential expires.
+func (c *Client) CredentialExpiry() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.credExp
+}
+
+// Presence delivers presence events of subscribed types. A consumer that
+// falls 256 events behind loses events (counted by Dropped).
+func (c *Client) Presence() <-chan PresenceEvent { return c.presence }
+
+// Relays delivers relayed session messages from other actors, including
+// role assignments the other side negotiated.
+func (c *Client) Relays() <-chan Relay { return c.relays }
+
+// Refusals delivers the server's refusals of relayed messages.
+func (c *Client) Refusals() <-chan RelayRefusal { return c.refusals }
+
+// Dropped reports events lost because their consumer fell behind.
+func (c *Client) Dropped() uint64 { return c.dropped.Load() }
+
+// Connected reports whether the client is connected right now.
+func (c *Client) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn != nil
+}
+
+// WaitConnected waits until the client is connected.
+func (c *Client) WaitConnected(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		if c.conn != nil {
+			c.mu.Unlock()
+			return nil
+		}
+		ch := c.connected
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Close disconnects without unregistering (the server drops the actor
+// after its presence timeout) and stops the client's goroutines.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.wg.Wait()
+		return nil
+	}
+	c.closed = true
+	cc := c.conn
+	c.mu.Unlock()
+	c.cancel()
+	if cc != nil {
+		_ = cc.ws.CloseNow()
+	}
+	c.wg.Wait()
+	return nil
+}
+
+func (c *Client) dial(ctx context.Context) (*clientConn, error) {
+	h := http.Header{}
+	if c.cfg.RealmSecret != "" {
+		h.Set(HeaderRealmSecret, c.cfg.RealmSecret)
+	}
+	ws, _, err := websocket.Dial(ctx, c.cfg.URL, &websocket.DialOptions{HTTPClient: c.cfg.HTTPClient, HTTPHeader: h})
+	if err != nil {
+		return nil, fmt.Errorf("signaling: connecting to %s: %w", c.cfg.URL, err)
+	}
+	ws.SetReadLimit(1 << 20)
+	cc := &clientConn{ws: ws, done: make(chan struct{}), pending: map[string]chan *protocol.SignalingEnvelope{}}
+	c.wg.Add(1)
+	go c.read(cc)
+	return cc, nil
+}
+
+// read dispatches what the server sends until the connection ends, then
+// fails the connection's pending calls.
+func (c *Client) read(cc *clientConn) {
+	defer c.wg.Done()
+	defer func() {
+		close(cc.done)
+		_ = cc.ws.CloseNow()
+	}()
+	for {
+		_, data, err := cc.ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		var env protocol.SignalingEnvelope
+		if err := proto.Unmarshal(data, &env); err != nil {
+			c.log.Warn("signaling: unreadable envelope from the server")
+			continue
+		}
+		if rf := env.GetReplyFor(); rf != "" {
+			cc.mu.Lock()
+			ch := cc.pending[rf]
+			delete(cc.pending, rf)
+			cc.mu.Unlock()
+			if ch != nil {
+				ch <- &env
+				continue
+			}
+		}
+		c.dispatch(&env)
+	}
+}
+
+func (c *Client) dispatch(env *protocol.SignalingEnvelope) {
+	switch f := env.Flow.(type) {
+	case *protocol.SignalingEnvelope_ServerToActr:
+		if ev := f.ServerToActr.GetActrUpEvent(); ev != nil {
+			id, err := protocol.ActorIDFromProto(ev.GetActrId())
+			if err != nil {
+				return
+			}
+			select {
+			case c.presence <- PresenceEvent{Actor: id, Up: ev.GetUp()}:
+			default:
+				c.dropped.Add(1)
+			}
+		}
+	case *protocol.SignalingEnvelope_ActrRelay:
+		from, err := protocol.ActorIDFromProto(f.ActrRelay.GetSource())
+		if err != nil {
+			return
+		}
+		select {
+		case c.relays <- Relay{From: from, Msg: f.ActrRelay}:
+		default:
+			c.dropped.Add(1)
+		}
+	case *protocol.SignalingEnvelope_EnvelopeError:
+		c.relayMu.Lock()
+		sent, ok := c.relaysSent[env.GetReplyFor()]
+		delete(c.relaysSent, env.GetReplyFor())
+		c.relayMu.Unlock()
+		if ok {
+			select {
+			case c.refusals <- RelayRefusal{Target: sent.target, Err: &ErrorResponseError{Code: f.EnvelopeError.GetCode(), Message: f.EnvelopeError.GetMessage()}}:
+			default:
+				c.dropped.Add(1)
+			}
+			return
+		}
+		c.log.Info("signaling: the server refused an envelope", "code", f.EnvelopeError.GetCode(), "message", f.EnvelopeError.GetMessage())
+	}
+}
+
+// call sends env on cc and waits for the envelope that answers it.
+func (c *Client) callOn(ctx context.Context, cc *clientConn, env *protocol.SignalingEnvelope) (*protocol.SignalingEnvelope, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.CallTimeout)
+		defer cancel()
+	}
+	id := c.prefix + strconv.FormatUint(c.seq.Add(1), 36)
+	env.EnvelopeId = proto.String(id)
+	env.EnvelopeVersion = proto.Uint32(1)
+	ch := make(chan *protocol.SignalingEnvelope, 1)
+	cc.mu.Lock()
+	cc.pending[id] = ch
+	cc.mu.Unlock()
+	defer func() {
+		cc.mu.Lock()
+		delete(cc.pending, id)
+		cc.mu.Unlock()
+	}()
+	if err := c.write(cc, env); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		if e := r.GetEnvelopeError(); e != nil {
+			return nil, &ErrorResponseError{Code: e.GetCode(), Message: e.GetMessage()}
+		}
+		return r, nil
+	case <-cc.done:
+		return nil, fmt.Errorf("%w: the connection dropped while waiting for the answer", ErrDisconnected)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("signaling: waiting for the server: %w", ctx.Err())
+	}
+}
+
+func (c *Client) write(cc *clientConn, env *protocol.SignalingEnvelope) error {
+	b, err := proto.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("signaling: encoding an envelope: %w", err)
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	select {
+	case <-cc.done:
+		return ErrDisconnected
+	default:
+	}
+	// A ctx reaching the library mid-write would close the connection, so
+	// none is passed; a dead server is found by the heartbeat.
+	if err := cc.ws.Write(context.Background(), websocket.MessageBinary, b); err != nil {
+		return fmt.Errorf("%w: %v", ErrDisconnected, err)
+	}
+	return nil
+}
+
+// current returns the live connection, or ErrDisconnected / ErrClosed.
+func (c *Client) current() (*clientConn, protocol.ActorID, *protocol.AIdCredential, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return nil, c.id, nil, ErrClosed
+	case c.conn == nil:
+		return nil, c.id, nil, ErrDisconnected
+	case c.id.IsZero():
+		return nil, c.id, nil, ErrNotRegistered
+	}
+	return c.conn, c.id, c.cred, nil
+}
+
+// actorCall sends an actor_to_server request and returns the answer.
+func (c *Client) actorCall(ctx context.Context, m *protocol.ActrToSignaling) (*protocol.SignalingToActr, error) {
+	cc, id, cred, err := c.current()
+	if err != nil {
+		return nil, err
+	}
+	return c.actorCallOn(ctx, cc, id, cred, m)
+}
+
+func (c *Client) actorCallOn(ctx context.Context, cc *clientConn, id protocol.ActorID, cred *protocol.AIdCredential, m *protocol.ActrToSignaling) (*protocol.SignalingToActr, error) {
+	m.Source, m.Credential = id.Proto(), cred
+	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrToServer{ActrToServer: m}})
+	if err != nil {
+		return nil, err
+	}
+	out := r.GetServerToActr()
+	if out == nil {
+		return nil, errors.New("signaling: the server answered with an unexpected envelope")
+	}
+	if e := out.GetError(); e != nil {
+		return nil, &ErrorResponseError{Code: e.GetCode(), Message: e.GetMessage()}
+	}
+	return out, nil
+}

@@ -1,0 +1,172 @@
+package signaling_test
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	cws "github.com/coder/websocket"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+)
+
+func TestRelayConfinedToRealmAndCredentialsChecked(t *testing.T) {
+	ctx := guard(t)
+	ts := newServer(t, signaling.ServerConfig{}, "")
+	a := dial(t, ctx, ts.url, typeA, 1)
+	b := dial(t, ctx, ts.url, typeB, 1)
+	other := dial(t, ctx, ts.url, typeB, 2)
+
+	if err := a.SendIceCandidate(other.ID(), nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ref := <-a.Refusals():
+		if ref.Err.Code != signaling.CodeForbidden {
+			t.Fatalf("cross-realm relay: %+v", ref)
+		}
+	case <-ctx.Done():
+		t.Fatal("cross-realm relay not refused")
+	}
+
+	forger, _ := auth.GenerateIssuer(1)
+	forged, _, _ := forger.Issue(a.ID(), time.Hour)
+	expired, _, _ := ts.iss.IssueAt(a.ID(), time.Now().Add(-2*time.Hour), time.Hour)
+	tampered := proto2Clone(a.Credential())
+	tampered.EncryptedToken[5] ^= 0x80
+	someoneElse := b.Credential()
+	for name, cred := range map[string]*protocol.AIdCredential{
+		"forged": forged, "expired": expired, "tampered": tampered, "mismatched source": someoneElse, "none": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := rawDial(t, ctx, ts.url, nil)
+			id, err := r.send(ctx, relayEnv(a.ID(), cred, b.ID()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := r.answer(ctx, id)
+			if err != nil || ans.GetEnvelopeError().GetCode() != signaling.CodeUnauthorized {
+				t.Fatalf("answer %v, %v; want 401", ans, err)
+			}
+		})
+	}
+	select {
+	case r := <-b.Relays():
+		t.Fatalf("a refused relay was delivered: %+v", r)
+	default:
+	}
+	// A connection that speaks for A cannot speak for B, even with B's credential.
+	r := rawDial(t, ctx, ts.url, nil)
+	id, _ := r.send(ctx, pingEnv(a.ID(), a.Credential()))
+	if ans, err := r.answer(ctx, id); err != nil || ans.GetServerToActr().GetPong() == nil {
+		t.Fatalf("resume as A: %v %v", ans, err)
+	}
+	id, _ = r.send(ctx, pingEnv(b.ID(), b.Credential()))
+	if ans, err := r.answer(ctx, id); err != nil || ans.GetEnvelopeError().GetCode() != signaling.CodeUnauthorized {
+		t.Fatalf("switching actors on one connection: %v %v", ans, err)
+	}
+}
+
+func TestMalformedEnvelopesGetErrorsAndConnectionSurvives(t *testing.T) {
+	ctx := guard(t)
+	ts := newServer(t, signaling.ServerConfig{}, "")
+	r := rawDial(t, ctx, ts.url, nil)
+	for _, b := range [][]byte{{0xff, 0xff}, {0x12, 0x01}, {}} {
+		if err := r.c.Write(ctx, cws.MessageBinary, b); err != nil {
+			t.Fatal(err)
+		}
+		_, data, err := r.c.Read(ctx)
+		if err != nil || len(data) == 0 {
+			t.Fatalf("no error envelope for %x: %v", b, err)
+		}
+	}
+	if err := r.c.Write(ctx, cws.MessageText, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Still usable: a registration works on the same connection.
+	a := dial(t, ctx, ts.url, typeA, 1)
+	id, _ := r.send(ctx, pingEnv(a.ID(), a.Credential()))
+	if ans, err := r.answer(ctx, id); err != nil || ans.GetServerToActr().GetPong() == nil {
+		t.Fatalf("after malformed input: %v %v", ans, err)
+	}
+	if ts.srv.Counters().Malformed.Load() < 4 {
+		t.Fatalf("malformed counted %d", ts.srv.Counters().Malformed.Load())
+	}
+	// Over the size limit: the connection is closed.
+	big := make([]byte, 70<<10)
+	_ = r.c.Write(ctx, cws.MessageBinary, big)
+	for {
+		if _, _, err := r.c.Read(ctx); err != nil {
+			if cws.CloseStatus(err) != cws.StatusMessageTooBig {
+				t.Fatalf("oversize envelope: %v", err)
+			}
+			break
+		}
+	}
+}
+
+// A flooding connection is rate-limited, then closed; a well-behaved
+// client's pings keep being answered throughout.
+func TestFloodingClientIsLimitedThenClosedOthersUnaffected(t *testing.T) {
+	ctx := guard(t)
+	ts := newServer(t, signaling.ServerConfig{RateLimit: 50, RateBurst: 50, MaxViolations: 20}, "")
+	good := dial(t, ctx, ts.url, typeA, 1)
+	flooder := dial(t, ctx, ts.url, typeB, 1)
+	r := rawDial(t, ctx, ts.url, http.Header{})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	pings := 0
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := good.Ping(ctx); err != nil {
+				t.Errorf("well-behaved ping: %v", err)
+				return
+			}
+			pings++
+		}
+	})
+	env := pingEnv(flooder.ID(), flooder.Credential())
+	_ = flooder.Close() // the raw connection floods in its name; the client must not resume and displace it
+	var closeErr error
+	go func() {
+		for {
+			if _, err := r.send(ctx, env); err != nil {
+				return
+			}
+		}
+	}()
+	for {
+		if _, _, err := r.c.Read(ctx); err != nil {
+			closeErr = err
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+	var ce cws.CloseError
+	if !errors.As(closeErr, &ce) || ce.Code != cws.StatusPolicyViolation || ce.Reason != "too many refused envelopes" {
+		t.Fatalf("flooder closed with %v, want policy violation", closeErr)
+	}
+	if ts.srv.Counters().RateLimited.Load() == 0 || ts.srv.Counters().AbuseClosed.Load() != 1 {
+		t.Fatalf("rate limited %d, abuse closed %d", ts.srv.Counters().RateLimited.Load(), ts.srv.Counters().AbuseClosed.Load())
+	}
+	if pings == 0 {
+		t.Fatal("the well-behaved client got no pong during the flood")
+	}
+}
+
+func proto2Clone(c *protocol.AIdCredential) *protocol.AIdCredential {
+	return &protocol.AIdCredential{EncryptedToken: append([]byte(nil), c.EncryptedToken...), TokenKeyId: c.TokenKeyId}
+}

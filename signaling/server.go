@@ -1,0 +1,349 @@
+package signaling
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+)
+
+// HeaderRealmSecret carries the shared secret of a realm whose
+// registration policy requires one.
+const HeaderRealmSecret = "X-Actr-Realm-Secret"
+
+// RegistrationPolicy decides who may register into a realm.
+type RegistrationPolicy struct {
+	// Open admits anyone (development, demos).
+	Open bool
+	// Secret, when not empty, admits peers presenting it in the
+	// X-Actr-Realm-Secret handshake header.
+	Secret string
+}
+
+// ServerConfig configures a Server. Only Issuer is required.
+type ServerConfig struct {
+	// Issuer signs the credentials of registered actors.
+	Issuer *auth.Issuer
+	// Verifier checks actors' credentials (default: one that knows the
+	// Issuer's key).
+	Verifier *auth.Verifier
+	// Realms holds per-realm registration policies; realms not listed use
+	// DefaultPolicy, whose zero value refuses registration.
+	Realms        map[uint32]RegistrationPolicy
+	DefaultPolicy RegistrationPolicy
+	// HeartbeatInterval is suggested to clients (default 10 s).
+	HeartbeatInterval time.Duration
+	// PresenceTimeout drops an actor not heard from for this long
+	// (default 3 heartbeat intervals).
+	PresenceTimeout time.Duration
+	// CredentialTTL is the lifetime of issued credentials (default 1 h).
+	CredentialTTL time.Duration
+	// MaxEnvelopeSize bounds an envelope (default 64 KiB); bigger closes
+	// the connection.
+	MaxEnvelopeSize int
+	// RateLimit and RateBurst bound envelopes per second per connection
+	// (default 200/s, burst 400).
+	RateLimit float64
+	RateBurst int
+	// MaxViolations closes a connection whose refused envelopes outnumber
+	// its accepted ones by this much (default 32).
+	MaxViolations int
+	// SendQueue bounds the envelopes queued to one connection (default
+	// 256); beyond it relays to that connection are refused (503).
+	SendQueue int
+	// Logger (default: discard). Credentials and secrets are never logged.
+	Logger *slog.Logger
+}
+
+func (c *ServerConfig) defaults() error {
+	if c.Issuer == nil {
+		return errors.New("signaling: ServerConfig.Issuer is required")
+	}
+	if c.Verifier == nil {
+		c.Verifier = auth.NewVerifier(nil)
+		if err := c.Verifier.AddKey(c.Issuer.KeyID(), c.Issuer.PublicKey()); err != nil {
+			return err
+		}
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 10 * time.Second
+	}
+	if c.PresenceTimeout <= 0 {
+		c.PresenceTimeout = 3 * c.HeartbeatInterval
+	}
+	if c.CredentialTTL <= 0 {
+		c.CredentialTTL = time.Hour
+	}
+	if c.MaxEnvelopeSize <= 0 {
+		c.MaxEnvelopeSize = 64 << 10
+	}
+	if c.RateLimit <= 0 {
+		c.RateLimit = 200
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 400
+	}
+	if c.MaxViolations <= 0 {
+		c.MaxViolations = 32
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 256
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}
+
+// ServerCounters count what a server did.
+type ServerCounters struct {
+	Connections, Registrations, Resumes, Unregistrations, Expirations atomic.Uint64
+	Relayed, RelayRefused, RoleAssignments                            atomic.Uint64
+	Malformed, Unauthorized, RateLimited, Dropped, AbuseClosed        atomic.Uint64
+}
+
+// Server is the signaling service: an http.Handler accepting WebSocket
+// connections from actors.
+type Server struct {
+	cfg      ServerConfig
+	log      *slog.Logger
+	counters ServerCounters
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	ids      atomic.Uint64
+
+	mu       sync.Mutex
+	closed   bool
+	actors   map[protocol.ActorID]*actorEntry
+	subs     map[subKey]map[protocol.ActorID]struct{}
+	sessions map[*session]struct{}
+	serial   uint64
+}
+
+type subKey struct {
+	realm uint32
+	typ   ActorType
+}
+
+// actorEntry is a registered actor. Guarded by Server.mu.
+type actorEntry struct {
+	id       protocol.ActorID
+	sess     *session // nil while disconnected
+	lastSeen time.Time
+	avail    protocol.ServiceAvailabilityState
+	backlog  float32
+	subs     map[ActorType]struct{}
+}
+
+// NewServer returns a server; Close it to stop its goroutines.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger,
+		actors:   map[protocol.ActorID]*actorEntry{},
+		subs:     map[subKey]map[protocol.ActorID]struct{}{},
+		sessions: map[*session]struct{}{},
+		// Serial numbers start from the clock so that a restarted server
+		// does not hand out the serials of actors that may resume.
+		serial: uint64(time.Now().UnixMicro()),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.reaper()
+	return s, nil
+}
+
+// Counters returns the server's counters.
+func (s *Server) Counters() *ServerCounters { return &s.counters }
+
+// Online reports whether id is registered and connected.
+func (s *Server) Online(id protocol.ActorID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.actors[id]
+	return e != nil && e.sess != nil
+}
+
+// Close disconnects every actor and stops the server's goroutines.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	for _, ss := range sessions {
+		ss.close(websocket.StatusGoingAway, "server closing")
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "signaling server closing", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	secret := r.Header.Get(HeaderRealmSecret)
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(int64(s.cfg.MaxEnvelopeSize))
+	ss := s.newSession(secret, ws)
+	if ss == nil {
+		_ = ws.Close(websocket.StatusGoingAway, "server closing")
+		return
+	}
+	s.counters.Connections.Add(1)
+	ss.run()
+}
+
+func (s *Server) nextID() string { return "s" + strconv.FormatUint(s.ids.Add(1), 36) }
+
+// reaper drops actors not heard from within the presence timeout.
+func (s *Server) reaper() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.PresenceTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.expire(now)
+		}
+	}
+}
+
+// expire drops the actors last seen before now - PresenceTimeout.
+func (s *Server) expire(now time.Time) {
+	s.mu.Lock()
+	var gone []*actorEntry
+	for _, e := range s.actors {
+		if now.Sub(e.lastSeen) > s.cfg.PresenceTimeout {
+			gone = append(gone, e)
+		}
+	}
+	for _, e := range gone {
+		s.counters.Expirations.Add(1) // before the down event can reach anyone
+		s.removeLocked(e)
+	}
+	s.mu.Unlock()
+	for _, e := range gone {
+		s.log.Info("actor dropped: no heartbeat", "actor", e.id.String(), "timeout", s.cfg.PresenceTimeout)
+	}
+}
+
+// removeLocked unregisters e and tells subscribers it is down.
+func (s *Server) removeLocked(e *actorEntry) {
+	delete(s.actors, e.id)
+	for t := range e.subs {
+		s.unsubscribeLocked(e.id, t)
+	}
+	if e.sess != nil && e.sess.bound == e.id {
+		e.sess.bound = protocol.ActorID{}
+	}
+	s.presenceLocked(e.id, false)
+}
+
+func (s *Server) unsubscribeLocked(id protocol.ActorID, t ActorType) {
+	k := subKey{id.Realm, t}
+	delete(s.subs[k], id)
+	if len(s.subs[k]) == 0 {
+		delete(s.subs, k)
+	}
+}
+
+// presenceLocked sends an actr_up_event about id to every subscriber of
+// its type in its realm.
+func (s *Server) presenceLocked(id protocol.ActorID, up bool) {
+	for sub := range s.subs[subKey{id.Realm, TypeOf(id)}] {
+		e := s.actors[sub]
+		if e == nil || e.sess == nil || sub == id {
+			continue
+		}
+		e.sess.send(&protocol.SignalingEnvelope{
+			EnvelopeId: proto.String(s.nextID()),
+			Flow: &protocol.SignalingEnvelope_ServerToActr{ServerToActr: &protocol.SignalingToActr{
+				Target: sub.Proto(),
+				Payload: &protocol.SignalingToActr_ActrUpEvent{ActrUpEvent: &protocol.ActrUpEvent{
+					ActrId: id.Proto(), Up: proto.Bool(up)}},
+			}},
+		})
+	}
+}
+
+func (s *Server) policy(realm uint32) RegistrationPolicy {
+	if p, ok := s.cfg.Realms[realm]; ok {
+		return p
+	}
+	return s.cfg.DefaultPolicy
+}
+
+func (s *Server) issue(id protocol.ActorID) (*protocol.RegisterOk, error) {
+	cred, claims, err := s.cfg.Issuer.Issue(id, s.cfg.CredentialTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &protocol.RegisterOk{
+		ActrId:                         id.Proto(),
+		Credential:                     cred,
+		CredentialExpiresAt:            timestamppb.New(claims.ExpiresAt),
+		SignalingHeartbeatIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second))),
+	}, nil
+}
+
+// secretOK compares in constant time.
+func secretOK(want, got string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+func errf(code uint32, format string, args ...any) *protocol.ErrorResponse {
+	return errorResponse(code, fmt.Sprintf(format, args...))
+}
+
+// byRank orders route candidates: best availability, then lowest backlog,
+// then id for a stable answer.
+func byRank(a, b *actorEntry) int {
+	if a.avail != b.avail {
+		return int(a.avail) - int(b.avail)
+	}
+	if a.backlog != b.backlog {
+		if a.backlog < b.backlog {
+			return -1
+		}
+		return 1
+	}
+	return a.id.Compare(b.id)
+}

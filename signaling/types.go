@@ -1,0 +1,67 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// ActorType is an actor's type: manufacturer and name.
+type ActorType struct {
+	Manufacturer string
+	Name         string
+}
+
+// TypeOf returns the type of id.
+func TypeOf(id protocol.ActorID) ActorType {
+	return ActorType{Manufacturer: id.Manufacturer, Name: id.Name}
+}
+
+func (t ActorType) String() string { return t.Manufacturer + ":" + t.Name }
+
+func (t ActorType) proto() *protocol.ActrType {
+	return &protocol.ActrType{Manufacturer: proto.String(t.Manufacturer), Name: proto.String(t.Name)}
+}
+
+func typeFromProto(p *protocol.ActrType) ActorType {
+	return ActorType{Manufacturer: p.GetManufacturer(), Name: p.GetName()}
+}
+
+// Error codes of envelope_error and of ErrorResponse in responses.
+const (
+	CodeBadRequest   = 400 // malformed envelope or request
+	CodeUnauthorized = 401 // missing, forged, tampered, expired or mismatched credential
+	CodeForbidden    = 403 // realm policy: registration refused, relay across realms
+	CodeNotFound     = 404 // unknown or offline target
+	CodeTooLarge     = 413
+	CodeRateLimited  = 429
+	CodeUnavailable  = 503 // target connection congested, server closing
+)
+
+// ErrorResponseError is an error the server answered with.
+type ErrorResponseError struct {
+	Code    uint32
+	Message string
+}
+
+func (e *ErrorResponseError) Error() string {
+	return fmt.Sprintf("signaling: server refused: %d %s", e.Code, e.Message)
+}
+
+// Sentinel errors of the client.
+var (
+	// ErrDisconnected: the connection to the server went away while a call
+	// was in flight, or there is none; the client reconnects by itself.
+	ErrDisconnected = errors.New("signaling: not connected to the server")
+	// ErrClosed: the client has been closed.
+	ErrClosed = errors.New("signaling: client closed")
+	// ErrNotRegistered: the call needs an actor id and the client has none.
+	ErrNotRegistered = errors.New("signaling: not registered")
+)
+
+func errorResponse(code uint32, msg string) *protocol.ErrorResponse {
+	return &protocol.ErrorResponse{Code: proto.Uint32(code), Message: proto.String(msg)}
+}
