@@ -339,3 +339,65 @@ func TestF8SenderWaitingOnClosedPoolIsWoken(t *testing.T) {
 		}
 	})
 }
+
+// A wire adopted while the destination's dead transport is being reaped
+// (its last wire died, and the peer connects again at that moment) must
+// not be lost: the reap backs off, and the transport carries on with the
+// adopted wire.
+func TestAdoptDuringReapRevivesTransport(t *testing.T) {
+	ctx := guard(t)
+	net, b := newFabric(transport.WireWebSocket)
+	var old atomic.Pointer[transport.DestTransport]
+	reaping, proceed := make(chan struct{}), make(chan struct{})
+	reaped := make(chan bool, 1)
+	m := newManager(t, b, transport.WithHooks(transport.Hooks{
+		BeforeReap: func(tr *transport.DestTransport) {
+			if tr == old.Load() {
+				close(reaping)
+				<-proceed
+			}
+		},
+		AfterReap: func(tr *transport.DestTransport, removed bool) {
+			if tr == old.Load() {
+				reaped <- removed
+			}
+		},
+	}))
+	dest := actor(1)
+	if err := m.Send(ctx, dest, protocol.RPCReliable, nil); err != nil {
+		t.Fatal(err)
+	}
+	t1, _ := m.Transport(dest)
+	old.Store(t1)
+	b.Drop(dest, transport.WireWebSocket) // t1's only wire dies: it is to be reaped
+	<-reaping
+	// The peer connects to us again before the reap acts.
+	peer := transporttest.NewBuilder(net, actorID(1), transport.WireWebSocket)
+	ws, err := peer.Build(ctx, transport.BuildRequest{Dest: transport.Actor(localID), Inbound: m.Inbound()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := ws[0].(*transporttest.Wire)
+	if err := w.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Adopt(ctx, dest, w); err != nil {
+		t.Fatal(err)
+	}
+	close(proceed)
+	if <-reaped {
+		t.Fatal("the reap removed a transport that had just adopted a wire")
+	}
+	if w.Closed() {
+		t.Fatal("the adopted wire was closed")
+	}
+	if got, ok := m.Transport(dest); !ok || got != t1 {
+		t.Fatal("the destination lost its transport")
+	}
+	if err := m.Send(ctx, dest, protocol.RPCReliable, []byte("on the adopted wire")); err != nil {
+		t.Fatal(err)
+	}
+	if b.BuildsFor(dest) != 1 {
+		t.Fatalf("%d builds for dest: the send should have used the adopted wire", b.BuildsFor(dest))
+	}
+}

@@ -337,7 +337,10 @@ func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
 	}
 	m.mu.Lock()
 	e := m.entries[t.dest]
-	if m.closed || e == nil || e.t != t || e.closing {
+	if m.closed || e == nil || e.t != t || e.closing || t.pool.live() {
+		// Stale, or revived since the reap was decided: a wire was
+		// adopted into the pool (Adopt registers under m.mu, so it
+		// cannot slip in between this check and the removal).
 		m.mu.Unlock()
 		return false
 	}
@@ -393,12 +396,17 @@ func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
 	default:
 		t = e.t
 	}
+	// Registered under m.mu: a reap of t decided before this (its pool
+	// had no live wire) sees the new member and backs off.
+	mb := t.pool.register(w, true)
 	m.mu.Unlock()
 	if created {
 		m.events.Publish(Event{Kind: EventTransportCreated, Dest: dest, TransportID: t.id})
 	}
 	m.events.Publish(Event{Kind: EventWireAdopted, Dest: dest, TransportID: t.id, WireID: w.ID(), WireKind: w.Kind()})
-	t.pool.add(w, true)
+	if mb != nil {
+		t.pool.start(mb)
+	}
 	return nil
 }
 

@@ -212,14 +212,31 @@ func (p *WirePool) run(m *member) {
 	p.mu.Unlock()
 	p.publish(Event{Kind: EventWireStateChanged, WireID: m.id, WireKind: m.kind, State: WireReady})
 
-	select {
-	case <-m.wire.Done():
-		err := fmt.Errorf("%w: %s wire %d to %s went down", ErrWireClosed, m.kind, m.id, p.dest)
-		if we, ok := m.wire.(WireErr); ok && we.Err() != nil {
-			err = fmt.Errorf("%w: %s wire %d to %s went down: %w", ErrWireClosed, m.kind, m.id, p.dest, we.Err())
+	rn, _ := m.wire.(ReadyNotifier)
+	for {
+		var readyChanged <-chan struct{} // nil (never fires) unless the wire is a ReadyNotifier
+		if rn != nil {
+			readyChanged = rn.ReadyChanged()
 		}
-		p.fail(m, err)
-	case <-p.ctx.Done():
+		select {
+		case <-m.wire.Done():
+			err := fmt.Errorf("%w: %s wire %d to %s went down", ErrWireClosed, m.kind, m.id, p.dest)
+			if we, ok := m.wire.(WireErr); ok && we.Err() != nil {
+				err = fmt.Errorf("%w: %s wire %d to %s went down: %w", ErrWireClosed, m.kind, m.id, p.dest, we.Err())
+			}
+			p.fail(m, err)
+			return
+		case <-readyChanged:
+			// Wake senders waiting for a ready lane; the lanes themselves
+			// are unchanged (Send checks Ready per message).
+			p.mu.Lock()
+			if m.state == WireReady && !p.closed {
+				p.rebuildLocked()
+			}
+			p.mu.Unlock()
+		case <-p.ctx.Done():
+			return
+		}
 	}
 }
 
@@ -293,6 +310,25 @@ func (p *WirePool) fail(m *member, err error) {
 	if dead && p.onDead != nil {
 		p.onDead()
 	}
+}
+
+// live reports whether the pool is open and has a wire that is ready or
+// may become ready (or a reconnect under way).
+func (p *WirePool) live() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	if p.reconnecting {
+		return true
+	}
+	for _, m := range p.members {
+		if m.state == WireReady || m.state == WireConnecting {
+			return true
+		}
+	}
+	return false
 }
 
 // checkDeadLocked decides whether no wire can recover any more; it reports
@@ -389,6 +425,12 @@ func (p *WirePool) checkHealth() poolHealth {
 			if m.wire.Ready() {
 				m.suspect = false
 				h.ready++
+				continue
+			}
+			if _, ok := m.wire.(ReadyNotifier); ok {
+				// It recovers by itself (an ICE restart) and closes Done
+				// when it gives up: its own bound, not ours.
+				h.connecting++
 				continue
 			}
 			if m.suspect {

@@ -71,6 +71,19 @@ type WireErr interface {
 	Err() error
 }
 
+// A ReadyNotifier is a Wire whose readiness can drop and return after
+// Connect has succeeded, without the wire dying (a WebRTC wire during an
+// ICE restart). The pool watches it so that senders waiting for a ready
+// lane wake when the wire is ready again, and other wires carry the
+// traffic meanwhile. The health checker does not fail a ReadyNotifier
+// for being not ready: the wire bounds its own recovery and closes Done
+// when it gives up.
+type ReadyNotifier interface {
+	// ReadyChanged returns a channel that is closed at the next change of
+	// Ready. Call it again after that for the following change.
+	ReadyChanged() <-chan struct{}
+}
+
 // Lane is one send path for one payload type on one wire.
 type Lane interface {
 	// Send transmits one message. It honours ctx; a ctx ending must abandon
