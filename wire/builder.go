@@ -12,6 +12,7 @@ import (
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
 	"github.com/actr-go/actr/wire/websocket"
 )
 
@@ -39,8 +40,21 @@ type WebSocketConfig struct {
 	Dialer *websocket.Dialer
 }
 
-// Config configures a DefaultWireBuilder.
+// WebRTCConfig configures the WebRTC wires of a DefaultWireBuilder.
+type WebRTCConfig struct {
+	// Enabled turns WebRTC wires on.
+	Enabled bool
+	// Coordinator makes the connections (one per peer), signalling
+	// through the node's signaling client. Required when Enabled.
+	Coordinator *webrtc.Coordinator
+}
+
+// Config configures a DefaultWireBuilder. With both kinds enabled, every
+// actor destination gets a WebRTC wire and, if it has a WebSocket
+// endpoint, a WebSocket wire; the pool dials both at once and the default
+// routes prefer WebRTC.
 type Config struct {
+	WebRTC    WebRTCConfig
 	WebSocket WebSocketConfig
 }
 
@@ -60,7 +74,10 @@ func NewDefaultWireBuilder(cfg Config) (*DefaultWireBuilder, error) {
 			return nil, fmt.Errorf("wire: WebSocketConfig.URLTemplate %q has no %s placeholder and there is no Resolve", ws.URLTemplate, ActorIDPlaceholder)
 		}
 	}
-	if !ws.Enabled {
+	if cfg.WebRTC.Enabled && cfg.WebRTC.Coordinator == nil {
+		return nil, errors.New("wire: WebRTC is enabled but WebRTCConfig.Coordinator is nil")
+	}
+	if !ws.Enabled && !cfg.WebRTC.Enabled {
 		return nil, errors.New("wire: no wire kind is enabled")
 	}
 	return &DefaultWireBuilder{cfg: cfg}, nil
@@ -77,6 +94,9 @@ func (b *DefaultWireBuilder) Build(ctx context.Context, req transport.BuildReque
 	}
 	var wires []transport.Wire
 	var errs []error
+	if rtc := b.cfg.WebRTC; rtc.Enabled && req.Wants(transport.WireWebRTC) {
+		wires = append(wires, rtc.Coordinator.Wire(peer, req.Inbound, req.Events))
+	}
 	if ws := b.cfg.WebSocket; ws.Enabled && req.Wants(transport.WireWebSocket) {
 		url, err := b.websocketURL(ctx, peer)
 		switch {

@@ -1,0 +1,133 @@
+package webrtc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/pion/ice/v4"
+	pion "github.com/pion/webrtc/v4"
+)
+
+// Config configures a Coordinator: how its PeerConnections gather and
+// check candidates, and the limits of its data channels. The zero value
+// works on a public network with no STUN or TURN server; every duration
+// and size has a default.
+type Config struct {
+	// ICEServers are the STUN and TURN servers (URLs, username, credential).
+	ICEServers []pion.ICEServer
+	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepaliveInterval are
+	// pion's ICE timers (defaults 5 s, 25 s, 2 s). A peer that vanishes is
+	// declared failed ICEFailedTimeout after it stopped answering, plus
+	// the ICE restarts below.
+	ICEDisconnectedTimeout time.Duration
+	ICEFailedTimeout       time.Duration
+	ICEKeepaliveInterval   time.Duration
+	// ICERestarts bounds the ICE restarts the offering side tries, each
+	// waiting up to ICEFailedTimeout, before the wire is declared failed
+	// (default 2; negative: none).
+	ICERestarts int
+	// NetworkTypes limits candidate gathering (default: UDP over IPv4 and
+	// IPv6).
+	NetworkTypes []pion.NetworkType
+	// InterfaceFilter, when set, keeps only the interfaces it accepts.
+	InterfaceFilter func(name string) bool
+	// PortMin and PortMax, when set, bound the local UDP ports.
+	PortMin, PortMax uint16
+	// LoopbackOnly gathers host candidates on 127.0.0.1 only, with no mDNS:
+	// for tests and single-machine setups.
+	LoopbackOnly bool
+
+	// MaxMessageSize bounds a message, on send (a
+	// *transport.MessageTooLargeError) and on reassembly (default 16 MiB).
+	MaxMessageSize int
+	// ReassemblyTimeout drops a fragmented message whose next fragment is
+	// this late (default 10 s).
+	ReassemblyTimeout time.Duration
+	// BufferedAmountHigh is how many bytes a data channel may have queued
+	// before Send waits for it to drain to BufferedAmountLow (defaults
+	// 1 MiB and 256 KiB).
+	BufferedAmountHigh, BufferedAmountLow int
+	// ChannelOpenTimeout bounds, after ICE has connected, the wait for the
+	// data channels to open (default 10 s).
+	ChannelOpenTimeout time.Duration
+
+	// Logger receives connection deaths, refused input and ICE restarts.
+	// Default: discard. SDP and candidates are logged at debug level only.
+	Logger *slog.Logger
+}
+
+// DefaultMaxMessageSize is the default Config.MaxMessageSize.
+const DefaultMaxMessageSize = 16 << 20
+
+// settings are the defaults-applied Config and the pion API built from it.
+type settings struct {
+	Config
+	api *pion.API
+}
+
+func (c Config) withDefaults() (*settings, error) {
+	if c.ICEDisconnectedTimeout <= 0 {
+		c.ICEDisconnectedTimeout = 5 * time.Second
+	}
+	if c.ICEFailedTimeout <= 0 {
+		c.ICEFailedTimeout = 25 * time.Second
+	}
+	if c.ICEKeepaliveInterval <= 0 {
+		c.ICEKeepaliveInterval = 2 * time.Second
+	}
+	if c.ICERestarts == 0 {
+		c.ICERestarts = 2
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.ReassemblyTimeout <= 0 {
+		c.ReassemblyTimeout = 10 * time.Second
+	}
+	if c.BufferedAmountHigh <= 0 {
+		c.BufferedAmountHigh = 1 << 20
+	}
+	if c.BufferedAmountLow <= 0 {
+		c.BufferedAmountLow = 256 << 10
+	}
+	if c.BufferedAmountLow >= c.BufferedAmountHigh {
+		return nil, fmt.Errorf("webrtc: BufferedAmountLow (%d) must be below BufferedAmountHigh (%d)", c.BufferedAmountLow, c.BufferedAmountHigh)
+	}
+	if c.ChannelOpenTimeout <= 0 {
+		c.ChannelOpenTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if (c.PortMin == 0) != (c.PortMax == 0) || c.PortMin > c.PortMax {
+		return nil, errors.New("webrtc: set both PortMin and PortMax, with PortMin <= PortMax")
+	}
+
+	var se pion.SettingEngine
+	se.DetachDataChannels()
+	se.SetICETimeouts(c.ICEDisconnectedTimeout, c.ICEFailedTimeout, c.ICEKeepaliveInterval)
+	if len(c.NetworkTypes) > 0 {
+		se.SetNetworkTypes(c.NetworkTypes)
+	} else {
+		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4, pion.NetworkTypeUDP6})
+	}
+	if c.InterfaceFilter != nil {
+		se.SetInterfaceFilter(c.InterfaceFilter)
+	}
+	if c.PortMin != 0 {
+		if err := se.SetEphemeralUDPPortRange(c.PortMin, c.PortMax); err != nil {
+			return nil, fmt.Errorf("webrtc: port range: %w", err)
+		}
+	}
+	if c.LoopbackOnly {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil })
+		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	}
+	return &settings{Config: c, api: pion.NewAPI(pion.WithSettingEngine(se))}, nil
+}

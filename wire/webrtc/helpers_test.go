@@ -1,0 +1,151 @@
+package webrtc_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire"
+	"github.com/actr-go/actr/wire/webrtc"
+)
+
+// guard bounds a test that would hang if the code were broken.
+func guard(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// testConfig is loopback-only with short ICE timers, so that failures are
+// detected within seconds.
+func testConfig() webrtc.Config {
+	return webrtc.Config{
+		LoopbackOnly:           true,
+		ICEDisconnectedTimeout: time.Second,
+		ICEFailedTimeout:       2 * time.Second,
+		ICEKeepaliveInterval:   200 * time.Millisecond,
+	}
+}
+
+// startSignaling runs an embedded signaling server on 127.0.0.1 with an
+// open realm 1 and returns its URL.
+func startSignaling(t testing.TB) string {
+	t.Helper()
+	iss, err := auth.GenerateIssuer(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := srv.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = ln.Close()
+		_ = srv.Close()
+	})
+	return ln.URL()
+}
+
+// inbox records what a node's handler received.
+type inbox struct {
+	mu      sync.Mutex
+	msgs    []transport.Message
+	changed chan struct{}
+}
+
+func newInbox() *inbox { return &inbox{changed: make(chan struct{})} }
+
+func (b *inbox) ServeMessage(_ context.Context, m transport.Message) {
+	b.mu.Lock()
+	b.msgs = append(b.msgs, m)
+	close(b.changed)
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// wait waits until n messages have arrived and returns them.
+func (b *inbox) wait(t testing.TB, ctx context.Context, n int) []transport.Message {
+	t.Helper()
+	for {
+		b.mu.Lock()
+		if len(b.msgs) >= n {
+			out := append([]transport.Message(nil), b.msgs...)
+			b.mu.Unlock()
+			return out
+		}
+		ch := b.changed
+		have := len(b.msgs)
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d messages: %v (have %d)", n, ctx.Err(), have)
+		}
+	}
+}
+
+type testNode struct {
+	id  protocol.ActorID
+	sig *signaling.Client
+	co  *webrtc.Coordinator
+	mgr *transport.OutprocManager
+	in  *inbox
+}
+
+type nodeOpts struct {
+	cfg      *webrtc.Config // default testConfig()
+	mgrOpts  []transport.Option
+	noAccept bool
+}
+
+var typeNode = signaling.ActorType{Manufacturer: "acme", Name: "node"}
+
+// newNode registers with the signaling server at url and builds a node
+// whose only wire kind is WebRTC.
+func newNode(t testing.TB, ctx context.Context, url string, o nodeOpts) *testNode {
+	t.Helper()
+	sig, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, Type: typeNode, Realm: 1,
+		ReconnectMin: 10 * time.Millisecond, ReconnectMax: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	if o.cfg != nil {
+		cfg = *o.cfg
+	}
+	co, err := webrtc.NewCoordinator(sig, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := wire.NewDefaultWireBuilder(wire.Config{WebRTC: wire.WebRTCConfig{Enabled: true, Coordinator: co}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	opts := append([]transport.Option{transport.WithHandler(in)}, o.mgrOpts...)
+	mgr, err := transport.NewOutprocManager(sig.ID(), b, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.noAccept {
+		co.Accept(mgr)
+	}
+	n := &testNode{id: sig.ID(), sig: sig, co: co, mgr: mgr, in: in}
+	t.Cleanup(n.close)
+	return n
+}
+
+func (n *testNode) close() {
+	_ = n.mgr.Close()
+	_ = n.co.Close()
+	_ = n.sig.Close()
+}

@@ -1,0 +1,102 @@
+package webrtc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pion/datachannel"
+
+	"github.com/actr-go/actr/transport"
+)
+
+// read is the only reader of one detached data channel: it reassembles
+// messages and delivers them to the node's inbound queue of the channel's
+// payload type. Deliver blocks while that queue is full, which holds this
+// channel's reads and, through SCTP's receive window, pushes back on the
+// sender, without holding up the other payload types (DESIGN F16).
+func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) {
+	defer s.readers.Done()
+	spec := ls.spec
+	buf := make([]byte, MaxChannelMessage)
+	var ra *reassembler
+	if spec.reliable() {
+		ra = newReassembler(s.cfg.MaxMessageSize, s.cfg.ReassemblyTimeout)
+	}
+	for {
+		// A partly received message bounds the wait for its next fragment.
+		var dl time.Time
+		if ra != nil && ra.pending() {
+			dl = ra.deadline
+		}
+		_ = rwc.SetReadDeadline(dl)
+		n, isString, err := rwc.ReadDataChannel(buf)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) && ra != nil && ra.pending() {
+				s.badInput(ls, fmt.Errorf("%w: message %d stalled after fragment %d of %d for over %v", ErrBadFragment, ra.msgID, ra.next, ra.total, ra.timeout), false)
+				ra.reset()
+				continue
+			}
+			if errors.Is(err, io.ErrShortBuffer) {
+				s.badInput(ls, fmt.Errorf("%w: a message over %d bytes", ErrBadFragment, MaxChannelMessage), true)
+				return
+			}
+			s.stop(fmt.Errorf("%w: reading data channel %s: %w", transport.ErrWireClosed, spec.label, err))
+			return
+		}
+		if isString {
+			s.badInput(ls, fmt.Errorf("%w: a text message", ErrBadFragment), true)
+			return
+		}
+		var msg []byte
+		if ra != nil {
+			msg, err = ra.add(buf[:n], time.Now())
+			if err != nil {
+				// The channel is ordered and reliable: a broken fragment
+				// stream means a broken peer.
+				s.badInput(ls, err, true)
+				return
+			}
+		} else {
+			f, err := parseFragment(buf[:n])
+			if err == nil && f.total != 1 {
+				err = fmt.Errorf("%w: fragment %d of %d on the unfragmented %s channel", ErrBadFragment, f.index, f.total, spec.label)
+			}
+			if err != nil {
+				s.badInput(ls, err, false) // a single lossy message: drop it
+				continue
+			}
+			msg = append([]byte(nil), f.chunk...)
+		}
+		if msg == nil {
+			continue
+		}
+		err = s.inbound.Deliver(s.ctx, transport.Message{From: s.peer, Type: spec.pt, Data: msg, Wire: transport.WireWebRTC})
+		switch {
+		case err == nil:
+			s.co.counters.MessagesIn.Add(1)
+			s.co.counters.BytesIn.Add(uint64(len(msg)))
+		case s.ctx.Err() != nil:
+			return
+		case errors.Is(err, transport.ErrInboundFull), errors.Is(err, transport.ErrNoHandler):
+			// Counted by the inbound queues.
+		default:
+			s.log.Warn("inbound delivery failed", "type", spec.pt, "err", err)
+		}
+	}
+}
+
+// badInput counts and logs a refused message; fatal ends the session
+// (the peer is broken or hostile).
+func (s *session) badInput(ls *laneState, err error, fatal bool) {
+	s.co.counters.BadMessages.Add(1)
+	s.log.Warn("refused a data channel message", "channel", ls.spec.label, "err", err, "closing", fatal)
+	if fatal {
+		s.stop(fmt.Errorf("%w: %s: %w", transport.ErrWireClosed, ls.spec.label, err))
+	}
+}

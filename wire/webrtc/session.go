@@ -1,0 +1,527 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/datachannel"
+	pion "github.com/pion/webrtc/v4"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+)
+
+type role uint8
+
+const (
+	roleUnknown role = iota
+	roleOfferer
+	roleAnswerer
+)
+
+var lastSessionID atomic.Uint64
+
+// session is one PeerConnection to one peer: one offer/answer exchange,
+// the ICE restarts that follow it, and its data channels.
+//
+// Everything that changes its state runs on its loop goroutine, one
+// function at a time: pion's callbacks and the coordinator's relayed
+// messages only post work there and never block. So no lock is ever held
+// across a pion call or a callback (DESIGN F11), and a callback that
+// arrives after the session ended finds its loop gone and does nothing
+// (F5). The loop also owns teardown: it closes the PeerConnection, clears
+// its handlers (F14), waits for the channel readers and only then closes
+// done.
+type session struct {
+	co      *Coordinator
+	id      uint64
+	wireID  transport.WireID
+	peer    protocol.ActorID
+	inbound transport.Inbound
+	events  *transport.EventBus
+	log     *slog.Logger
+	cfg     *settings
+
+	pc    *pion.PeerConnection
+	lanes [channelCount]*laneState
+
+	ctx     context.Context // ends when the session stops
+	cancel  context.CancelFunc
+	readers sync.WaitGroup
+
+	qmu   sync.Mutex
+	queue []func()
+	qsig  chan struct{}
+
+	// Loop-owned.
+	role         role
+	haveRemote   bool
+	ufrag        atomic.Pointer[string] // the remote ICE username fragment, once known
+	pendingCands []*protocol.IceCandidate
+	connected    bool // the PeerConnection (ICE and DTLS) is connected
+	opened       int  // data channels open
+	everReady    bool
+	restarts     int
+	restarting   bool
+	timer        *time.Timer // the pending deadline, if any
+	timerGen     uint64
+
+	ready      atomic.Bool
+	rmu        sync.Mutex
+	readyCh    chan struct{} // closed and replaced at every change of ready
+	firstReady chan struct{} // closed when first ready
+
+	errMu    sync.Mutex
+	err      error
+	done     chan struct{}
+	onDeath  func(s *session) // the coordinator forgets the session
+	stopOnce sync.Once
+}
+
+// laneState is the sending side of one data channel.
+type laneState struct {
+	spec  channelSpec
+	dc    *pion.DataChannel
+	rwc   atomic.Pointer[datachannel.ReadWriteCloserDeadliner]
+	slot  chan struct{} // held while a message's fragments are written
+	low   chan struct{} // signalled by OnBufferedAmountLow
+	msgID uint32        // guarded by slot
+	buf   []byte        // guarded by slot
+}
+
+const maxPendingCandidates = 128
+
+func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID, in transport.Inbound, events *transport.EventBus, r role) (*session, error) {
+	pc, err := co.cfg.api.NewPeerConnection(pion.Configuration{ICEServers: co.cfg.ICEServers})
+	if err != nil {
+		return nil, fmt.Errorf("webrtc: creating the PeerConnection to %s: %w", peer, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{
+		co: co, id: lastSessionID.Add(1), wireID: wireID, peer: peer, inbound: in, events: events,
+		cfg: co.cfg, pc: pc, ctx: ctx, cancel: cancel, qsig: make(chan struct{}, 1), role: r,
+		readyCh: make(chan struct{}), firstReady: make(chan struct{}), done: make(chan struct{}),
+	}
+	s.log = co.cfg.Logger.With("peer", peer, "session", s.id)
+	for i, spec := range channelSpecs {
+		dc, err := pc.CreateDataChannel(spec.label, spec.init())
+		if err != nil {
+			cancel()
+			_ = pc.Close()
+			return nil, fmt.Errorf("webrtc: creating data channel %s: %w", spec.label, err)
+		}
+		ls := &laneState{spec: spec, dc: dc, slot: make(chan struct{}, 1), low: make(chan struct{}, 1)}
+		s.lanes[i] = ls
+		dc.SetBufferedAmountLowThreshold(uint64(s.cfg.BufferedAmountLow))
+		dc.OnBufferedAmountLow(func() {
+			select {
+			case ls.low <- struct{}{}:
+			default:
+			}
+		})
+		dc.OnOpen(func() { s.post(func() { s.channelOpened(i) }) })
+		dc.OnClose(func() { s.post(func() { s.channelClosed(i) }) })
+	}
+	pc.OnICECandidate(func(c *pion.ICECandidate) {
+		if c != nil {
+			init := c.ToJSON()
+			s.post(func() { s.sendCandidate(init) })
+		}
+	})
+	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) { s.post(func() { s.stateChanged(st) }) })
+	go s.loop()
+	return s, nil
+}
+
+// post queues fn to run on the loop. It never blocks.
+func (s *session) post(fn func()) {
+	s.qmu.Lock()
+	s.queue = append(s.queue, fn)
+	s.qmu.Unlock()
+	select {
+	case s.qsig <- struct{}{}:
+	default:
+	}
+}
+
+func (s *session) loop() {
+	for {
+		select {
+		case <-s.qsig:
+			s.qmu.Lock()
+			q := s.queue
+			s.queue = nil
+			s.qmu.Unlock()
+			for _, fn := range q {
+				if s.ctx.Err() != nil {
+					break
+				}
+				fn()
+			}
+		case <-s.ctx.Done():
+			s.teardown()
+			return
+		}
+	}
+}
+
+// stop ends the session with err (the first cause wins). It never
+// blocks; the loop tears down and then closes done.
+func (s *session) stop(err error) {
+	s.stopOnce.Do(func() {
+		s.errMu.Lock()
+		s.err = err
+		s.errMu.Unlock()
+		s.setReady(false)
+		s.cancel()
+	})
+}
+
+// close stops the session and waits until it has released everything.
+func (s *session) close(err error) {
+	s.stop(err)
+	<-s.done
+}
+
+func (s *session) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+func (s *session) teardown() {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	// Handlers go first so nothing posts to a finished loop and no closure
+	// keeps the session reachable from pion (F14).
+	// (No-op functions, not nil, which pion may call. The data channels'
+	// handlers stay: pion's OnOpen cannot be replaced safely while it may
+	// fire, and they only post to this finished loop.)
+	s.pc.OnICECandidate(func(*pion.ICECandidate) {})
+	s.pc.OnConnectionStateChange(func(pion.PeerConnectionState) {})
+	if err := s.pc.Close(); err != nil {
+		s.log.Debug("closing the PeerConnection", "err", err)
+	}
+	for _, ls := range s.lanes {
+		if rwc := ls.rwc.Load(); rwc != nil {
+			_ = (*rwc).Close()
+		}
+	}
+	s.readers.Wait()
+	s.log.Debug("session ended", "err", s.Err())
+	close(s.done)
+	if s.onDeath != nil {
+		s.onDeath(s)
+	}
+}
+
+func (s *session) setReady(v bool) {
+	if s.ready.Swap(v) == v {
+		return
+	}
+	s.rmu.Lock()
+	close(s.readyCh)
+	s.readyCh = make(chan struct{})
+	s.rmu.Unlock()
+	if v && !s.everReady {
+		s.everReady = true
+		close(s.firstReady)
+	}
+}
+
+func (s *session) readyChanged() <-chan struct{} {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return s.readyCh
+}
+
+// deadline arms the session's one timer: fn runs on the loop after d
+// unless another deadline or disarm replaces it first.
+func (s *session) deadline(d time.Duration, fn func()) {
+	s.disarm()
+	gen := s.timerGen
+	s.timer = time.AfterFunc(d, func() {
+		s.post(func() {
+			if s.timerGen == gen {
+				fn()
+			}
+		})
+	})
+}
+
+func (s *session) disarm() {
+	s.timerGen++
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}
+
+func (s *session) publish(kind transport.EventKind, reason string, err error) {
+	if s.events != nil {
+		s.events.Publish(transport.Event{Kind: kind, Dest: transport.Actor(s.peer), WireID: s.wireID,
+			WireKind: transport.WireWebRTC, Reason: reason, Err: err})
+	}
+}
+
+// checkReady runs on the loop after every change of connected or opened.
+func (s *session) checkReady() {
+	ready := s.connected && s.opened == len(s.lanes)
+	if ready && !s.ready.Load() {
+		s.disarm()
+	}
+	s.setReady(ready)
+}
+
+func (s *session) channelOpened(i int) {
+	ls := s.lanes[i]
+	rwc, err := ls.dc.DetachWithDeadline()
+	if err != nil {
+		s.stop(fmt.Errorf("webrtc: detaching data channel %s: %w", ls.spec.label, err))
+		return
+	}
+	ls.rwc.Store(&rwc)
+	s.opened++
+	s.readers.Add(1)
+	go s.read(ls, rwc)
+	s.checkReady()
+}
+
+func (s *session) channelClosed(i int) {
+	label := s.lanes[i].spec.label
+	s.publish(transport.EventDataChannelClosed, label, nil)
+	s.stop(fmt.Errorf("%w: data channel %s closed", transport.ErrWireClosed, label))
+}
+
+func (s *session) stateChanged(st pion.PeerConnectionState) {
+	s.log.Debug("connection state", "state", st)
+	switch st {
+	case pion.PeerConnectionStateConnected:
+		s.connected = true
+		if s.restarting {
+			s.restarting = false
+			s.restarts = 0
+			s.co.counters.ICERestartsCompleted.Add(1)
+			s.publish(transport.EventICERestartCompleted, "", nil)
+		}
+		if !s.everReady {
+			s.deadline(s.cfg.ChannelOpenTimeout, func() {
+				s.stop(fmt.Errorf("%w: data channels to %s not open %v after connecting", transport.ErrWireClosed, s.peer, s.cfg.ChannelOpenTimeout))
+			})
+		}
+		s.checkReady()
+	case pion.PeerConnectionStateDisconnected, pion.PeerConnectionStateFailed:
+		s.connected = false
+		s.checkReady()
+		if !s.everReady {
+			if st == pion.PeerConnectionStateFailed {
+				s.stop(fmt.Errorf("%w: ICE to %s failed while connecting", transport.ErrWireClosed, s.peer))
+			}
+			return
+		}
+		s.recover(st)
+	case pion.PeerConnectionStateClosed:
+		s.stop(fmt.Errorf("%w: PeerConnection to %s closed", transport.ErrWireClosed, s.peer))
+	}
+}
+
+// recover handles a connected session going disconnected or failed: the
+// offerer restarts ICE (bounded), the answerer waits for its restart offer.
+func (s *session) recover(st pion.PeerConnectionState) {
+	if s.role != roleOfferer {
+		if s.timer == nil {
+			wait := time.Duration(s.cfg.ICERestarts+1) * s.cfg.ICEFailedTimeout
+			s.deadline(wait, func() {
+				s.stop(fmt.Errorf("%w: connection to %s lost and not restored within %v", transport.ErrWireClosed, s.peer, wait))
+			})
+		}
+		return
+	}
+	if s.restarting && st == pion.PeerConnectionStateDisconnected {
+		return // a restart is under way; its deadline decides
+	}
+	s.restartICE(st.String())
+}
+
+func (s *session) restartICE(why string) {
+	if s.restarts >= s.cfg.ICERestarts {
+		s.stop(fmt.Errorf("%w: connection to %s %s after %d ICE restarts", transport.ErrWireClosed, s.peer, why, s.restarts))
+		return
+	}
+	s.restarts++
+	s.restarting = true
+	s.co.counters.ICERestarts.Add(1)
+	s.publish(transport.EventICERestartStarted, fmt.Sprintf("attempt %d of %d after %s", s.restarts, s.cfg.ICERestarts, why), nil)
+	s.log.Info("ICE restart", "attempt", s.restarts, "after", why)
+	if err := s.offer(true); err != nil {
+		s.stop(err)
+		return
+	}
+	s.deadline(s.cfg.ICEFailedTimeout, func() {
+		if !s.connected {
+			s.restartICE("not restored")
+		}
+	})
+}
+
+// offer makes and sends an offer (an ICE restart offer if restart).
+func (s *session) offer(restart bool) error {
+	var opts *pion.OfferOptions
+	typ := protocol.SessionDescription_OFFER
+	if restart {
+		opts = &pion.OfferOptions{ICERestart: true}
+		typ = protocol.SessionDescription_ICE_RESTART_OFFER
+	}
+	o, err := s.pc.CreateOffer(opts)
+	if err != nil {
+		return fmt.Errorf("webrtc: creating an offer to %s: %w", s.peer, err)
+	}
+	if err := s.pc.SetLocalDescription(o); err != nil {
+		return fmt.Errorf("webrtc: setting the local offer to %s: %w", s.peer, err)
+	}
+	return s.sendSDP(typ, o.SDP)
+}
+
+func (s *session) sendSDP(typ protocol.SessionDescription_Type, sdp string) error {
+	if err := s.co.sig.SendSessionDescription(s.peer, &protocol.SessionDescription{Type: typ.Enum(), Sdp: &sdp}); err != nil {
+		return fmt.Errorf("webrtc: sending the %s to %s through signaling: %w", typ, s.peer, err)
+	}
+	return nil
+}
+
+func (s *session) sendCandidate(c pion.ICECandidateInit) {
+	m := &protocol.IceCandidate{Candidate: &c.Candidate, SdpMid: c.SDPMid}
+	if c.SDPMLineIndex != nil {
+		idx := uint32(*c.SDPMLineIndex)
+		m.SdpMlineIndex = &idx
+	}
+	if ld := s.pc.LocalDescription(); ld != nil {
+		if u := sdpUfrag(ld.SDP); u != "" {
+			m.UsernameFragment = &u
+		}
+	}
+	if err := s.co.sig.SendIceCandidate(s.peer, m); err != nil {
+		s.log.Debug("sending a candidate", "err", err)
+	}
+}
+
+// remoteDescription applies a relayed session description.
+func (s *session) remoteDescription(sd *protocol.SessionDescription) {
+	typ := sd.GetType()
+	switch typ {
+	case protocol.SessionDescription_OFFER, protocol.SessionDescription_ICE_RESTART_OFFER:
+		if s.role == roleOfferer || (typ == protocol.SessionDescription_OFFER && s.haveRemote) ||
+			(typ == protocol.SessionDescription_ICE_RESTART_OFFER && !s.haveRemote) {
+			s.stale("an offer the session cannot take")
+			return
+		}
+		s.role = roleAnswerer
+		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: sd.GetSdp()}); err != nil {
+			s.refuse(fmt.Errorf("webrtc: applying the offer of %s: %w", s.peer, err))
+			return
+		}
+		s.remoteSet(sd.GetSdp())
+		a, err := s.pc.CreateAnswer(nil)
+		if err == nil {
+			err = s.pc.SetLocalDescription(a)
+		}
+		if err == nil {
+			err = s.sendSDP(protocol.SessionDescription_ANSWER, a.SDP)
+		}
+		if err != nil {
+			s.stop(fmt.Errorf("webrtc: answering %s: %w", s.peer, err))
+		}
+	case protocol.SessionDescription_ANSWER:
+		if s.role != roleOfferer || s.pc.SignalingState() != pion.SignalingStateHaveLocalOffer {
+			s.stale("an answer to no pending offer")
+			return
+		}
+		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: sd.GetSdp()}); err != nil {
+			s.refuse(fmt.Errorf("webrtc: applying the answer of %s: %w", s.peer, err))
+			return
+		}
+		s.remoteSet(sd.GetSdp())
+	default:
+		s.stale("a session description of type " + typ.String())
+	}
+}
+
+// refuse reports a remote description pion rejected. Before the session
+// was ever ready it cannot come up; after, the current connection goes on.
+func (s *session) refuse(err error) {
+	s.co.counters.BadSignals.Add(1)
+	s.log.Warn("refused a session description", "err", err)
+	if !s.everReady {
+		s.stop(err)
+	}
+}
+
+func (s *session) stale(what string) {
+	s.co.counters.StaleSignals.Add(1)
+	s.log.Debug("dropped a stale signal", "what", what)
+}
+
+// remoteSet records a new remote description's ICE credentials and
+// applies the candidates that were waiting for it.
+func (s *session) remoteSet(sdp string) {
+	s.haveRemote = true
+	u := sdpUfrag(sdp)
+	s.ufrag.Store(&u)
+	pending := s.pendingCands
+	s.pendingCands = nil
+	for _, c := range pending {
+		s.remoteCandidate(c)
+	}
+}
+
+// remoteCandidate applies a relayed candidate, or keeps it until the
+// remote description is set. A candidate of another ICE generation (its
+// username fragment is not the current remote one) is stale and dropped.
+func (s *session) remoteCandidate(c *protocol.IceCandidate) {
+	if !s.haveRemote {
+		if len(s.pendingCands) >= maxPendingCandidates {
+			s.stale("a candidate over the pending limit")
+			return
+		}
+		s.pendingCands = append(s.pendingCands, c)
+		return
+	}
+	if u, cur := c.GetUsernameFragment(), s.remoteUfrag(); u != "" && cur != "" && u != cur {
+		s.stale("a candidate of an earlier ICE generation")
+		return
+	}
+	init := pion.ICECandidateInit{Candidate: c.GetCandidate()}
+	if c.SdpMid != nil {
+		init.SDPMid = c.SdpMid
+	}
+	if c.SdpMlineIndex != nil {
+		idx := uint16(min(c.GetSdpMlineIndex(), 0xffff))
+		init.SDPMLineIndex = &idx
+	}
+	if u := c.GetUsernameFragment(); u != "" {
+		init.UsernameFragment = &u
+	}
+	if err := s.pc.AddICECandidate(init); err != nil {
+		s.co.counters.BadSignals.Add(1)
+		s.log.Debug("refused a candidate", "err", err)
+	}
+}
+
+// remoteUfrag returns the ICE username fragment of the remote
+// description, or "" before there is one. Safe from any goroutine.
+func (s *session) remoteUfrag() string {
+	if u := s.ufrag.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
+
+// errNotReady: the session exists but is not ready (connecting, or
+// restarting ICE).
+var errNotReady = errors.New("webrtc: connection not ready")
