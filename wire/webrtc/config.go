@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5"
 	pion "github.com/pion/webrtc/v4"
 )
 
@@ -38,8 +39,12 @@ type Config struct {
 	// PortMin and PortMax, when set, bound the local UDP ports.
 	PortMin, PortMax uint16
 	// LoopbackOnly gathers host candidates on 127.0.0.1 only, with no mDNS:
-	// for tests and single-machine setups.
+	// for tests and single-machine setups. It is ignored when Net is set.
 	LoopbackOnly bool
+	// Net, when set, replaces the operating system's network: pion's
+	// virtual network (github.com/pion/transport/v5/vnet) simulates
+	// partitions, loss and delay in tests.
+	Net transport.Net
 
 	// MaxMessageSize bounds a message, on send (a
 	// *transport.MessageTooLargeError) and on reassembly (default 16 MiB).
@@ -123,7 +128,10 @@ func (c Config) withDefaults() (*settings, error) {
 			return nil, fmt.Errorf("webrtc: port range: %w", err)
 		}
 	}
-	if c.LoopbackOnly {
+	if c.Net != nil {
+		se.SetNet(c.Net)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	} else if c.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil })
 		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})

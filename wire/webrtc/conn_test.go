@@ -2,11 +2,17 @@ package webrtc_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
 )
 
 func TestEveryPayloadTypeBothWays(t *testing.T) {
@@ -42,4 +48,179 @@ func TestEveryPayloadTypeBothWays(t *testing.T) {
 	if got := a.co.Counters().Sessions.Load() + b.co.Counters().Sessions.Load(); got != 2 {
 		t.Fatalf("%d PeerConnections created, want 2", got)
 	}
+}
+
+// The latency-first channel really is unordered with bounded retransmits;
+// the others are reliable and ordered; ids are the fixed pre-negotiated ones.
+func TestChannelsNegotiatedAsRouted(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	a := newNode(t, ctx, url, nodeOpts{})
+	b := newNode(t, ctx, url, nodeOpts{})
+	if err := a.mgr.Send(ctx, transport.Actor(b.id), protocol.RPCReliable, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	b.in.wait(t, ctx, 1)
+	for _, n := range []*testNode{a, b} {
+		peer := b.id
+		if n == b {
+			peer = a.id
+		}
+		c, ok := n.co.Conn(peer)
+		if !ok {
+			t.Fatalf("%s has no connected Conn to %s", n.id, peer)
+		}
+		chans := c.Channels()
+		if len(chans) != 4 {
+			t.Fatalf("%d channels, want 4", len(chans))
+		}
+		for _, ch := range chans {
+			if !ch.Open || ch.ID != uint16(ch.PayloadType) {
+				t.Errorf("%s: open %v id %d", ch.Label, ch.Open, ch.ID)
+			}
+			if ch.PayloadType == protocol.StreamLatencyFirst {
+				if ch.Ordered || ch.MaxRetransmits == nil || *ch.MaxRetransmits != webrtc.LatencyFirstMaxRetransmits {
+					t.Errorf("%s: ordered %v maxRetransmits %v, want unordered with %d", ch.Label, ch.Ordered, ch.MaxRetransmits, webrtc.LatencyFirstMaxRetransmits)
+				}
+				continue
+			}
+			if !ch.Ordered || ch.MaxRetransmits != nil {
+				t.Errorf("%s: ordered %v maxRetransmits %v, want reliable and ordered", ch.Label, ch.Ordered, ch.MaxRetransmits)
+			}
+		}
+	}
+}
+
+func TestTenThousandOrderedAndBigMessages(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	a := newNode(t, ctx, url, nodeOpts{})
+	b := newNode(t, ctx, url, nodeOpts{})
+	dest := transport.Actor(b.id)
+	const n = 10000
+	for i := range n {
+		if err := a.mgr.Send(ctx, dest, protocol.RPCReliable, binary.BigEndian.AppendUint32(nil, uint32(i))); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	got := b.in.wait(t, ctx, n)
+	for i, m := range got[:n] {
+		if v := binary.BigEndian.Uint32(m.Data); int(v) != i || m.Wire != transport.WireWebRTC {
+			t.Fatalf("message %d is %d over %s", i, v, m.Wire)
+		}
+	}
+
+	// A 4 MiB message goes out in fragments and comes back whole.
+	big := make([]byte, 4<<20)
+	for i := range big {
+		big[i] = byte(i * 31)
+	}
+	if err := a.mgr.Send(ctx, dest, protocol.StreamReliable, big); err != nil {
+		t.Fatal(err)
+	}
+	back := b.in.wait(t, ctx, n+1)[n]
+	if err := b.mgr.Send(ctx, transport.Actor(a.id), protocol.StreamReliable, back.Data); err != nil {
+		t.Fatal(err)
+	}
+	if rt := a.in.wait(t, ctx, 1)[0]; !bytes.Equal(rt.Data, big) {
+		t.Fatal("the 4 MiB message did not round-trip intact")
+	}
+
+	// Over one data channel message on the latency-first lane: refused
+	// with the typed error, the connection untouched.
+	err := a.mgr.Send(ctx, dest, protocol.StreamLatencyFirst, make([]byte, webrtc.MaxChunkSize+1))
+	var tooLarge *transport.MessageTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Max != webrtc.MaxChunkSize {
+		t.Fatalf("oversize latency-first send: %v, want *MessageTooLargeError with Max %d", err, webrtc.MaxChunkSize)
+	}
+	if err := a.mgr.Send(ctx, dest, protocol.StreamLatencyFirst, make([]byte, webrtc.MaxChunkSize)); err != nil {
+		t.Fatalf("the largest latency-first message: %v", err)
+	}
+	if m := b.in.wait(t, ctx, n+2)[n+1]; len(m.Data) != webrtc.MaxChunkSize || m.Type != protocol.StreamLatencyFirst {
+		t.Fatalf("got %d bytes on %s", len(m.Data), m.Type)
+	}
+	// Over the configured maximum on any lane.
+	err = a.mgr.Send(ctx, dest, protocol.RPCReliable, make([]byte, webrtc.DefaultMaxMessageSize+1))
+	if !errors.As(err, &tooLarge) {
+		t.Fatalf("oversize send: %v", err)
+	}
+	if c := a.co.Counters(); c.BadMessages.Load()+b.co.Counters().BadMessages.Load() != 0 {
+		t.Fatal("well-formed traffic counted as bad")
+	}
+}
+
+// Glare: both nodes send first at the same moment. Exactly one
+// PeerConnection per side results, and both messages are delivered.
+func TestGlareEndsWithOneConnection(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	for round := range 5 {
+		a := newNode(t, ctx, url, nodeOpts{})
+		b := newNode(t, ctx, url, nodeOpts{})
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		for _, p := range [][2]*testNode{{a, b}, {b, a}} {
+			go func() {
+				<-start
+				errs <- p[0].mgr.Send(ctx, transport.Actor(p[1].id), protocol.RPCReliable, []byte("first"))
+			}()
+		}
+		close(start)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		a.in.wait(t, ctx, 1)
+		b.in.wait(t, ctx, 1)
+		if got := a.co.Counters().Sessions.Load() + b.co.Counters().Sessions.Load(); got != 2 {
+			t.Fatalf("round %d: %d PeerConnections created, want one per side", round, got)
+		}
+		if a.co.Sessions() != 1 || b.co.Sessions() != 1 {
+			t.Fatalf("round %d: sessions a=%d b=%d", round, a.co.Sessions(), b.co.Sessions())
+		}
+		a.close()
+		b.close()
+	}
+}
+
+// Close releases every goroutine (goleak, in TestMain), socket and
+// PeerConnection.
+func TestCloseReleasesEverything(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	fdsBefore := openFDs(t)
+	baseline := goleak.IgnoreCurrent()
+	a := newNode(t, ctx, url, nodeOpts{})
+	b := newNode(t, ctx, url, nodeOpts{})
+	for i := range 3 {
+		if err := a.mgr.Send(ctx, transport.Actor(b.id), protocol.RPCReliable, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.in.wait(t, ctx, 3)
+	if openFDs(t) <= fdsBefore {
+		t.Fatal("no sockets open while connected: the fd count does not measure anything")
+	}
+	a.close()
+	b.close()
+	if a.co.Sessions()+b.co.Sessions() != 0 {
+		t.Fatal("sessions left after Close")
+	}
+	if err := goleak.Find(baseline); err != nil {
+		t.Fatalf("goroutines left after Close: %v", err)
+	}
+	if after := openFDs(t); after > fdsBefore {
+		t.Fatalf("%d file descriptors open after Close, %d before", after, fdsBefore)
+	}
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count file descriptors here: %v", err)
+	}
+	return len(ents)
 }

@@ -56,14 +56,27 @@ type Coordinator struct {
 	counters Counters
 	acceptor atomic.Pointer[acceptorBox]
 
-	mu       sync.Mutex
-	sessions map[protocol.ActorID]*session
-	closed   bool
+	mu     sync.Mutex
+	slots  map[protocol.ActorID]*slot
+	closed bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
+
+// slot is a peer's place in the Coordinator: reserved (s nil) while its
+// one PeerConnection is being made, then holding the session. Reserving
+// first means two paths racing to connect the same peer (our dial and
+// the peer's offer) never make two PeerConnections; what is relayed for
+// a reserved slot waits in queued until the session exists.
+type slot struct {
+	s      *session
+	queued []func(*session)
+}
+
+// maxQueued bounds what waits for a reserved slot's session.
+const maxQueued = maxPendingCandidates + 8
 
 type acceptorBox struct{ a Acceptor }
 
@@ -78,7 +91,7 @@ func NewCoordinator(sig Signaler, cfg Config) (*Coordinator, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	co := &Coordinator{cfg: st, sig: sig, sessions: make(map[protocol.ActorID]*session), ctx: ctx, cancel: cancel}
+	co := &Coordinator{cfg: st, sig: sig, slots: make(map[protocol.ActorID]*slot), ctx: ctx, cancel: cancel}
 	co.wg.Add(1)
 	go co.relayLoop()
 	return co, nil
@@ -101,7 +114,22 @@ func (co *Coordinator) Wire(peer protocol.ActorID, in transport.Inbound, events 
 func (co *Coordinator) Sessions() int {
 	co.mu.Lock()
 	defer co.mu.Unlock()
-	return len(co.sessions)
+	n := 0
+	for _, sl := range co.slots {
+		if sl.s != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Conn returns the connected Conn to peer, if there is one.
+func (co *Coordinator) Conn(peer protocol.ActorID) (*Conn, bool) {
+	s := co.current(peer)
+	if s == nil || s.owner == nil || s.owner.cur.Load() != s {
+		return nil, false
+	}
+	return s.owner, true
 }
 
 // Close closes every session and stops reading relays; it returns when
@@ -109,9 +137,11 @@ func (co *Coordinator) Sessions() int {
 func (co *Coordinator) Close() error {
 	co.mu.Lock()
 	co.closed = true
-	sessions := make([]*session, 0, len(co.sessions))
-	for _, s := range co.sessions {
-		sessions = append(sessions, s)
+	sessions := make([]*session, 0, len(co.slots))
+	for _, sl := range co.slots {
+		if sl.s != nil {
+			sessions = append(sessions, sl.s)
+		}
 	}
 	co.mu.Unlock()
 	co.cancel()
@@ -122,44 +152,79 @@ func (co *Coordinator) Close() error {
 	return nil
 }
 
+// errSessionExists is returned by Connect when the peer already has a
+// session (it connected to us first): the pool then waits for that
+// session's Conn to be adopted.
+func errSessionExists(peer protocol.ActorID) error {
+	return fmt.Errorf("%w: a WebRTC session with %s already exists", transport.ErrSuperseded, peer)
+}
+
 // open creates the session of an outbound Conn, unless the peer already
-// has one.
+// has one (or one is being made).
 func (co *Coordinator) open(c *Conn, r role) (*session, error) {
-	co.mu.Lock()
-	if co.closed {
-		co.mu.Unlock()
-		return nil, ErrCoordinatorClosed
-	}
-	if _, ok := co.sessions[c.peer]; ok {
-		co.mu.Unlock()
-		return nil, fmt.Errorf("%w: a WebRTC session with %s already exists", transport.ErrSuperseded, c.peer)
-	}
-	co.mu.Unlock()
-	s, err := co.newSession(c.peer, c.id, c.in, c.events, r)
+	sl, err := co.reserve(c.peer)
 	if err != nil {
 		return nil, err
 	}
-	if !co.install(s, c) {
+	s, err := co.newSession(c.peer, c.id, c.in, c.events, r)
+	if err != nil {
+		co.unreserve(c.peer, sl)
+		return nil, err
+	}
+	if !co.install(sl, s, c) {
 		s.close(ErrCoordinatorClosed)
-		return nil, fmt.Errorf("%w: a WebRTC session with %s already exists", transport.ErrSuperseded, c.peer)
+		return nil, ErrCoordinatorClosed
 	}
 	return s, nil
 }
 
-// install makes s the peer's session unless there is one or the
-// Coordinator is closed. The PeerConnection is created before, outside the
-// lock; losing the race costs one closed PeerConnection.
-func (co *Coordinator) install(s *session, owner *Conn) bool {
+// reserve takes peer's slot, or fails if it is taken or the Coordinator
+// is closed.
+func (co *Coordinator) reserve(peer protocol.ActorID) (*slot, error) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
-	if co.closed || co.sessions[s.peer] != nil {
-		return false
+	if co.closed {
+		return nil, ErrCoordinatorClosed
 	}
-	co.sessions[s.peer] = s
-	co.counters.Sessions.Add(1)
+	if co.slots[peer] != nil {
+		return nil, errSessionExists(peer)
+	}
+	sl := &slot{}
+	co.slots[peer] = sl
+	return sl, nil
+}
+
+func (co *Coordinator) unreserve(peer protocol.ActorID, sl *slot) {
+	co.mu.Lock()
+	if co.slots[peer] == sl {
+		delete(co.slots, peer)
+	}
+	co.mu.Unlock()
+}
+
+// install puts s in its reserved slot and hands it what was queued
+// meanwhile. It fails if the Coordinator was closed meanwhile.
+func (co *Coordinator) install(sl *slot, s *session, owner *Conn) bool {
+	s.owner = owner
 	s.onDeath = func(s *session) {
 		co.forget(s)
 		owner.sessionEnded(s)
+	}
+	co.mu.Lock()
+	if co.closed || co.slots[s.peer] != sl {
+		if co.slots[s.peer] == sl {
+			delete(co.slots, s.peer)
+		}
+		co.mu.Unlock()
+		return false
+	}
+	sl.s = s
+	queued := sl.queued
+	sl.queued = nil
+	co.counters.Sessions.Add(1)
+	co.mu.Unlock()
+	for _, fn := range queued {
+		s.post(func() { fn(s) })
 	}
 	return true
 }
@@ -167,16 +232,44 @@ func (co *Coordinator) install(s *session, owner *Conn) bool {
 // forget removes s if it is still its peer's session.
 func (co *Coordinator) forget(s *session) {
 	co.mu.Lock()
-	if co.sessions[s.peer] == s {
-		delete(co.sessions, s.peer)
+	if sl := co.slots[s.peer]; sl != nil && sl.s == s {
+		delete(co.slots, s.peer)
 	}
 	co.mu.Unlock()
 }
 
+// current returns peer's session, or nil (none, or still being made).
 func (co *Coordinator) current(peer protocol.ActorID) *session {
 	co.mu.Lock()
 	defer co.mu.Unlock()
-	return co.sessions[peer]
+	if sl := co.slots[peer]; sl != nil {
+		return sl.s
+	}
+	return nil
+}
+
+// deliver runs fn on peer's session loop, queueing it if the session is
+// still being made. It reports false if peer has no slot.
+func (co *Coordinator) deliver(peer protocol.ActorID, fn func(*session)) bool {
+	co.mu.Lock()
+	sl := co.slots[peer]
+	switch {
+	case sl == nil:
+		co.mu.Unlock()
+		return false
+	case sl.s == nil:
+		if len(sl.queued) < maxQueued {
+			sl.queued = append(sl.queued, fn)
+		} else {
+			co.counters.StaleSignals.Add(1)
+		}
+		co.mu.Unlock()
+		return true
+	}
+	s := sl.s
+	co.mu.Unlock()
+	s.post(func() { fn(s) })
+	return true
 }
 
 func (co *Coordinator) relayLoop() {
@@ -215,8 +308,7 @@ func (co *Coordinator) dispatch(r signaling.Relay) {
 			co.forget(s)
 			s.stop(fmt.Errorf("%w: %s started a new session", transport.ErrWireClosed, peer))
 			co.accept(peer, roleAnswerer, sd)
-		case s != nil:
-			s.post(func() { s.remoteDescription(sd) })
+		case co.deliver(peer, func(s *session) { s.remoteDescription(sd) }):
 		case sd.GetType() == protocol.SessionDescription_OFFER:
 			co.accept(peer, roleAnswerer, sd)
 		default:
@@ -224,9 +316,7 @@ func (co *Coordinator) dispatch(r signaling.Relay) {
 		}
 	case r.Msg.GetIceCandidate() != nil:
 		c := r.Msg.GetIceCandidate()
-		if s := co.current(peer); s != nil {
-			s.post(func() { s.remoteCandidate(c) })
-		} else {
+		if !co.deliver(peer, func(s *session) { s.remoteCandidate(c) }) {
 			co.counters.StaleSignals.Add(1)
 		}
 	default:
@@ -244,16 +334,23 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 		co.cfg.Logger.Debug("refused a WebRTC session: the node does not accept inbound connections", "peer", peer)
 		return
 	}
-	if co.current(peer) != nil {
-		return // we are connecting to it ourselves
+	sl, err := co.reserve(peer)
+	if err != nil {
+		// Our own dial to the peer holds the slot: its session takes the
+		// offer.
+		if offer != nil && !co.deliver(peer, func(s *session) { s.remoteDescription(offer) }) {
+			co.counters.StaleSignals.Add(1)
+		}
+		return
 	}
 	c := co.newConn(peer, box.a.Inbound(), box.a.Events())
 	s, err := co.newSession(peer, c.id, c.in, c.events, r)
 	if err != nil {
+		co.unreserve(peer, sl)
 		co.cfg.Logger.Warn("accepting a WebRTC session", "peer", peer, "err", err)
 		return
 	}
-	if !co.install(s, c) {
+	if !co.install(sl, s, c) {
 		s.close(ErrCoordinatorClosed)
 		return
 	}

@@ -2,6 +2,8 @@ package webrtc_test
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +26,12 @@ func guard(t testing.TB) context.Context {
 // testConfig is loopback-only with short ICE timers, so that failures are
 // detected within seconds.
 func testConfig() webrtc.Config {
+	var log *slog.Logger
+	if os.Getenv("ACTR_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	return webrtc.Config{
+		Logger:                 log,
 		LoopbackOnly:           true,
 		ICEDisconnectedTimeout: time.Second,
 		ICEFailedTimeout:       2 * time.Second,

@@ -71,7 +71,7 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 				s.badInput(ls, err, false) // a single lossy message: drop it
 				continue
 			}
-			msg = append([]byte(nil), f.chunk...)
+			msg = clone(f.chunk)
 		}
 		if msg == nil {
 			continue

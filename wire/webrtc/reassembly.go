@@ -52,7 +52,7 @@ func (r *reassembler) add(b []byte, now time.Time) ([]byte, error) {
 			return nil, fmt.Errorf("%w: message %d starts at fragment %d", ErrBadFragment, f.msgID, f.index)
 		}
 		if f.total == 1 {
-			return append([]byte(nil), f.chunk...), nil
+			return clone(f.chunk), nil
 		}
 		// Every fragment but the last is full: this is the size, within
 		// one chunk, before any of it is buffered.
@@ -83,6 +83,14 @@ func (r *reassembler) add(b []byte, now time.Time) ([]byte, error) {
 	r.buf = nil // the caller owns msg
 	r.reset()
 	return msg, nil
+}
+
+// clone copies b into a new slice that is never nil, so that an empty
+// message is told apart from "no message yet".
+func clone(b []byte) []byte {
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out
 }
 
 // pending reports whether a message is partly received.

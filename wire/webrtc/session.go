@@ -80,6 +80,7 @@ type session struct {
 	err      error
 	done     chan struct{}
 	onDeath  func(s *session) // the coordinator forgets the session
+	owner    *Conn            // set by install, before the session is shared
 	stopOnce sync.Once
 }
 
