@@ -1,0 +1,42 @@
+// Package webrtc is the WebRTC wire: a PeerConnection per peer pair,
+// with one pre-negotiated DataChannel per data payload type, set up
+// through the signaling service.
+//
+// A node has one Coordinator. It reads what peers relay through the
+// node's signaling client (offers, answers, candidates, role
+// assignments), keeps at most one session (PeerConnection) per peer, and
+// makes the Conns the WirePool dials: Coordinator.Wire is what
+// wire.DefaultWireBuilder returns for an actor. Peers that connect to
+// the node are accepted and, once ready, handed to Coordinator.Accept's
+// Acceptor (the node's *transport.OutprocManager).
+//
+// Connecting: the dialling side asks the signaling service which side
+// offers (the service tells both, so a peer dialling back at the same
+// moment gets the consistent answer and one PeerConnection results). The
+// offerer creates the offer; candidates trickle through signaling, are
+// buffered until the remote description is set, and are matched to
+// their ICE generation by username fragment. A Conn is Ready when ICE
+// and DTLS are connected and every channel is open.
+//
+// Channels (DESIGN §3): ids 0–3 are RPC_RELIABLE, RPC_SIGNAL,
+// STREAM_RELIABLE (reliable, ordered) and STREAM_LATENCY_FIRST
+// (unordered, at most LatencyFirstMaxRetransmits retransmits). Every
+// channel message carries an 8-byte fragment header (message id u32,
+// index u16, total u16, big-endian) and is at most MaxChannelMessage
+// bytes. Bigger messages are fragmented on the reliable channels and
+// reassembled within Config.MaxMessageSize and Config.ReassemblyTimeout;
+// on the latency-first channel they are refused with a
+// *transport.MessageTooLargeError, since a lost fragment there would
+// strand the rest. Send waits, honouring its ctx, while a channel has
+// more than Config.BufferedAmountHigh bytes queued.
+//
+// Recovery: when a connected session goes disconnected or failed, the
+// offerer restarts ICE up to Config.ICERestarts times; the Conn is not
+// Ready meanwhile (other wires carry the traffic) and is declared dead
+// if the restarts fail.
+//
+// Concurrency: each session runs its state changes on its own goroutine;
+// pion's callbacks only queue work there, so no lock is held across a
+// pion call, and callbacks of a finished session touch nothing. Close
+// waits for every goroutine of the session.
+package webrtc
