@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs the WebRTC wire benchmarks (actr against a bare pion pair, on
+# loopback) and prints the medians and ratios against the goals:
+#   throughput (BenchmarkSend): bare time / actr time >= 0.9
+#   cold connect (BenchmarkColdConnect): actr / bare <= 2
+# Usage: scripts/bench-webrtc.sh [count] [benchtime] [connect-benchtime]
+#   count              rounds (default 5)
+#   benchtime          -benchtime of BenchmarkSend (default 2s)
+#   connect-benchtime  -benchtime of BenchmarkColdConnect (default 50x)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${1:-5}"
+benchtime="${2:-2s}"
+connecttime="${3:-50x}"
+# The machines are noisy: build once, then interleave the runs (and swap
+# which of actr and bare goes first every round) so that drift hits both
+# alike.
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+bin="$dir/webrtc.test"
+go test -c -o "$bin" ./wire/webrtc
+run() { (cd wire/webrtc && "$bin" -test.run '^$' -test.benchmem "$@"); }
+out="$dir/out"
+: >"$out"
+for i in $(seq "$count"); do
+  if ((i % 2)); then order="actr bare"; else order="bare actr"; fi
+  for side in $order; do
+    run -test.bench "^BenchmarkSend\$/^$side\$" -test.benchtime "$benchtime" | tee -a "$out" | grep '^Benchmark' || true
+  done
+  for side in $order; do
+    run -test.bench "^BenchmarkColdConnect\$/^$side\$" -test.benchtime "$connecttime" | tee -a "$out" | grep '^Benchmark' || true
+  done
+done
+if grep -q '^--- FAIL\|^FAIL' "$out"; then
+  echo "a benchmark failed" >&2
+  exit 1
+fi
+echo
+echo "medians of $count rounds (Send: -benchtime $benchtime; ColdConnect: -benchtime $connecttime)"
+awk '
+  /^Benchmark/ {
+    name = $1; sub(/-[0-9]+$/, "", name)
+    for (i = 3; i < NF; i += 2) {
+      k = name SUBSEP $(i + 1)
+      n[k]++; v[k, n[k]] = $i
+    }
+  }
+  function med(name, unit,   k, m, i, j, t, a) {
+    k = name SUBSEP unit
+    m = n[k]
+    if (!m) return -1
+    for (i = 1; i <= m; i++) a[i] = v[k, i]
+    for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+  }
+  function row(fig, act, bar, fmt, ratio, goal, ok) {
+    printf "%-34s %14s %14s %7.2f  %-7s %s\n", fig, sprintf(fmt, act), sprintf(fmt, bar), ratio, goal, ok
+  }
+  END {
+    printf "%-34s %14s %14s %7s  %-7s %s\n", "figure", "actr", "bare", "ratio", "goal", ""
+    split("1KiB 64KiB", sizes, " ")
+    for (s = 1; s <= 2; s++) {
+      a = med("BenchmarkSend/actr/" sizes[s], "ns/op"); b = med("BenchmarkSend/bare/" sizes[s], "ns/op")
+      if (a <= 0 || b <= 0) continue
+      r = b / a
+      row("Send " sizes[s] " ns/op", a, b, "%.0f", r, ">= 0.90", r >= 0.9 ? "ok" : "MISSED")
+      a = med("BenchmarkSend/actr/" sizes[s], "MB/s"); b = med("BenchmarkSend/bare/" sizes[s], "MB/s")
+      row("Send " sizes[s] " MB/s", a, b, "%.2f", a / b, "", "")
+    }
+    split("p50-ns p99-ns ns/op", units, " ")
+    split("p50 p99 mean", labels, " ")
+    for (u = 1; u <= 3; u++) {
+      a = med("BenchmarkColdConnect/actr", units[u]); b = med("BenchmarkColdConnect/bare", units[u])
+      if (a <= 0 || b <= 0) continue
+      r = a / b
+      goal = u == 1 ? "<= 2.00" : ""
+      ok = u == 1 ? (r <= 2 ? "ok" : "MISSED") : ""
+      row("ColdConnect " labels[u] " ms", a / 1e6, b / 1e6, "%.2f", r, goal, ok)
+    }
+    print ""
+    print "ratio: Send = bare time / actr time (MB/s rows: actr / bare); ColdConnect = actr / bare"
+    print "actr Send 64KiB = 2 data channel messages (8-byte fragment header per <= 65527-byte chunk); bare = 1"
+  }' "$out"
