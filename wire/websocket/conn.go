@@ -52,6 +52,10 @@ type Conn struct {
 	ready  atomic.Bool
 	done   chan struct{}
 	onDone func() // called once when the connection has died or closed
+	// hold, when set (by the gate, before start), keeps inbound frames
+	// from being delivered until it is closed: a handler replying to the
+	// first message must find this connection already adopted.
+	hold chan struct{}
 
 	wslot chan struct{} // held while a frame is being written
 	wbuf  []byte        // owned by the write slot's holder
@@ -312,6 +316,7 @@ func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 func (c *Conn) read(ws *websocket.Conn) {
 	defer c.wg.Done()
 	max := c.opts.MaxMessageSize
+	hold := c.hold
 	var hdr [HeaderSize]byte
 	for {
 		typ, r, err := ws.Reader(context.Background())
@@ -386,6 +391,14 @@ func (c *Conn) read(ws *websocket.Conn) {
 				c.die(c.readErr(err))
 			}
 			return
+		}
+		if hold != nil {
+			select {
+			case <-hold:
+				hold = nil
+			case <-c.ctx.Done():
+				return // closing
+			}
 		}
 		err = c.in.Deliver(c.ctx, transport.Message{From: c.remote, Type: pt, Data: payload, Wire: transport.WireWebSocket})
 		switch {

@@ -142,6 +142,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn := newConn(g.local, peer, g.cfg.Acceptor.Inbound(), g.opts)
 	conn.onDone = release
+	conn.hold = make(chan struct{})
+	defer close(conn.hold)
 	conn.start(ws)
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.HandshakeTimeout)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -359,4 +360,83 @@ func TestGateHandshakeTimeout(t *testing.T) {
 			return // closed by the gate
 		}
 	}
+}
+
+// slowAcceptor holds every adoption until release is closed, and records
+// when the manager has the connection.
+type slowAcceptor struct {
+	*transport.OutprocManager
+	release chan struct{}
+	adopted atomic.Bool
+}
+
+func (s *slowAcceptor) Adopt(ctx context.Context, dest transport.Dest, w transport.Wire) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	err := s.OutprocManager.Adopt(ctx, dest, w)
+	s.adopted.Store(err == nil)
+	return err
+}
+
+// The gate delivers nothing from a connection before the manager has
+// adopted it, so a handler's reply to an inbound-only caller always finds
+// the connection it came on.
+func TestGateDeliversOnlyAfterAdoption(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	acc := &slowAcceptor{release: make(chan struct{})}
+	const rounds = 100
+	types := protocol.DataPayloadTypes()
+	total := int32(rounds * len(types))
+	var early, handled atomic.Int32
+	allHandled := make(chan struct{})
+	b := w.node(t, idB, nodeOpts{noListen: true, handler: transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+		if !acc.adopted.Load() {
+			early.Add(1)
+		}
+		if handled.Add(1) == total {
+			close(allHandled)
+		}
+		if err := acc.Send(ctx, transport.Actor(m.From), m.Type, m.Data); err != nil && ctx.Err() == nil {
+			t.Errorf("echo to %s: %v", m.From, err)
+		}
+	})})
+	acc.OutprocManager = b.mgr
+	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: acc, Verifier: w.ver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := g.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	w.dir.set(idB, srv.URL("/actr/"+idB.String()))
+
+	a := w.node(t, idA, nodeOpts{noListen: true})
+	// Each Send returns once its frame is on the socket, while b's manager
+	// has yet to adopt the connection; many give a gate that delivered
+	// early every chance to show it.
+	for range rounds {
+		for _, pt := range types {
+			if err := a.mgr.Send(ctx, transport.Actor(idB), pt, []byte(pt.String())); err != nil {
+				t.Fatalf("Send %s: %v", pt, err)
+			}
+		}
+	}
+	if acc.adopted.Load() {
+		t.Fatal("adopted before release")
+	}
+	close(acc.release)
+	select {
+	case <-allHandled:
+	case <-ctx.Done():
+		t.Fatalf("b handled %d of %d messages", handled.Load(), total)
+	}
+	if n := early.Load(); n != 0 {
+		t.Fatalf("%d of %d messages reached the handler before the connection was adopted", n, total)
+	}
+	a.in.wait(t, ctx, int(total))
 }
