@@ -2,6 +2,7 @@ package webrtc_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -50,6 +51,36 @@ func TestEveryPayloadTypeBothWays(t *testing.T) {
 	}
 }
 
+// A handler replying to the first message of an inbound connection finds
+// the connection adopted: the reply travels on it, and the node neither
+// dials nor makes a second PeerConnection.
+func TestRepliesTravelOnTheAcceptedConnection(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	a := newNode(t, ctx, url, nodeOpts{})
+	b := newNode(t, ctx, url, nodeOpts{handler: func(mgr *transport.OutprocManager) transport.Handler {
+		return transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+			if err := mgr.Send(ctx, transport.Actor(m.From), m.Type, m.Data); err != nil && ctx.Err() == nil {
+				t.Errorf("echo %s to %s: %v", m.Type, m.From, err)
+			}
+		})
+	}})
+	types := protocol.DataPayloadTypes()
+	for _, pt := range types {
+		if err := a.mgr.Send(ctx, transport.Actor(b.id), pt, []byte(pt.String())); err != nil {
+			t.Fatalf("Send %s: %v", pt, err)
+		}
+	}
+	for _, m := range a.in.wait(t, ctx, len(types)) {
+		if m.From != b.id || m.Wire != transport.WireWebRTC || string(m.Data) != m.Type.String() {
+			t.Fatalf("echo %+v", m)
+		}
+	}
+	if n, acc := b.co.Counters().Sessions.Load(), b.co.Counters().Accepted.Load(); n != 1 || acc != 1 {
+		t.Fatalf("b made %d PeerConnections (%d accepted), want the one it accepted", n, acc)
+	}
+}
+
 // The latency-first channel really is unordered with bounded retransmits;
 // the others are reliable and ordered; ids are the fixed pre-negotiated ones.
 func TestChannelsNegotiatedAsRouted(t *testing.T) {
@@ -61,6 +92,9 @@ func TestChannelsNegotiatedAsRouted(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.in.wait(t, ctx, 1)
+	// b's channels carry messages as soon as they open; its Conn is
+	// handed to its manager just after, in the background.
+	b.events.await(t, ctx, 0, "b to adopt the WebRTC wire", isWireState(transport.WireWebRTC, transport.WireReady))
 	for _, n := range []*testNode{a, b} {
 		peer := b.id
 		if n == b {

@@ -171,6 +171,7 @@ func (co *Coordinator) open(c *Conn, r role) (*session, error) {
 		co.unreserve(c.peer, sl)
 		return nil, err
 	}
+	s.dialled = true
 	if !co.install(sl, s, c) {
 		s.close(ErrCoordinatorClosed)
 		return nil, ErrCoordinatorClosed
@@ -295,6 +296,15 @@ func (co *Coordinator) dispatch(r signaling.Relay) {
 	switch {
 	case r.Msg.GetRoleAssignment() != nil:
 		if r.Msg.GetRoleAssignment().GetIsOfferer() {
+			if s := co.current(peer); s != nil && !s.dialling() {
+				// The peer asks who offers only for a session it has just
+				// opened, having dropped any earlier one with us: ours
+				// (say, an offer of its abandoned connect attempt) is
+				// stale, and holding the slot it would leave the peer
+				// waiting for an offer until ICE gave up on ours.
+				co.forget(s)
+				s.stop(fmt.Errorf("%w: %s started a new session", transport.ErrWireClosed, peer))
+			}
 			co.accept(peer, roleOfferer, nil)
 		}
 		// Told to answer: the peer's offer will come.

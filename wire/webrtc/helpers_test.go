@@ -106,12 +106,18 @@ type testNode struct {
 	co  *webrtc.Coordinator
 	mgr *transport.OutprocManager
 	in  *inbox
+	// events records the manager's events from the start, so a test can
+	// wait for one that may already have happened.
+	events *eventLog
 }
 
 type nodeOpts struct {
 	cfg      *webrtc.Config // default testConfig()
 	mgrOpts  []transport.Option
 	noAccept bool
+	// handler, if set, replaces recording into the node's inbox; it gets
+	// the node's manager.
+	handler func(mgr *transport.OutprocManager) transport.Handler
 }
 
 var typeNode = signaling.ActorType{Manufacturer: "acme", Name: "node"}
@@ -138,15 +144,22 @@ func newNode(t testing.TB, ctx context.Context, url string, o nodeOpts) *testNod
 		t.Fatal(err)
 	}
 	in := newInbox()
-	opts := append([]transport.Option{transport.WithHandler(in)}, o.mgrOpts...)
-	mgr, err := transport.NewOutprocManager(sig.ID(), b, opts...)
+	var h transport.Handler = in
+	var mgr *transport.OutprocManager
+	if o.handler != nil {
+		// Messages arrive only once the node accepts connections, after
+		// mgr is set.
+		h = transport.HandlerFunc(func(ctx context.Context, m transport.Message) { o.handler(mgr).ServeMessage(ctx, m) })
+	}
+	opts := append([]transport.Option{transport.WithHandler(h)}, o.mgrOpts...)
+	mgr, err = transport.NewOutprocManager(sig.ID(), b, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !o.noAccept {
 		co.Accept(mgr)
 	}
-	n := &testNode{id: sig.ID(), sig: sig, co: co, mgr: mgr, in: in}
+	n := &testNode{id: sig.ID(), sig: sig, co: co, mgr: mgr, in: in, events: watchEvents(mgr)}
 	t.Cleanup(n.close)
 	return n
 }
@@ -155,4 +168,5 @@ func (n *testNode) close() {
 	_ = n.mgr.Close()
 	_ = n.co.Close()
 	_ = n.sig.Close()
+	n.events.stop()
 }

@@ -81,6 +81,7 @@ type session struct {
 	done     chan struct{}
 	onDeath  func(s *session) // the coordinator forgets the session
 	owner    *Conn            // set by install, before the session is shared
+	dialled  bool             // made by this node's Connect (set before install)
 	stopOnce sync.Once
 }
 
@@ -236,6 +237,20 @@ func (s *session) setReady(v bool) {
 	}
 }
 
+// dialling reports whether s is this node's own connect attempt, not
+// yet ready: in a glare the peer's role negotiation must not replace it.
+func (s *session) dialling() bool {
+	if !s.dialled {
+		return false
+	}
+	select {
+	case <-s.firstReady:
+		return false
+	default:
+		return true
+	}
+}
+
 func (s *session) readyChanged() <-chan struct{} {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
@@ -378,6 +393,17 @@ func (s *session) offer(restart bool) error {
 	if restart {
 		opts = &pion.OfferOptions{ICERestart: true}
 		typ = protocol.SessionDescription_ICE_RESTART_OFFER
+	}
+	if restart && s.pc.SignalingState() == pion.SignalingStateHaveLocalOffer {
+		// The previous restart offer was never answered: it or its answer
+		// was lost in signaling, or the peer was away. pion refuses a new
+		// local offer on top of a pending one (and cannot roll a local
+		// offer back), so send the pending one again; it carries the
+		// candidates gathered since, which the peer dropped as stale if
+		// the offer never reached it.
+		if pending := s.pc.PendingLocalDescription(); pending != nil {
+			return s.sendSDP(typ, pending.SDP)
+		}
 	}
 	o, err := s.pc.CreateOffer(opts)
 	if err != nil {
