@@ -36,6 +36,7 @@ type Builder struct {
 	hangConnects   map[transport.WireKind]chan struct{}
 	connectDelay   time.Duration
 	maxSize        int
+	notifying      map[transport.WireKind]bool
 	wires          map[transport.Dest][]*Wire
 }
 
@@ -51,6 +52,7 @@ func NewBuilder(net *Network, local protocol.ActorID, kinds ...transport.WireKin
 		buildsPer:    make(map[transport.Dest]int),
 		failConnects: make(map[transport.WireKind]int),
 		hangConnects: make(map[transport.WireKind]chan struct{}),
+		notifying:    make(map[transport.WireKind]bool),
 		wires:        make(map[transport.Dest][]*Wire),
 	}
 }
@@ -108,7 +110,11 @@ func (b *Builder) Build(ctx context.Context, req transport.BuildRequest) ([]tran
 		w := newWire(k, b.local, remote, req.Inbound, b.maxSize)
 		w.builder = b
 		b.wires[req.Dest] = append(b.wires[req.Dest], w)
-		out = append(out, w)
+		if b.notifying[k] {
+			out = append(out, notifyingWire{w})
+		} else {
+			out = append(out, w)
+		}
 	}
 	b.signalLocked()
 	return out, nil
@@ -254,6 +260,15 @@ func (b *Builder) SetConnectDelay(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.connectDelay = d
+}
+
+// NotifyReady makes wires of kind k built from now on implement
+// transport.ReadyNotifier, as WebRTC wires do: Stall and Unstall then
+// tell the pool, and the health checker leaves a stalled one alone.
+func (b *Builder) NotifyReady(k transport.WireKind) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notifying[k] = true
 }
 
 // SetMaxMessageSize makes lanes of wires built from now on refuse messages

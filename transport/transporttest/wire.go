@@ -28,8 +28,9 @@ type Wire struct {
 	done     chan struct{}
 	lanes    [protocol.PayloadTypeCount]*lane
 
-	mu   sync.Mutex
-	peer *Wire
+	mu      sync.Mutex
+	peer    *Wire
+	readyCh chan struct{} // closed at the next change of Ready, if anyone asked
 }
 
 func newWire(kind transport.WireKind, local, remote protocol.ActorID, in transport.Inbound, maxSize int) *Wire {
@@ -128,11 +129,46 @@ func (w *Wire) Closed() bool { return w.closed.Load() }
 func (w *Wire) ConnectCalls() int { return int(w.connects.Load()) }
 
 // Stall makes the wire report not Ready, and its lanes closed, without
-// dying: a peer stuck half-dead. Unstall undoes it.
-func (w *Wire) Stall() { w.stalled.Store(true) }
+// dying: a peer stuck half-dead, or a WebRTC wire in an ICE restart.
+// Unstall undoes it.
+func (w *Wire) Stall() {
+	if !w.stalled.Swap(true) {
+		w.readyChangedNow()
+	}
+}
 
 // Unstall undoes Stall.
-func (w *Wire) Unstall() { w.stalled.Store(false) }
+func (w *Wire) Unstall() {
+	if w.stalled.Swap(false) {
+		w.readyChangedNow()
+	}
+}
+
+// readyChanged returns a channel closed at the next change of Ready.
+func (w *Wire) readyChanged() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.readyCh == nil {
+		w.readyCh = make(chan struct{})
+	}
+	return w.readyCh
+}
+
+func (w *Wire) readyChangedNow() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.readyCh != nil {
+		close(w.readyCh)
+		w.readyCh = nil
+	}
+}
+
+// notifyingWire is a Wire that tells the pool when Ready changes
+// (transport.ReadyNotifier), as a WebRTC wire does.
+type notifyingWire struct{ *Wire }
+
+// ReadyChanged implements transport.ReadyNotifier.
+func (w notifyingWire) ReadyChanged() <-chan struct{} { return w.readyChanged() }
 
 type lane struct {
 	w  *Wire
