@@ -152,8 +152,10 @@ func TestSimultaneousDialsLeaveOneConnection(t *testing.T) {
 				t.Fatalf("A adopted=%v, B adopted=%v: the two ends are different connections", wa[0].Adopted, wb[0].Adopted)
 			}
 			accepted := a.gate.Counters().Accepted.Load() + b.gate.Counters().Accepted.Load()
-			refused := a.gate.Counters().RejectedDuplicate.Load() + b.gate.Counters().RejectedDuplicate.Load()
-			if accepted != 1 || refused > 1 || b.gate.Counters().RejectedDuplicate.Load() != 0 {
+			// A refuses B's dial while its own is in flight, as often as B
+			// retries before A's connection reaches it (more than once on
+			// a loaded machine); B, ordering second, never refuses.
+			if accepted != 1 || b.gate.Counters().RejectedDuplicate.Load() != 0 {
 				t.Fatalf("accepted %d, refused A %d B %d: want one accepted, refusals only by A (the smaller id)",
 					accepted, a.gate.Counters().RejectedDuplicate.Load(), b.gate.Counters().RejectedDuplicate.Load())
 			}
