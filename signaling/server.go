@@ -214,6 +214,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+	if isKeysRequest(r) {
+		s.serveKeys(w)
+		return
+	}
 	secret := r.Header.Get(HeaderRealmSecret)
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
