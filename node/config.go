@@ -1,0 +1,94 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
+	"github.com/actr-go/actr/wire/websocket"
+)
+
+// Config configures a Node. SignalingURL, Realm and Type are required.
+type Config struct {
+	// SignalingURL is the ws:// or wss:// URL of the signaling server.
+	SignalingURL string
+	// Realm and Type are what the node registers as; the server assigns
+	// the serial number.
+	Realm uint32
+	Type  signaling.ActorType
+	// RealmSecret is presented when the realm's policy requires one.
+	RealmSecret string
+
+	// WebRTC configures the node's PeerConnections. DisableWebRTC turns
+	// the WebRTC wire off (WebSocket only).
+	WebRTC        webrtc.Config
+	DisableWebRTC bool
+
+	// WSListen, when set, serves a WebSocket gate on this address
+	// (e.g. "127.0.0.1:9001"): peers may then connect to the node over
+	// WebSocket at GateURL.
+	WSListen string
+	// WSURLTemplate ("ws://host:port/actr/{actor_id}") and WSResolve
+	// (per-peer, takes precedence) tell the node where peers' gates are.
+	// With neither, the node dials no WebSocket wires (peers may still
+	// connect to its gate).
+	WSURLTemplate string
+	WSResolve     func(ctx context.Context, peer protocol.ActorID) (string, error)
+	// WebSocket tunes the node's WebSocket connections, dialled and
+	// accepted.
+	WebSocket websocket.Options
+
+	// TrustedKeys verify the credentials of peers connecting to the gate.
+	// nil fetches them from the signaling server (signaling.FetchKeys).
+	TrustedKeys map[uint32]ed25519.PublicKey
+
+	// Handler receives inbound messages. nil drops them (counted).
+	Handler transport.Handler
+	// HealthCheckInterval is how often wires are checked (default 5 s;
+	// negative disables the checker).
+	HealthCheckInterval time.Duration
+	// ManagerOptions are passed to transport.NewOutprocManager after the
+	// node's own (handler, logger).
+	ManagerOptions []transport.Option
+
+	// Logger receives the node's logs (default: discard).
+	Logger *slog.Logger
+}
+
+const defaultHealthCheckInterval = 5 * time.Second
+
+func (c *Config) check() error {
+	var errs []error
+	if c.SignalingURL == "" {
+		errs = append(errs, errors.New("node: Config.SignalingURL is required"))
+	}
+	if c.Type.Name == "" {
+		errs = append(errs, errors.New("node: Config.Type.Name is required"))
+	}
+	if c.DisableWebRTC && c.WSURLTemplate == "" && c.WSResolve == nil && c.WSListen == "" {
+		errs = append(errs, errors.New("node: WebRTC is disabled and no WebSocket endpoint is configured: the node could reach nobody"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.HealthCheckInterval == 0 {
+		c.HealthCheckInterval = defaultHealthCheckInterval
+	}
+	if c.WebRTC.Logger == nil {
+		c.WebRTC.Logger = c.Logger.With("layer", "webrtc")
+	}
+	if c.WebSocket.Logger == nil {
+		c.WebSocket.Logger = c.Logger.With("layer", "websocket")
+	}
+	return c
+}

@@ -1,0 +1,22 @@
+// Package node assembles a complete actr node from the library's parts:
+// a signaling client (identity, presence, WebRTC session relay), a WebRTC
+// Coordinator, a WebSocket dialer and gate, a DefaultWireBuilder and the
+// OutprocManager that sends over them, with its health checker.
+//
+// It is what the actr command runs, and the shortest way for a program to
+// join a realm:
+//
+//	n, err := node.Start(ctx, node.Config{
+//		SignalingURL: "wss://signal.example:7000/",
+//		Realm:        1,
+//		Type:         signaling.ActorType{Manufacturer: "acme", Name: "worker"},
+//		WSListen:     ":9001",
+//		Handler:      h,
+//	})
+//	...
+//	defer n.Close()
+//	err = n.Manager().Send(ctx, transport.Actor(peer), protocol.RPCReliable, msg)
+//
+// Every part stays reachable (Manager, Coordinator, Signaling, Gate) for
+// the cases the Config does not cover.
+package node

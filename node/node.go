@@ -1,0 +1,198 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire"
+	"github.com/actr-go/actr/wire/webrtc"
+	"github.com/actr-go/actr/wire/websocket"
+)
+
+// GatePath is the path prefix of a node's gate; a peer's gate URL is
+// the gate's base URL + GatePath + its ActorID.
+const GatePath = "/actr/"
+
+// Node is a running actr node. Its methods are safe for concurrent use.
+type Node struct {
+	cfg    Config
+	sig    *signaling.Client
+	co     *webrtc.Coordinator // nil when WebRTC is disabled
+	dialer *websocket.Dialer   // nil when no peer gate is configured
+	mgr    *transport.OutprocManager
+	gate   *websocket.Gate
+	server *websocket.Server
+	stopHC func()
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start registers with the signaling server and starts the node. On
+// error everything started so far is stopped.
+func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	n := &Node{cfg: cfg, stopHC: func() {}}
+	defer func() {
+		if err != nil {
+			n.shutdown(context.Background(), false)
+		}
+	}()
+
+	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
+		RealmSecret: cfg.RealmSecret, Logger: cfg.Logger.With("layer", "signaling")})
+	if err != nil {
+		return nil, fmt.Errorf("node: registering with %s: %w", cfg.SignalingURL, err)
+	}
+	id := n.sig.ID()
+
+	wcfg := wire.Config{}
+	if !cfg.DisableWebRTC {
+		if n.co, err = webrtc.NewCoordinator(n.sig, cfg.WebRTC); err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+		wcfg.WebRTC = wire.WebRTCConfig{Enabled: true, Coordinator: n.co}
+	}
+	if cfg.WSURLTemplate != "" || cfg.WSResolve != nil {
+		sig := n.sig
+		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket,
+			// The signaling client renews its credential; present the
+			// current one at every dial.
+			Credential: func(context.Context) (*protocol.AIdCredential, error) { return sig.Credential(), nil }}
+		wcfg.WebSocket = wire.WebSocketConfig{Enabled: true, URLTemplate: cfg.WSURLTemplate, Resolve: cfg.WSResolve, Dialer: n.dialer}
+	}
+	if !wcfg.WebRTC.Enabled && !wcfg.WebSocket.Enabled {
+		// Only a gate: the node answers over connections peers open.
+		wcfg.WebSocket = wire.WebSocketConfig{Enabled: true, Dialer: &websocket.Dialer{Local: id},
+			Resolve: func(context.Context, protocol.ActorID) (string, error) { return "", nil }}
+	}
+	b, err := wire.NewDefaultWireBuilder(wcfg)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	opts := []transport.Option{transport.WithLogger(cfg.Logger.With("layer", "transport"))}
+	if cfg.Handler != nil {
+		opts = append(opts, transport.WithHandler(cfg.Handler))
+	}
+	n.mgr, err = transport.NewOutprocManager(id, b, append(opts, cfg.ManagerOptions...)...)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	if n.co != nil {
+		n.co.Accept(n.mgr)
+	}
+	if cfg.WSListen != "" {
+		if err := n.listen(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.HealthCheckInterval > 0 {
+		n.stopHC = n.mgr.StartHealthChecker(cfg.HealthCheckInterval)
+	}
+	cfg.Logger.Info("node started", "actor", id.String(), "gate", n.GateURL())
+	return n, nil
+}
+
+func (n *Node) listen(ctx context.Context) error {
+	keys := n.cfg.TrustedKeys
+	if keys == nil {
+		var err error
+		if keys, err = signaling.FetchKeys(ctx, n.cfg.SignalingURL, nil); err != nil {
+			return fmt.Errorf("node: the gate needs the signaling server's public keys: %w", err)
+		}
+	}
+	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket})
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	srv, err := g.Listen(n.cfg.WSListen)
+	if err != nil {
+		return fmt.Errorf("node: serving the WebSocket gate on %s: %w", n.cfg.WSListen, err)
+	}
+	n.gate, n.server = g, srv
+	return nil
+}
+
+// ID is the node's actor, as the signaling server registered it.
+func (n *Node) ID() protocol.ActorID { return n.sig.ID() }
+
+// Manager is the node's OutprocManager: Send, events, introspection.
+func (n *Node) Manager() *transport.OutprocManager { return n.mgr }
+
+// Send sends data to the actor dest; see transport.OutprocManager.Send.
+func (n *Node) Send(ctx context.Context, dest protocol.ActorID, pt protocol.PayloadType, data []byte) error {
+	return n.mgr.Send(ctx, transport.Actor(dest), pt, data)
+}
+
+// Signaling is the node's signaling client.
+func (n *Node) Signaling() *signaling.Client { return n.sig }
+
+// Coordinator is the node's WebRTC Coordinator (nil with WebRTC off).
+func (n *Node) Coordinator() *webrtc.Coordinator { return n.co }
+
+// Gate is the node's WebSocket gate (nil without WSListen).
+func (n *Node) Gate() *websocket.Gate { return n.gate }
+
+// Dialer is the node's WebSocket dialer (nil when it dials no gates).
+func (n *Node) Dialer() *websocket.Dialer { return n.dialer }
+
+// GateURL is the URL peers dial to reach this node over WebSocket, or ""
+// without a gate.
+func (n *Node) GateURL() string {
+	if n.server == nil {
+		return ""
+	}
+	return n.server.URL(GatePath + n.ID().String())
+}
+
+// GateURLTemplate is the gate's URL with the actor id placeholder, for
+// peers configured with a template, or "" without a gate.
+func (n *Node) GateURLTemplate() string {
+	if n.server == nil {
+		return ""
+	}
+	return n.server.URL(GatePath + wire.ActorIDPlaceholder)
+}
+
+// Close stops the node: the gate, every transport, the WebRTC sessions;
+// then it unregisters from the signaling server (bounded by ctx) and
+// disconnects. It returns when every goroutine of the node has ended.
+func (n *Node) Close(ctx context.Context) error {
+	n.closeOnce.Do(func() { n.closeErr = n.shutdown(ctx, true) })
+	return n.closeErr
+}
+
+func (n *Node) shutdown(ctx context.Context, unregister bool) error {
+	var errs []error
+	n.stopHC()
+	if n.server != nil {
+		errs = append(errs, n.server.Close())
+	}
+	if n.mgr != nil {
+		errs = append(errs, n.mgr.Close())
+	}
+	if n.co != nil {
+		errs = append(errs, n.co.Close())
+	}
+	if n.sig != nil {
+		if unregister {
+			uctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if err := n.sig.Unregister(uctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				errs = append(errs, fmt.Errorf("node: unregistering: %w", err))
+			}
+			cancel()
+		}
+		errs = append(errs, n.sig.Close())
+	}
+	return errors.Join(errs...)
+}

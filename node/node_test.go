@@ -1,0 +1,146 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
+)
+
+func startSignaling(t *testing.T) string {
+	t.Helper()
+	iss, err := auth.GenerateIssuer(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := srv.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
+	return ln.URL()
+}
+
+func guard(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// echo replies to every message on the same payload type.
+func echo(n **node.Node) transport.Handler {
+	return transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+		_ = (*n).Send(ctx, m.From, m.Type, m.Data)
+	})
+}
+
+func start(t *testing.T, ctx context.Context, cfg node.Config) *node.Node {
+	t.Helper()
+	n, err := node.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return n
+}
+
+// A node with a gate and one that knows the gate's URL template: the
+// second reaches the first over both wire kinds, every data payload type
+// is echoed back, and both nodes close without leaking (goleak in
+// TestMain).
+func TestTwoNodesEchoOverBothWires(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	var server *node.Node
+	server = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
+		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, Handler: echo(&server)})
+	got := make(chan transport.Message, 16)
+	client := start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "client"},
+		WSURLTemplate: server.GateURLTemplate(), WebRTC: webrtc.Config{LoopbackOnly: true},
+		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { got <- m })})
+
+	if server.GateURL() == "" || client.GateURL() != "" {
+		t.Fatalf("gate URLs %q and %q", server.GateURL(), client.GateURL())
+	}
+	tr, err := client.Manager().GetOrCreateTransport(ctx, transport.Actor(server.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for both wires: the pool dials them at once.
+	for {
+		_, changed := tr.Pool().Watch()
+		kinds := map[transport.WireKind]bool{}
+		for _, w := range tr.Pool().Wires() {
+			if w.State == transport.WireReady {
+				kinds[w.Kind] = true
+			}
+		}
+		if kinds[transport.WireWebRTC] && kinds[transport.WireWebSocket] {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("both wires not ready: %+v", tr.Pool().Wires())
+		}
+	}
+	for _, pt := range protocol.DataPayloadTypes() {
+		if err := client.Send(ctx, server.ID(), pt, []byte(pt.String())); err != nil {
+			t.Fatalf("Send %s: %v", pt, err)
+		}
+		select {
+		case m := <-got:
+			if m.Type != pt || string(m.Data) != pt.String() || m.From != server.ID() || m.Wire != transport.WireWebRTC {
+				t.Fatalf("echo %+v, want %s over webrtc", m, pt)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no echo of %s", pt)
+		}
+	}
+	if n := server.Gate().Counters().Accepted.Load(); n != 1 {
+		t.Fatalf("the gate accepted %d connections, want 1", n)
+	}
+}
+
+// A Send to an actor the signaling server does not know fails with a
+// NoRouteError that names it.
+func TestSendToUnknownActorFails(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	n := start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "client"},
+		WebRTC: webrtc.Config{LoopbackOnly: true}})
+	ghost := protocol.ActorID{Realm: 1, Serial: 999999, Manufacturer: "acme", Name: "ghost"}
+	err := n.Send(ctx, ghost, protocol.RPCReliable, []byte("anyone?"))
+	var nr *transport.NoRouteError
+	if !errors.As(err, &nr) {
+		t.Fatalf("Send to an unknown actor: %v, want a *transport.NoRouteError", err)
+	}
+}
+
+// Start refuses a config it cannot run, before connecting anywhere.
+func TestStartChecksConfig(t *testing.T) {
+	for _, cfg := range []node.Config{
+		{Type: signaling.ActorType{Name: "x"}},
+		{SignalingURL: "ws://127.0.0.1:1/"},
+		{SignalingURL: "ws://127.0.0.1:1/", Type: signaling.ActorType{Name: "x"}, DisableWebRTC: true},
+	} {
+		if _, err := node.Start(t.Context(), cfg); err == nil {
+			t.Errorf("Start(%+v) succeeded", cfg)
+		}
+	}
+}
