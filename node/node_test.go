@@ -69,6 +69,8 @@ func TestTwoNodesEchoOverBothWires(t *testing.T) {
 	var server *node.Node
 	server = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
 		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, Handler: echo(&server)})
+	serverEvents := server.Manager().Subscribe(256)
+	defer serverEvents.Close()
 	got := make(chan transport.Message, 16)
 	client := start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "client"},
 		WSURLTemplate: server.GateURLTemplate(), WebRTC: webrtc.Config{LoopbackOnly: true},
@@ -97,6 +99,18 @@ func TestTwoNodesEchoOverBothWires(t *testing.T) {
 		case <-changed:
 		case <-ctx.Done():
 			t.Fatalf("both wires not ready: %+v", tr.Pool().Wires())
+		}
+	}
+	// The server adopts both connections, the WebRTC one once its
+	// channels are open: only then do its echoes take WebRTC.
+	for ready := map[transport.WireKind]bool{}; !ready[transport.WireWebRTC] || !ready[transport.WireWebSocket]; {
+		select {
+		case ev := <-serverEvents.Events():
+			if ev.Kind == transport.EventWireStateChanged && ev.State == transport.WireReady && ev.Dest == transport.Actor(client.ID()) {
+				ready[ev.WireKind] = true
+			}
+		case <-ctx.Done():
+			t.Fatal("the server did not adopt both of the client's wires")
 		}
 	}
 	for _, pt := range protocol.DataPayloadTypes() {
