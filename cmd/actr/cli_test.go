@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Bad command lines and unreachable services end with one line on stderr
+// and a non-zero exit: 2 for usage errors, 1 for failures. Never a stack
+// trace.
+func TestCommandLineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"bogus"}, 2, `unknown command "bogus"`},
+		{[]string{"node", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"node", "--type", "nocolon"}, 2, "want manufacturer:name"},
+		{[]string{"node", "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"node", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"send", "--to", "not-an-id", "hi"}, 2, "--to"},
+		{[]string{"send", "--to", "acme:echo@1.5"}, 2, "nothing to send"},
+		{[]string{"send", "--to", "acme:echo@1.5", "--payload-type", "MEDIA_RTP", "x"}, 2, "--payload-type"},
+		{[]string{"send", "--to", "acme:echo@1.5", "--ws-url", "ws://h/none", "x"}, 2, "placeholder"},
+		{[]string{"signal", "--policy", "secret"}, 2, "realm secret"},
+		{[]string{"signal", "--tls-cert", "c.pem"}, 2, "go together"},
+		{[]string{"demo", "--messages", "0"}, 2, "--messages"},
+		{[]string{"node", "--config", "/nonexistent.json"}, 2, "config file"},
+		{[]string{"send", "--signal", "ws://127.0.0.1:1/", "--to", "acme:echo@1.5", "--timeout", "5s", "hi"}, 1, "registering with ws://127.0.0.1:1/"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Setenv("ACTR_REALM_SECRET", "")
+			var stdout, stderr bytes.Buffer
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			code := run(ctx, tc.args, &stdout, &stderr)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, &stderr)
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("stderr %q does not say %q", &stderr, tc.want)
+			}
+			if tc.args != nil && strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+				t.Fatalf("stderr has more than one line:\n%s", &stderr)
+			}
+			if strings.Contains(stderr.String(), "goroutine ") {
+				t.Fatalf("a stack trace:\n%s", &stderr)
+			}
+		})
+	}
+}
+
+// --help prints each command's flags and exits 0.
+func TestHelp(t *testing.T) {
+	for _, c := range commands {
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), []string{c.name, "--help"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("%s --help: exit %d", c.name, code)
+		}
+		if !strings.Contains(stderr.String(), "Usage: actr "+c.name) || !strings.Contains(stderr.String(), "-log-level") {
+			t.Fatalf("%s --help printed:\n%s", c.name, &stderr)
+		}
+	}
+}
+
+// The demo, run as the README says, passes and prints its summary.
+func TestDemo(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"demo", "--messages", "5"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	out := stdout.String()
+	for _, want := range []string{"\nsummary\n", "webrtc/RPC_RELIABLE", "websocket/RPC_RELIABLE", "WebRTC down", "ready again"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("the demo's output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,452 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
+)
+
+// The demo: an embedded signaling server and two nodes, alice and bob, in
+// this process on 127.0.0.1. Alice reaches bob over WebRTC and WebSocket
+// at once, sends every data payload type (bob echoes), cuts the WebRTC
+// wire to show the fallback to WebSocket, waits for the health checker to
+// bring WebRTC back, and prints a summary.
+
+// demoSizes is the payload size of each data payload type in the demo.
+var demoSizes = map[protocol.PayloadType]int{
+	protocol.RPCReliable:        256,
+	protocol.RPCSignal:          64,
+	protocol.StreamReliable:     16 << 10,
+	protocol.StreamLatencyFirst: 1 << 10,
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("demo", "actr demo [--messages N] [--timeout D]", stderr)
+	perType := f.Int("messages", 20, "round trips per payload type in each phase")
+	timeout := f.Duration("timeout", 30*time.Second, "fail if the demo takes longer")
+	f.logLevel = "warn" // the demo's own output is on stdout
+	f.Lookup("log-level").DefValue = "warn"
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *perType < 1 {
+		return usageError("--messages must be at least 1")
+	}
+	log, _ := f.logger()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	d := &demo{out: stdout, perType: *perType, stats: map[laneKey]*laneStats{}, pending: map[uint64]chan echo{}}
+	err := d.run(ctx, log)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (the demo's --timeout is %s)", err, *timeout)
+	}
+	return err
+}
+
+type demo struct {
+	out     io.Writer
+	perType int
+
+	alice, bob *node.Node
+	aliceEv    *transport.Subscription
+	bobEv      *transport.Subscription
+
+	mu      sync.Mutex
+	seq     uint64
+	pending map[uint64]chan echo
+	stats   map[laneKey]*laneStats
+	connect map[transport.WireKind]time.Duration
+	dropped int // latency-first messages that got no echo
+}
+
+type laneKey struct {
+	pt   protocol.PayloadType
+	wire transport.WireKind
+}
+
+type laneStats struct {
+	msgs, bytes int
+	rtts        []time.Duration
+}
+
+// echo is bob's answer: the wire alice's message came in on, and the wire
+// the answer came back on.
+type echo struct {
+	out, back transport.WireKind
+	at        time.Time
+}
+
+func (d *demo) step(format string, a ...any) {
+	fmt.Fprintf(d.out, "\n== "+format+"\n", a...)
+}
+
+func (d *demo) run(ctx context.Context, log interface{ Warn(string, ...any) }) error {
+	d.step("starting a signaling server and two nodes on 127.0.0.1")
+	iss, err := auth.GenerateIssuer(1)
+	if err != nil {
+		return err
+	}
+	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := srv.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		return fmt.Errorf("starting the signaling server: %w", err)
+	}
+	defer ln.Close()
+	fmt.Fprintf(d.out, "signaling  %s\n", ln.URL())
+
+	var dir sync.Map // ActorID → gate URL
+	resolve := func(_ context.Context, id protocol.ActorID) (string, error) {
+		u, _ := dir.Load(id)
+		s, _ := u.(string)
+		return s, nil
+	}
+	start := func(name string, h transport.Handler) (*node.Node, error) {
+		cfg := node.Config{SignalingURL: ln.URL(), Realm: 1, Type: signaling.ActorType{Manufacturer: "demo", Name: name},
+			WSListen: "127.0.0.1:0", WSResolve: resolve, WebRTC: webrtc.Config{LoopbackOnly: true},
+			HealthCheckInterval: 500 * time.Millisecond, Handler: h}
+		cfg.TrustedKeys = map[uint32]ed25519.PublicKey{iss.KeyID(): iss.PublicKey()}
+		n, err := node.Start(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("starting %s: %w", name, err)
+		}
+		dir.Store(n.ID(), n.GateURL())
+		fmt.Fprintf(d.out, "%-10s %s  gate %s\n", name, n.ID(), n.GateURL())
+		return n, nil
+	}
+	closeNode := func(n *node.Node) {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := n.Close(cctx); err != nil {
+			log.Warn("closing a node", "err", err)
+		}
+	}
+	bobReady := make(chan struct{})
+	if d.bob, err = start("bob", transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+		<-bobReady
+		// Echo, telling alice which wire her message came in on.
+		data := append([]byte(nil), m.Data...)
+		if len(data) > 8 {
+			data[8] = byte(m.Wire)
+		}
+		if err := d.bob.Send(ctx, m.From, m.Type, data); err != nil && ctx.Err() == nil {
+			log.Warn("bob could not echo", "err", err)
+		}
+	})); err != nil {
+		return err
+	}
+	close(bobReady)
+	defer closeNode(d.bob)
+	if d.alice, err = start("alice", transport.HandlerFunc(d.received)); err != nil {
+		return err
+	}
+	defer closeNode(d.alice)
+	d.aliceEv = d.alice.Manager().Subscribe(1024)
+	defer d.aliceEv.Close()
+	d.bobEv = d.bob.Manager().Subscribe(1024)
+	defer d.bobEv.Close()
+
+	if err := d.connectBoth(ctx); err != nil {
+		return err
+	}
+	if err := d.phase(ctx, "every data payload type, both wires up", transport.WireWebRTC); err != nil {
+		return err
+	}
+	if err := d.cutWebRTC(ctx); err != nil {
+		return err
+	}
+	if err := d.phase(ctx, "every data payload type, WebRTC down", transport.WireWebSocket); err != nil {
+		return err
+	}
+	if err := d.awaitRecovery(ctx); err != nil {
+		return err
+	}
+	if err := d.phase(ctx, "every data payload type, WebRTC back", transport.WireWebRTC); err != nil {
+		return err
+	}
+	d.summary()
+	return nil
+}
+
+// connectBoth makes alice's transport to bob and waits until both of its
+// wires are ready at both ends.
+func (d *demo) connectBoth(ctx context.Context) error {
+	d.step("connecting alice to bob over WebRTC and WebSocket at once")
+	t0 := time.Now()
+	if _, err := d.alice.Manager().GetOrCreateTransport(ctx, transport.Actor(d.bob.ID())); err != nil {
+		return fmt.Errorf("connecting: %w", err)
+	}
+	d.connect = map[transport.WireKind]time.Duration{}
+	both := []transport.WireKind{transport.WireWebRTC, transport.WireWebSocket}
+	err := d.await(ctx, d.aliceEv, "alice's wires to bob to be ready", func(ev transport.Event) bool {
+		if isReady(ev, d.bob.ID()) {
+			if _, seen := d.connect[ev.WireKind]; !seen {
+				d.connect[ev.WireKind] = ev.Time.Sub(t0)
+				fmt.Fprintf(d.out, "%-10s ready in %s\n", ev.WireKind, fmtDuration(d.connect[ev.WireKind]))
+			}
+		}
+		return len(d.connect) == len(both)
+	})
+	if err != nil {
+		return err
+	}
+	return d.awaitAdopted(ctx, both...)
+}
+
+// awaitAdopted waits until bob has adopted alice's wires of the given kinds.
+func (d *demo) awaitAdopted(ctx context.Context, kinds ...transport.WireKind) error {
+	seen := map[transport.WireKind]bool{}
+	return d.await(ctx, d.bobEv, "bob to accept alice's wires", func(ev transport.Event) bool {
+		if isReady(ev, d.alice.ID()) {
+			seen[ev.WireKind] = true
+		}
+		for _, k := range kinds {
+			if !seen[k] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func isReady(ev transport.Event, peer protocol.ActorID) bool {
+	return ev.Kind == transport.EventWireStateChanged && ev.State == transport.WireReady && ev.Dest == transport.Actor(peer)
+}
+
+// await reads sub until done says so.
+func (d *demo) await(ctx context.Context, sub *transport.Subscription, what string, done func(transport.Event) bool) error {
+	for {
+		select {
+		case ev, ok := <-sub.Events():
+			if !ok {
+				return fmt.Errorf("waiting for %s: the event stream ended", what)
+			}
+			if done(ev) {
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		}
+	}
+}
+
+// cutWebRTC closes alice's WebRTC connection to bob, as a broken network
+// would, and waits for the pool to notice.
+func (d *demo) cutWebRTC(ctx context.Context) error {
+	d.step("cutting the WebRTC wire (closing alice's PeerConnection to bob)")
+	c, ok := d.alice.Coordinator().Conn(d.bob.ID())
+	if !ok {
+		return errors.New("cutting WebRTC: alice has no WebRTC connection to bob")
+	}
+	t0 := time.Now()
+	_ = c.Close()
+	err := d.await(ctx, d.aliceEv, "the WebRTC wire to go down", func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireID == c.ID() &&
+			(ev.State == transport.WireFailed || ev.State == transport.WireClosed)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "webrtc     down after %s; the WebSocket wire carries on\n", fmtDuration(time.Since(t0)))
+	return nil
+}
+
+// awaitRecovery waits for the health checker to re-dial WebRTC and bob to
+// accept it.
+func (d *demo) awaitRecovery(ctx context.Context) error {
+	d.step("waiting for the health checker to bring WebRTC back")
+	t0 := time.Now()
+	err := d.await(ctx, d.aliceEv, "WebRTC to come back", func(ev transport.Event) bool {
+		return isReady(ev, d.bob.ID()) && ev.WireKind == transport.WireWebRTC
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.awaitAdopted(ctx, transport.WireWebRTC); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "webrtc     ready again after %s\n", fmtDuration(time.Since(t0)))
+	return nil
+}
+
+// phase makes perType round trips of every data payload type and checks
+// alice's messages left on the wire kind want.
+func (d *demo) phase(ctx context.Context, title string, want transport.WireKind) error {
+	d.step("%s", title)
+	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "payload type\tsize\tmessages\talice→bob\tbob→alice\tround trip p50")
+	for _, pt := range protocol.DataPayloadTypes() {
+		var rtts []time.Duration
+		var outs, backs []transport.WireKind
+		for range d.perType {
+			e, rtt, err := d.roundTrip(ctx, pt)
+			if errors.Is(err, errDropped) {
+				d.dropped++
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", title, err)
+			}
+			if e.out != want {
+				return fmt.Errorf("%s: a %s message went over %s, want %s", title, pt, e.out, want)
+			}
+			rtts = append(rtts, rtt)
+			outs = appendKind(outs, e.out)
+			backs = appendKind(backs, e.back)
+		}
+		fmt.Fprintf(tw, "%s\t%d B\t%d\t%s\t%s\t%s\n", pt, demoSizes[pt], d.perType, kinds(outs), kinds(backs), fmtDuration(percentile(rtts, 50)))
+	}
+	return tw.Flush()
+}
+
+func appendKind(ks []transport.WireKind, k transport.WireKind) []transport.WireKind {
+	if !slices.Contains(ks, k) {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func kinds(ks []transport.WireKind) string {
+	s := ""
+	for i, k := range ks {
+		if i > 0 {
+			s += "+"
+		}
+		s += k.String()
+	}
+	return s
+}
+
+// errDropped: a latency-first message or its echo was dropped.
+var errDropped = errors.New("dropped")
+
+// roundTrip sends one message of type pt from alice to bob and waits for
+// the echo.
+func (d *demo) roundTrip(ctx context.Context, pt protocol.PayloadType) (echo, time.Duration, error) {
+	d.mu.Lock()
+	d.seq++
+	seq := d.seq
+	ch := make(chan echo, 1)
+	d.pending[seq] = ch
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.pending, seq)
+		d.mu.Unlock()
+	}()
+	data := make([]byte, demoSizes[pt])
+	binary.BigEndian.PutUint64(data, seq)
+	sent := time.Now()
+	if err := d.alice.Send(ctx, d.bob.ID(), pt, data); err != nil {
+		return echo{}, 0, fmt.Errorf("alice → bob %s: %w", pt, err)
+	}
+	// The latency-first lane may drop a message: give it a bounded wait,
+	// and the others the whole ctx.
+	wait := ctx
+	if pt == protocol.StreamLatencyFirst {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+	}
+	select {
+	case e := <-ch:
+		rtt := e.at.Sub(sent)
+		d.mu.Lock()
+		s := d.stats[laneKey{pt, e.out}]
+		if s == nil {
+			s = &laneStats{}
+			d.stats[laneKey{pt, e.out}] = s
+		}
+		s.msgs++
+		s.bytes += len(data)
+		s.rtts = append(s.rtts, rtt)
+		d.mu.Unlock()
+		return e, rtt, nil
+	case <-wait.Done():
+		if ctx.Err() == nil {
+			return echo{}, 0, errDropped
+		}
+		return echo{}, 0, fmt.Errorf("no echo of %s message %d from bob: %w", pt, seq, ctx.Err())
+	}
+}
+
+// received is alice's handler: it matches echoes to their round trips.
+func (d *demo) received(_ context.Context, m transport.Message) {
+	at := time.Now()
+	if len(m.Data) < 9 {
+		return
+	}
+	seq := binary.BigEndian.Uint64(m.Data)
+	d.mu.Lock()
+	ch := d.pending[seq]
+	d.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- echo{out: transport.WireKind(m.Data[8]), back: m.Wire, at: at}:
+		default:
+		}
+	}
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return s[max(i-1, 0)]
+}
+
+func (d *demo) summary() {
+	fmt.Fprintln(d.out)
+	fmt.Fprintln(d.out, "summary")
+	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "lane\tmessages\tbytes\tround trip p50\tp99")
+	var keys []laneKey
+	for k := range d.stats {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b laneKey) int {
+		if a.wire != b.wire {
+			return int(a.wire) - int(b.wire)
+		}
+		return int(a.pt) - int(b.pt)
+	})
+	total := 0
+	for _, k := range keys {
+		s := d.stats[k]
+		total += s.msgs
+		fmt.Fprintf(tw, "%s/%s\t%d\t%d\t%s\t%s\n", k.wire, k.pt, s.msgs, s.bytes, fmtDuration(percentile(s.rtts, 50)), fmtDuration(percentile(s.rtts, 99)))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(d.out)
+	tw = tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "wire\tconnect time")
+	for _, k := range []transport.WireKind{transport.WireWebRTC, transport.WireWebSocket} {
+		fmt.Fprintf(tw, "%s\t%s\n", k, fmtDuration(d.connect[k]))
+	}
+	_ = tw.Flush()
+	if d.dropped > 0 {
+		fmt.Fprintf(d.out, "\n%d round trips; %d latency-first messages dropped (that lane may drop)\n", total, d.dropped)
+		return
+	}
+	fmt.Fprintf(d.out, "\n%d round trips, every message echoed\n", total)
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/transport"
+)
+
+func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("node", "actr node --signal URL [--type manufacturer:name] [--ws-listen ADDR] [--log] [--no-echo]", stderr)
+	nf := addNodeFlags(f, "acme:echo")
+	wsListen := f.String("ws-listen", "", "serve a WebSocket gate on this address (e.g. 127.0.0.1:9001), so peers can reach the node over WebSocket")
+	logMsgs := f.Bool("log", false, "print every inbound message")
+	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, _ := f.logger()
+	cfg, err := nf.config(log)
+	if err != nil {
+		return err
+	}
+	cfg.WSListen = *wsListen
+
+	var n *node.Node
+	started := make(chan struct{})
+	cfg.Handler = transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+		<-started
+		if n == nil {
+			return // Start failed
+		}
+		if *logMsgs {
+			fmt.Fprintf(stdout, "message %s %s from %s over %s: %q\n", time.Now().Format("15:04:05.000"), m.Type, m.From, m.Wire, m.Data)
+		}
+		if *noEcho {
+			return
+		}
+		if err := n.Send(ctx, m.From, m.Type, m.Data); err != nil && ctx.Err() == nil {
+			log.Warn("echo failed", "to", m.From.String(), "type", m.Type.String(), "err", err)
+		}
+	})
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	n, err = node.Start(sctx, cfg)
+	cancel()
+	close(started)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "actor %s\n", n.ID())
+	if t := n.GateURLTemplate(); t != "" {
+		fmt.Fprintf(stdout, "gate %s\n", t)
+	}
+	<-ctx.Done()
+	log.Info("node stopping", "actor", n.ID().String())
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return n.Close(cctx)
+}

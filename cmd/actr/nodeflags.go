@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	pion "github.com/pion/webrtc/v4"
+
+	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/wire"
+)
+
+// nodeFlags are the flags of every command that runs a node.
+type nodeFlags struct {
+	signal       string
+	realm        uint
+	typ          string
+	secretFile   string
+	wsURL        string
+	noWebRTC     bool
+	loopbackOnly bool
+	iceServers   string
+	iceUser      string
+	iceCred      string
+	health       time.Duration
+}
+
+func addNodeFlags(f *flags, defaultType string) *nodeFlags {
+	nf := &nodeFlags{}
+	f.StringVar(&nf.signal, "signal", "ws://127.0.0.1:7000/", "URL of the signaling server (ws:// or wss://)")
+	f.UintVar(&nf.realm, "realm", 1, "realm to register in")
+	f.StringVar(&nf.typ, "type", defaultType, "actor type to register as, manufacturer:name")
+	f.StringVar(&nf.secretFile, "secret-file", "", "file holding the realm secret, if the realm needs one (or set ACTR_REALM_SECRET)")
+	f.StringVar(&nf.wsURL, "ws-url", "", "WebSocket gate URL template of peers, with "+wire.ActorIDPlaceholder+" (e.g. ws://127.0.0.1:9001/actr/"+wire.ActorIDPlaceholder+"); empty: reach peers over WebRTC only")
+	f.BoolVar(&nf.noWebRTC, "no-webrtc", false, "turn the WebRTC wire off")
+	f.BoolVar(&nf.loopbackOnly, "loopback-only", false, "WebRTC over 127.0.0.1 only (tests, one machine)")
+	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478)")
+	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
+	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers")
+	f.DurationVar(&nf.health, "health-interval", 5*time.Second, "how often wires are health-checked and failed ones re-dialled")
+	return nf
+}
+
+// config returns the node configuration the flags describe.
+func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
+	t, err := parseType(nf.typ)
+	if err != nil {
+		return node.Config{}, err
+	}
+	cfg := node.Config{SignalingURL: nf.signal, Realm: uint32(nf.realm), Type: t,
+		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, HealthCheckInterval: nf.health, Logger: log}
+	if nf.wsURL != "" && !strings.Contains(nf.wsURL, wire.ActorIDPlaceholder) {
+		return cfg, usageError("--ws-url %q has no %s placeholder", nf.wsURL, wire.ActorIDPlaceholder)
+	}
+	if nf.secretFile != "" {
+		if cfg.RealmSecret, err = readSecret(nf.secretFile); err != nil {
+			return cfg, err
+		}
+	} else {
+		cfg.RealmSecret, _ = readSecret("") // from the environment, if set
+	}
+	cfg.WebRTC.LoopbackOnly = nf.loopbackOnly
+	if nf.iceServers != "" {
+		s := pion.ICEServer{URLs: strings.Split(nf.iceServers, ","), Username: nf.iceUser, Credential: nf.iceCred}
+		cfg.WebRTC.ICEServers = []pion.ICEServer{s}
+	}
+	return cfg, nil
+}
+
+// parseType parses manufacturer:name.
+func parseType(s string) (signaling.ActorType, error) {
+	m, n, ok := strings.Cut(s, ":")
+	if !ok || m == "" || n == "" {
+		return signaling.ActorType{}, usageError("--type %q: want manufacturer:name, e.g. acme:echo", s)
+	}
+	return signaling.ActorType{Manufacturer: m, Name: n}, nil
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	}
+	return d.Round(time.Millisecond).String()
+}

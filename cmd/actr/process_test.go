@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// proc is the actr command running as a separate OS process (this test
+// binary, re-executed; see TestMain).
+type proc struct {
+	t      *testing.T
+	name   string
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	lines  []string
+	stderr strings.Builder
+	more   chan struct{} // closed and replaced when a line arrives
+	exited chan struct{}
+	err    error
+}
+
+func startProc(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, name: name, more: make(chan struct{}), exited: make(chan struct{})}
+	p.cmd = exec.Command(exe, args...)
+	p.cmd.Env = childEnv()
+	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			close(p.more)
+			p.more = make(chan struct{})
+			p.mu.Unlock()
+		}
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// childEnv makes the test binary act as actr, and keeps a race-enabled
+// child from sleeping a second at exit (the race detector's default).
+func childEnv() []string {
+	return append(os.Environ(), "ACTR_TEST_MAIN=1", "GORACE=atexit_sleep_ms=0")
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// line waits for a stdout line starting with prefix and returns the rest.
+func (p *proc) line(ctx context.Context, prefix string) string {
+	p.t.Helper()
+	for i := 0; ; {
+		p.mu.Lock()
+		for ; i < len(p.lines); i++ {
+			if rest, ok := strings.CutPrefix(p.lines[i], prefix); ok {
+				p.mu.Unlock()
+				return rest
+			}
+		}
+		more := p.more
+		p.mu.Unlock()
+		select {
+		case <-more:
+		case <-p.exited:
+			p.t.Fatalf("%s exited (%v) before printing %q; stderr:\n%s", p.name, p.err, prefix, p.errText())
+		case <-ctx.Done():
+			p.t.Fatalf("%s did not print %q; stderr:\n%s", p.name, prefix, p.errText())
+		}
+	}
+}
+
+func (p *proc) errText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop(ctx context.Context) {
+	p.t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-ctx.Done():
+		p.t.Fatalf("%s did not exit after SIGTERM; stderr:\n%s", p.name, p.errText())
+	}
+	if p.err != nil {
+		p.t.Fatalf("%s exited with %v after SIGTERM; stderr:\n%s", p.name, p.err, p.errText())
+	}
+	// The process is reaped; it started no children of its own.
+	if err := syscall.Kill(p.cmd.Process.Pid, 0); err == nil {
+		p.t.Fatalf("%s (pid %d) still exists after exiting", p.name, p.cmd.Process.Pid)
+	}
+}
+
+// runOnce runs one actr command to completion.
+func runOnce(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = childEnv()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	code = cmd.ProcessState.ExitCode()
+	if err != nil && code <= 0 {
+		t.Fatalf("actr %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// A signaling server and two nodes as separate processes on 127.0.0.1;
+// actr send reaches each (over WebRTC, and over WebSocket only), gets the
+// echo, and fails clearly for an unknown actor; SIGTERM stops them all.
+func TestSignalNodesAndSendAsProcesses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "signal.key")
+
+	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", key)
+	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
+	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	nodeArgs := []string{"node", "--signal", url, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--log"}
+	n1 := startProc(t, "node 1", nodeArgs...)
+	n2 := startProc(t, "node 2", append(nodeArgs, "--type", "acme:other")...)
+	id1 := n1.line(ctx, "actor ")
+	id2, gate2 := n2.line(ctx, "actor "), n2.line(ctx, "gate ")
+
+	out, errOut, code := runOnce(t, ctx, "send", "--signal", url, "--to", id1, "--loopback-only", "hello one")
+	if code != 0 || out != "hello one\n" {
+		t.Fatalf("send to node 1: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "over webrtc") {
+		t.Fatalf("the reply from node 1 did not come over WebRTC: %s", errOut)
+	}
+	// --log prints what arrived: "message 15:04:05.000 RPC_RELIABLE from ... over webrtc: ..."
+	if got := n1.line(ctx, "message "); !strings.Contains(got, `over webrtc: "hello one"`) {
+		t.Fatalf("node 1 logged %q", got)
+	}
+	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", id2, "--no-webrtc", "--ws-url", gate2, "--payload-type", "STREAM_RELIABLE", "hello two")
+	if code != 0 || out != "hello two\n" || !strings.Contains(errOut, "over websocket (STREAM_RELIABLE)") {
+		t.Fatalf("send to node 2 over WebSocket: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	t0 := time.Now()
+	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", "acme:echo@1.4242", "--loopback-only", "--timeout", "10s", "anyone?")
+	t.Logf("send to an unknown actor failed in %v: %s", time.Since(t0).Round(time.Millisecond), strings.TrimSpace(errOut))
+	if code != 1 || out != "" || !strings.Contains(errOut, "unknown or unreachable") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Fatalf("send to an unknown actor: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+
+	for _, p := range []*proc{n1, n2, sig} {
+		t0 := time.Now()
+		p.stop(ctx)
+		t.Logf("%s stopped %v after SIGTERM", p.name, time.Since(t0).Round(time.Millisecond))
+	}
+	// A restarted server reuses its key.
+	sig2 := startProc(t, "signal again", "signal", "--listen", "127.0.0.1:0", "--key", key)
+	if rest := sig2.line(ctx, "signaling server on "); !strings.Contains(rest, "reused") {
+		t.Fatalf("restarted server: %q, want the key reused", rest)
+	}
+	sig2.stop(ctx)
+}

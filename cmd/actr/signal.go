@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/signaling"
+)
+
+func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("signal", "actr signal [--listen ADDR] [--key FILE] [--policy open|secret --secret-file FILE] [--tls-cert FILE --tls-key FILE]", stderr)
+	listen := f.String("listen", "127.0.0.1:7000", "address to listen on")
+	keyFile := f.String("key", "actr-signal.key", "the credential-signing key; generated (mode 0600) on first run, reused after")
+	keyID := f.Uint("key-id", 1, "key id of a newly generated key")
+	policy := f.String("policy", "open", "registration policy of every realm: open (anyone may register) or secret (the realm secret is required)")
+	secretFile := f.String("secret-file", "", "file holding the realm secret, for --policy secret (or set ACTR_REALM_SECRET)")
+	tlsCert := f.String("tls-cert", "", "TLS certificate file: serve wss:// (with --tls-key)")
+	tlsKey := f.String("tls-key", "", "TLS private key file")
+	heartbeat := f.Duration("heartbeat", 10*time.Second, "heartbeat interval suggested to actors; an actor silent for 3 intervals is dropped")
+	ttl := f.Duration("credential-ttl", time.Hour, "lifetime of the credentials the server issues")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, _ := f.logger()
+
+	var pol signaling.RegistrationPolicy
+	switch *policy {
+	case "open":
+		pol.Open = true
+	case "secret":
+		secret, err := readSecret(*secretFile)
+		if err != nil {
+			return err
+		}
+		pol.Secret = secret
+	default:
+		return usageError("--policy %q: want open or secret", *policy)
+	}
+	var tlsCfg *tls.Config
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	iss, created, err := auth.LoadOrCreateIssuer(*keyFile, uint32(*keyID))
+	if err != nil {
+		return fmt.Errorf("the signing key: %w", err)
+	}
+	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: pol,
+		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := srv.Listen(*listen, tlsCfg)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *listen, err)
+	}
+	defer ln.Close()
+	state := "reused"
+	if created {
+		state = "generated"
+	}
+	fmt.Fprintf(stdout, "signaling server on %s (key %d %s in %s; policy %s)\n", ln.URL(), iss.KeyID(), state, *keyFile, *policy)
+	log.Info("signaling server started", "url", ln.URL(), "key_id", iss.KeyID(), "key", state)
+	<-ctx.Done()
+	log.Info("signaling server stopping")
+	return nil
+}
+
+// readSecret reads a realm secret from path, or from ACTR_REALM_SECRET,
+// never from the command line (where ps would show it).
+func readSecret(path string) (string, error) {
+	if path == "" {
+		if s := os.Getenv("ACTR_REALM_SECRET"); s != "" {
+			return s, nil
+		}
+		return "", usageError("a realm secret is needed: --secret-file FILE or ACTR_REALM_SECRET")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the realm secret: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("the realm secret file %s is empty", path)
+	}
+	return s, nil
+}
