@@ -141,8 +141,8 @@ func TestSendToUnknownActorFails(t *testing.T) {
 	ghost := protocol.ActorID{Realm: 1, Serial: 999999, Manufacturer: "acme", Name: "ghost"}
 	err := n.Send(ctx, ghost, protocol.RPCReliable, []byte("anyone?"))
 	var nr *transport.NoRouteError
-	if !errors.As(err, &nr) {
-		t.Fatalf("Send to an unknown actor: %v, want a *transport.NoRouteError", err)
+	if !errors.As(err, &nr) || !errors.Is(err, transport.ErrPeerUnknown) || !errors.Is(err, signaling.ErrNotOnline) {
+		t.Fatalf("Send to an unknown actor: %v, want a *transport.NoRouteError matching ErrPeerUnknown and ErrNotOnline", err)
 	}
 }
 

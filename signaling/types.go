@@ -51,8 +51,16 @@ func (e *ErrorResponseError) Error() string {
 	return fmt.Sprintf("signaling: server refused: %d %s", e.Code, e.Message)
 }
 
+// Is makes a 404 refusal match ErrNotOnline.
+func (e *ErrorResponseError) Is(target error) bool {
+	return target == ErrNotOnline && e.Code == CodeNotFound
+}
+
 // Sentinel errors of the client.
 var (
+	// ErrNotOnline: the server does not know the target actor, or it is
+	// offline (a 404 refusal matches it).
+	ErrNotOnline = errors.New("signaling: actor not online")
 	// ErrDisconnected: the connection to the server went away while a call
 	// was in flight, or there is none; the client reconnects by itself.
 	ErrDisconnected = errors.New("signaling: not connected to the server")

@@ -38,6 +38,12 @@ var (
 	// Connect returns it (wrapped); the pool then waits for the peer's
 	// connection to be adopted instead of counting a failure.
 	ErrSuperseded = errors.New("transport: duplicate connection superseded")
+	// ErrPeerUnknown: an authority (the signaling service, a directory)
+	// says the peer does not exist or is not online. A wire's Connect
+	// returns it (wrapped); the pool does not retry such a wire, since
+	// more attempts cannot help until the peer appears: the Send fails
+	// at once and the next Send dials again.
+	ErrPeerUnknown = errors.New("transport: peer unknown or offline")
 	// ErrNoWires: the builder offered no wire for the destination.
 	ErrNoWires = errors.New("transport: builder returned no wires")
 	// ErrNoHandler: an inbound message arrived but no Handler is installed.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
@@ -332,5 +333,33 @@ func TestCloseAllKeepsManagerUsable(t *testing.T) {
 	}
 	if !m.HasDest(actor(0)) || len(m.ListDests()) != 1 || m.LocalID() != localID {
 		t.Fatal("manager state wrong after CloseAll and a new Send")
+	}
+}
+
+// A wire whose peer is unknown to the authority (signaling's 404) is not
+// retried: the Send fails at once with an error saying so, and the next
+// Send dials again.
+func TestUnknownPeerIsNotRetried(t *testing.T) {
+	ctx := guard(t)
+	_, b := newFabric(transport.WireWebRTC)
+	m := newManager(t, b, transport.WithBackoff(transport.Backoff{Attempts: 5, Initial: time.Millisecond}))
+	b.FailConnects(transport.WireWebRTC, 2, fmt.Errorf("signaling said 404: %w", transport.ErrPeerUnknown))
+	dest := actor(1)
+	sub := m.Subscribe(64)
+	defer sub.Close()
+	for i := range 2 {
+		err := m.Send(ctx, dest, protocol.RPCReliable, []byte("x"))
+		if !errors.Is(err, transport.ErrPeerUnknown) || !errors.Is(err, transport.ErrNoRoute) {
+			t.Fatalf("Send %d: %v, want ErrPeerUnknown and ErrNoRoute", i, err)
+		}
+		ws := b.Wires(dest)
+		if len(ws) != i+1 || ws[i].ConnectCalls() != 1 {
+			t.Fatalf("after Send %d: %d wires built, the last connected %d times; want one attempt per Send", i, len(ws), ws[len(ws)-1].ConnectCalls())
+		}
+		// The dead transport is dropped; the next Send dials afresh.
+		waitEvent(t, ctx, sub, func(ev transport.Event) bool { return ev.Kind == transport.EventTransportRemoved && ev.Dest == dest })
+	}
+	if err := m.Send(ctx, dest, protocol.RPCReliable, []byte("x")); err != nil {
+		t.Fatalf("Send once the peer is known: %v", err)
 	}
 }

@@ -272,7 +272,7 @@ func (p *WirePool) connect(m *member) bool {
 		}
 		p.publish(Event{Kind: EventConnectAttemptFailed, WireID: m.id, WireKind: m.kind, Err: err,
 			Reason: fmt.Sprintf("attempt %d of %d", attempt, bo.Attempts)})
-		if attempt >= bo.Attempts {
+		if attempt >= bo.Attempts || errors.Is(err, ErrPeerUnknown) {
 			p.fail(m, &ConnectError{Dest: p.dest, Kind: m.kind, Attempts: attempt, Err: err})
 			return false
 		}

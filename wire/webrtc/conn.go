@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/transport"
 )
 
@@ -153,6 +154,9 @@ func (c *Conn) Connect(ctx context.Context) error {
 
 func (c *Conn) negotiate(ctx context.Context, s *session) error {
 	offerer, err := c.co.sig.NegotiateRole(ctx, c.peer)
+	if errors.Is(err, signaling.ErrNotOnline) {
+		return fmt.Errorf("webrtc: negotiating roles with %s: %w: %w", c.peer, transport.ErrPeerUnknown, err)
+	}
 	if err != nil {
 		return fmt.Errorf("webrtc: negotiating roles with %s: %w", c.peer, err)
 	}
