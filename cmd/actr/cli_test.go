@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +81,41 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"\nsummary\n", "webrtc/RPC_RELIABLE", "websocket/RPC_RELIABLE", "WebRTC down", "ready again"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("the demo's output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A config file sets the flags the command line does not.
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"realm": 3, "type": "acme:worker", "loopback-only": true, "ws-listen": "127.0.0.1:9009"}`)
+	f := newFlags("node", "", io.Discard)
+	nf := addNodeFlags(f, "acme:echo")
+	wsListen := f.String("ws-listen", "", "")
+	if err := f.parse([]string{"--config", good, "--realm", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	if nf.realm != 7 || nf.typ != "acme:worker" || !nf.loopbackOnly || *wsListen != "127.0.0.1:9009" {
+		t.Fatalf("realm %d type %q loopback %v ws-listen %q; want 7 (command line wins), acme:worker, true, 127.0.0.1:9009",
+			nf.realm, nf.typ, nf.loopbackOnly, *wsListen)
+	}
+	for name, body := range map[string]string{
+		"unknown.json": `{"nonsense": 1}`,
+		"array.json":   `{"realm": [1]}`,
+		"badval.json":  `{"realm": "many"}`,
+		"broken.json":  `{"realm": `,
+	} {
+		f := newFlags("node", "", io.Discard)
+		addNodeFlags(f, "acme:echo")
+		if err := f.parse([]string{"--config", write(name, body)}); err == nil {
+			t.Errorf("%s: %s accepted", name, body)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func newFlags(name, synopsis string, stderr io.Writer) *flags {
 	f := &flags{FlagSet: flag.NewFlagSet("actr "+name, flag.ContinueOnError), synopsis: synopsis, stderr: stderr}
 	f.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&f.config, "config", "", "a JSON file of flag values (`{\"flag-name\": value}`); flags on the command line win")
+	f.StringVar(&f.config, "config", "", "a JSON `file` of flag values, {\"flag-name\": value, ...}; flags on the command line win")
 	return f
 }
 
