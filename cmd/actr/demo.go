@@ -264,7 +264,18 @@ func (d *demo) cutWebRTC(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "webrtc     down after %s; the WebSocket wire carries on\n", fmtDuration(time.Since(t0)))
+	fmt.Fprintf(d.out, "webrtc     down at alice after %s\n", fmtDuration(time.Since(t0)))
+	// Until bob sees it too, his echoes would go into the dead
+	// connection: the loss a real cut causes, reported by the wire's
+	// failure, which the demo waits out.
+	err = d.await(ctx, d.bobEv, "bob to see the WebRTC wire go down", func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.Dest == transport.Actor(d.alice.ID()) &&
+			(ev.State == transport.WireFailed || ev.State == transport.WireClosed)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "webrtc     down at bob after %s; the WebSocket wire carries on\n", fmtDuration(time.Since(t0)))
 	return nil
 }
 
