@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"time"
@@ -43,6 +44,14 @@ type Config struct {
 	// WebSocket tunes the node's WebSocket connections, dialled and
 	// accepted.
 	WebSocket websocket.Options
+
+	// ClientTLS configures the node's TLS clients: the signaling
+	// connection, the fetch of its public keys and WebSocket dials to
+	// peers' gates (set RootCAs for a private CA). nil uses the system's
+	// roots.
+	ClientTLS *tls.Config
+	// GateTLS, when set, serves the gate over TLS (wss://).
+	GateTLS *tls.Config
 
 	// TrustedKeys verify the credentials of peers connecting to the gate.
 	// nil fetches them from the signaling server (signaling.FetchKeys).

@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -30,6 +33,7 @@ type Node struct {
 	gate   *websocket.Gate
 	server *websocket.Server
 	stopHC func()
+	client *http.Client // the node's TLS clients: signaling, keys, gates
 
 	closeOnce sync.Once
 	closeErr  error
@@ -49,8 +53,9 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}()
 
+	n.client = httpClient(cfg.ClientTLS)
 	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
-		RealmSecret: cfg.RealmSecret, Logger: cfg.Logger.With("layer", "signaling")})
+		RealmSecret: cfg.RealmSecret, HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
 	if err != nil {
 		return nil, fmt.Errorf("node: registering with %s: %w", cfg.SignalingURL, err)
 	}
@@ -65,7 +70,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if cfg.WSURLTemplate != "" || cfg.WSResolve != nil {
 		sig := n.sig
-		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket,
+		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket, HTTPClient: n.client,
 			// The signaling client renews its credential; present the
 			// current one at every dial.
 			Credential: func(context.Context) (*protocol.AIdCredential, error) { return sig.Credential(), nil }}
@@ -107,7 +112,7 @@ func (n *Node) listen(ctx context.Context) error {
 	keys := n.cfg.TrustedKeys
 	if keys == nil {
 		var err error
-		if keys, err = signaling.FetchKeys(ctx, n.cfg.SignalingURL, nil); err != nil {
+		if keys, err = signaling.FetchKeys(ctx, n.cfg.SignalingURL, n.client); err != nil {
 			return fmt.Errorf("node: the gate needs the signaling server's public keys: %w", err)
 		}
 	}
@@ -115,12 +120,29 @@ func (n *Node) listen(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	srv, err := g.Listen(n.cfg.WSListen)
+	var srv *websocket.Server
+	if n.cfg.GateTLS != nil {
+		srv, err = g.ListenTLS(n.cfg.WSListen, n.cfg.GateTLS)
+	} else {
+		srv, err = g.Listen(n.cfg.WSListen)
+	}
 	if err != nil {
 		return fmt.Errorf("node: serving the WebSocket gate on %s: %w", n.cfg.WSListen, err)
 	}
 	n.gate, n.server = g, srv
 	return nil
+}
+
+// httpClient makes the handshakes of the node's WebSocket connections.
+// Upgraded connections never return to a pool, so keep-alives are off.
+func httpClient(tlsCfg *tls.Config) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsCfg,
+		TLSHandshakeTimeout: 10 * time.Second,
+		DisableKeepAlives:   true,
+	}}
 }
 
 // ID is the node's actor, as the signaling server registered it.
@@ -187,7 +209,9 @@ func (n *Node) shutdown(ctx context.Context, unregister bool) error {
 	if n.sig != nil {
 		if unregister {
 			uctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			if err := n.sig.Unregister(uctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			// A server that is gone or slow has nothing to unregister, or
+			// will drop the actor when its heartbeats stop.
+			if err := n.sig.Unregister(uctx); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, signaling.ErrDisconnected) {
 				errs = append(errs, fmt.Errorf("node: unregistering: %w", err))
 			}
 			cancel()

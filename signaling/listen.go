@@ -3,6 +3,7 @@ package signaling
 import (
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -23,7 +24,9 @@ func (s *Server) Listen(addr string, tlsCfg *tls.Config) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{srv: &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10},
+	l := &Listener{srv: &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+		// Failed TLS handshakes and the like: the server's log, not stderr.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)},
 		ln: ln, scheme: "ws", done: make(chan struct{})}
 	if tlsCfg != nil {
 		l.scheme = "wss"

@@ -33,6 +33,9 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"signal", "--policy", "secret"}, 2, "realm secret"},
 		{[]string{"signal", "--tls-cert", "c.pem"}, 2, "go together"},
 		{[]string{"demo", "--messages", "0"}, 2, "--messages"},
+		{[]string{"node", "--ws-tls-cert", "c.pem"}, 2, "go together"},
+		{[]string{"node", "--ws-tls-cert", "c.pem", "--ws-tls-key", "k.pem"}, 2, "needs --ws-listen"},
+		{[]string{"node", "--ca-file", "/nonexistent.pem"}, 1, "reading --ca-file"},
 		{[]string{"node", "--config", "/nonexistent.json"}, 2, "config file"},
 		{[]string{"send", "--signal", "ws://127.0.0.1:1/", "--to", "acme:echo@1.5", "--timeout", "5s", "hi"}, 1, "registering with ws://127.0.0.1:1/"},
 	} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"time"
@@ -14,6 +15,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f := newFlags("node", "actr node --signal URL [--type manufacturer:name] [--ws-listen ADDR] [--log] [--no-echo]", stderr)
 	nf := addNodeFlags(f, "acme:echo")
 	wsListen := f.String("ws-listen", "", "serve a WebSocket gate on this address (e.g. 127.0.0.1:9001), so peers can reach the node over WebSocket")
+	wsCert := f.String("ws-tls-cert", "", "TLS certificate file: serve the gate over wss:// (with --ws-tls-key)")
+	wsKey := f.String("ws-tls-key", "", "TLS private key file of the gate")
 	logMsgs := f.Bool("log", false, "print every inbound message")
 	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
 	if err := f.parse(args); err != nil {
@@ -25,6 +28,19 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg.WSListen = *wsListen
+	if (*wsCert == "") != (*wsKey == "") {
+		return usageError("--ws-tls-cert and --ws-tls-key go together")
+	}
+	if *wsCert != "" {
+		if *wsListen == "" {
+			return usageError("--ws-tls-cert needs --ws-listen")
+		}
+		cert, err := tls.LoadX509KeyPair(*wsCert, *wsKey)
+		if err != nil {
+			return fmt.Errorf("loading the gate's TLS certificate: %w", err)
+		}
+		cfg.GateTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 
 	var n *node.Node
 	started := make(chan struct{})

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -26,6 +29,7 @@ type nodeFlags struct {
 	iceUser      string
 	iceCred      string
 	health       time.Duration
+	caFile       string
 }
 
 func addNodeFlags(f *flags, defaultType string) *nodeFlags {
@@ -40,6 +44,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478)")
 	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
 	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers")
+	f.StringVar(&nf.caFile, "ca-file", "", "PEM file of the CA certificates to trust for wss:// (signaling, peers' gates) instead of the system's")
 	f.DurationVar(&nf.health, "health-interval", 5*time.Second, "how often wires are health-checked and failed ones re-dialled")
 	return nf
 }
@@ -61,6 +66,17 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 		}
 	} else {
 		cfg.RealmSecret, _ = readSecret("") // from the environment, if set
+	}
+	if nf.caFile != "" {
+		pem, err := os.ReadFile(nf.caFile)
+		if err != nil {
+			return cfg, fmt.Errorf("reading --ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return cfg, usageError("--ca-file %s holds no PEM certificate", nf.caFile)
+		}
+		cfg.ClientTLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	cfg.WebRTC.LoopbackOnly = nf.loopbackOnly
 	if nf.iceServers != "" {

@@ -3,6 +3,7 @@ package websocket
 import (
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 )
@@ -39,6 +40,8 @@ func (g *Gate) listen(addr string, tlsCfg *tls.Config) (*Server, error) {
 			ReadHeaderTimeout: g.cfg.HandshakeTimeout,
 			IdleTimeout:       g.cfg.HandshakeTimeout,
 			MaxHeaderBytes:    16 << 10,
+			// Failed TLS handshakes and the like: the gate's log, not stderr.
+			ErrorLog: slog.NewLogLogger(g.opts.Logger.Handler(), slog.LevelDebug),
 		},
 		gate: g, ln: ln, scheme: "ws", done: make(chan struct{}),
 	}
