@@ -9,6 +9,7 @@ import (
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
 )
 
 // Every benchmark compares the WebRTC wire (actr) with what a pion user
@@ -33,17 +34,24 @@ var sendSizes = []struct {
 // bytes). The clock stops when the receiver has every byte.
 func BenchmarkSend(b *testing.B) {
 	for _, sz := range sendSizes {
-		b.Run("actr/"+sz.name, func(b *testing.B) { benchSendActr(b, sz.size) })
+		b.Run("actr/"+sz.name, func(b *testing.B) { benchSendActr(b, sz.size, benchConfig()) })
+	}
+	// The same with the shared UDP sockets and 4 MiB kernel buffers
+	// (Config.UDPMux, UDPSocketBuffer): on loopback the default buffers
+	// drop packets under load, and SCTP backs off.
+	for _, sz := range sendSizes {
+		cfg := benchConfig()
+		cfg.UDPMux, cfg.UDPSocketBuffer = true, 4<<20
+		b.Run("actr-mux4MiB/"+sz.name, func(b *testing.B) { benchSendActr(b, sz.size, cfg) })
 	}
 	for _, sz := range sendSizes {
 		b.Run("bare/"+sz.name, func(b *testing.B) { benchSendBare(b, sz.size) })
 	}
 }
 
-func benchSendActr(b *testing.B, size int) {
+func benchSendActr(b *testing.B, size int, cfg webrtc.Config) {
 	ctx := benchGuard(b)
 	url := startSignaling(b)
-	cfg := benchConfig()
 	cnt := newByteCounter()
 	a := newNode(b, ctx, url, nodeOpts{cfg: &cfg})
 	rx := newNode(b, ctx, url, nodeOpts{cfg: &cfg, mgrOpts: []transport.Option{transport.WithHandler(cnt.handler())}})

@@ -46,6 +46,17 @@ type Config struct {
 	// partitions, loss and delay in tests.
 	Net transport.Net
 
+	// UDPMux makes all the Coordinator's PeerConnections share one UDP
+	// socket per local address, on UDPMuxPort (0: a free port each),
+	// instead of a socket per PeerConnection: fewer sockets, and a fixed
+	// port to open in a firewall. UDPSocketBuffer, when set, sizes those
+	// sockets' kernel receive and send buffers in bytes: with the OS
+	// default, a fast sender on loopback loses packets and SCTP slows
+	// down to recover (see the benchmarks).
+	UDPMux          bool
+	UDPMuxPort      int
+	UDPSocketBuffer int
+
 	// MaxMessageSize bounds a message, on send (a
 	// *transport.MessageTooLargeError) and on reassembly (default 16 MiB).
 	MaxMessageSize int
@@ -72,6 +83,15 @@ const DefaultMaxMessageSize = 16 << 20
 type settings struct {
 	Config
 	api *pion.API
+	mux io.Closer // the shared UDP sockets, with UDPMux
+}
+
+// close releases what withDefaults opened.
+func (st *settings) close() error {
+	if st.mux == nil {
+		return nil
+	}
+	return st.mux.Close()
 }
 
 func (c Config) withDefaults() (*settings, error) {
@@ -137,5 +157,43 @@ func (c Config) withDefaults() (*settings, error) {
 		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
-	return &settings{Config: c, api: pion.NewAPI(pion.WithSettingEngine(se))}, nil
+	if c.UDPMuxPort < 0 || c.UDPMuxPort > 65535 || c.UDPSocketBuffer < 0 {
+		return nil, errors.New("webrtc: UDPMuxPort must be 0-65535 and UDPSocketBuffer not negative")
+	}
+	st := &settings{Config: c}
+	if c.UDPMux {
+		mux, err := c.udpMux()
+		if err != nil {
+			return nil, err
+		}
+		se.SetICEUDPMux(mux)
+		st.mux = mux
+	}
+	st.api = pion.NewAPI(pion.WithSettingEngine(se))
+	return st, nil
+}
+
+// udpMux opens the shared UDP sockets, on the same addresses candidate
+// gathering would use.
+func (c *Config) udpMux() (*ice.MultiUDPMuxDefault, error) {
+	opts := []ice.UDPMuxFromPortOption{}
+	if c.UDPSocketBuffer > 0 {
+		opts = append(opts, ice.UDPMuxFromPortWithReadBufferSize(c.UDPSocketBuffer), ice.UDPMuxFromPortWithWriteBufferSize(c.UDPSocketBuffer))
+	}
+	if c.InterfaceFilter != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(c.InterfaceFilter))
+	}
+	switch {
+	case c.Net != nil:
+		opts = append(opts, ice.UDPMuxFromPortWithNet(c.Net))
+	case c.LoopbackOnly:
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback(),
+			ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil }),
+			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(c.UDPMuxPort, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("webrtc: opening the shared UDP sockets on port %d: %w", c.UDPMuxPort, err)
+	}
+	return mux, nil
 }

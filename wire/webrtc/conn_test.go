@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"testing"
 
@@ -220,19 +221,76 @@ func TestGlareEndsWithOneConnection(t *testing.T) {
 
 // Close releases every goroutine (goleak, in TestMain), socket and
 // PeerConnection.
+// With UDPMux the PeerConnections share the Coordinator's sockets (on a
+// fixed port here, so the test can see them held and then released),
+// which Close releases too.
 func TestCloseReleasesEverything(t *testing.T) {
+	t.Run("socket-per-connection", func(t *testing.T) { testCloseReleasesEverything(t, nil) })
+	t.Run("shared-udp-mux", func(t *testing.T) {
+		var ports []int
+		var cfgs []*webrtc.Config
+		for range 2 {
+			cfg := testConfig()
+			cfg.UDPMux = true
+			cfg.UDPMuxPort = freeUDPPort(t)
+			cfg.UDPSocketBuffer = 1 << 20
+			ports = append(ports, cfg.UDPMuxPort)
+			cfgs = append(cfgs, &cfg)
+		}
+		testCloseReleasesEverything(t, cfgs)
+		for _, p := range ports {
+			if !udpPortFree(p) {
+				t.Fatalf("UDP port %d still bound after Close", p)
+			}
+		}
+	})
+}
+
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func udpPortFree(port int) bool {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func testCloseReleasesEverything(t *testing.T, cfgs []*webrtc.Config) {
 	ctx := guard(t)
 	url := startSignaling(t)
 	fdsBefore := openFDs(t)
 	baseline := goleak.IgnoreCurrent()
-	a := newNode(t, ctx, url, nodeOpts{})
-	b := newNode(t, ctx, url, nodeOpts{})
+	var ca, cb *webrtc.Config
+	if cfgs != nil {
+		ca, cb = cfgs[0], cfgs[1]
+	}
+	a := newNode(t, ctx, url, nodeOpts{cfg: ca})
+	b := newNode(t, ctx, url, nodeOpts{cfg: cb})
+	for _, c := range cfgs {
+		if udpPortFree(c.UDPMuxPort) {
+			t.Fatalf("UDP port %d not held by the Coordinator's shared socket", c.UDPMuxPort)
+		}
+	}
 	for i := range 3 {
 		if err := a.mgr.Send(ctx, transport.Actor(b.id), protocol.RPCReliable, []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b.in.wait(t, ctx, 3)
+	for _, m := range b.in.wait(t, ctx, 3) {
+		if m.Wire != transport.WireWebRTC {
+			t.Fatalf("a message came over %s", m.Wire)
+		}
+	}
 	if openFDs(t) <= fdsBefore {
 		t.Fatal("no sockets open while connected: the fd count does not measure anything")
 	}

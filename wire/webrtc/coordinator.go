@@ -63,6 +63,9 @@ type Coordinator struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	muxOnce sync.Once // closes the shared UDP sockets (Config.UDPMux)
+	muxErr  error
 }
 
 // slot is a peer's place in the Coordinator: reserved (s nil) while its
@@ -149,7 +152,9 @@ func (co *Coordinator) Close() error {
 		s.close(ErrCoordinatorClosed)
 	}
 	co.wg.Wait()
-	return nil
+	// The shared sockets outlive every session that used them.
+	co.muxOnce.Do(func() { co.muxErr = co.cfg.close() })
+	return co.muxErr
 }
 
 // errSessionExists is returned by Connect when the peer already has a
