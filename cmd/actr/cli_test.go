@@ -36,6 +36,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"node", "--ws-tls-cert", "c.pem"}, 2, "go together"},
 		{[]string{"node", "--ws-tls-cert", "c.pem", "--ws-tls-key", "k.pem"}, 2, "needs --ws-listen"},
 		{[]string{"node", "--ca-file", "/nonexistent.pem"}, 1, "reading --ca-file"},
+		{[]string{"node", "--udp-port", "70000"}, 2, "--udp-port"},
 		{[]string{"node", "--config", "/nonexistent.json"}, 2, "config file"},
 		{[]string{"send", "--signal", "ws://127.0.0.1:1/", "--to", "acme:echo@1.5", "--timeout", "5s", "hi"}, 1, "registering with ws://127.0.0.1:1/"},
 	} {

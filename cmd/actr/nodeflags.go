@@ -30,6 +30,9 @@ type nodeFlags struct {
 	iceCred      string
 	health       time.Duration
 	caFile       string
+	udpMux       bool
+	udpPort      uint
+	udpBuffer    uint
 }
 
 func addNodeFlags(f *flags, defaultType string) *nodeFlags {
@@ -44,6 +47,9 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478)")
 	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
 	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers")
+	f.BoolVar(&nf.udpMux, "udp-mux", false, "share one UDP socket per local address among all WebRTC connections")
+	f.UintVar(&nf.udpPort, "udp-port", 0, "UDP port of the shared sockets (implies --udp-mux; 0: any free port)")
+	f.UintVar(&nf.udpBuffer, "udp-buffer", 0, "kernel buffer size in bytes of the shared UDP sockets (implies --udp-mux; 0: the OS default)")
 	f.StringVar(&nf.caFile, "ca-file", "", "PEM file of the CA certificates to trust for wss:// (signaling, peers' gates) instead of the system's")
 	f.DurationVar(&nf.health, "health-interval", 5*time.Second, "how often wires are health-checked and failed ones re-dialled")
 	return nf
@@ -78,6 +84,11 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 		}
 		cfg.ClientTLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
+	if nf.udpPort > 65535 {
+		return cfg, usageError("--udp-port %d: want 0-65535", nf.udpPort)
+	}
+	cfg.WebRTC.UDPMux = nf.udpMux || nf.udpPort != 0 || nf.udpBuffer != 0
+	cfg.WebRTC.UDPMuxPort, cfg.WebRTC.UDPSocketBuffer = int(nf.udpPort), int(nf.udpBuffer)
 	cfg.WebRTC.LoopbackOnly = nf.loopbackOnly
 	if nf.iceServers != "" {
 		s := pion.ICEServer{URLs: strings.Split(nf.iceServers, ","), Username: nf.iceUser, Credential: nf.iceCred}

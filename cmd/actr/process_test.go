@@ -165,7 +165,7 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 	nodeArgs := []string{"node", "--signal", url, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--log"}
-	n1 := startProc(t, "node 1", nodeArgs...)
+	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-buffer", "1048576")...) // WebRTC over shared UDP sockets
 	n2 := startProc(t, "node 2", append(nodeArgs, "--type", "acme:other")...)
 	id1 := n1.line(ctx, "actor ")
 	id2, gate2 := n2.line(ctx, "actor "), n2.line(ctx, "gate ")
