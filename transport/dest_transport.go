@@ -22,6 +22,7 @@ type DestTransport struct {
 	dest   Dest
 	routes *RouteTable
 	pool   *WirePool
+	sent   *laneCounters // nil unless WithSendStats
 }
 
 // ID returns the transport's identity.
@@ -61,6 +62,9 @@ retry:
 			}
 			err := ref.lane.Send(ctx, data)
 			if err == nil {
+				if t.sent != nil {
+					t.sent.add(pt, ref.kind, len(data))
+				}
 				return nil
 			}
 			if !retried && errors.Is(err, ErrLaneClosed) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/actr-go/actr/protocol"
 )
@@ -28,6 +29,9 @@ type OutprocManager struct {
 	entries map[Dest]*entry
 	closed  bool
 	stats   managerCounters // guarded by mu
+	// sendErrors counts failed Sends by payload type (rare: one shared
+	// counter is fine).
+	sendErrors [protocol.PayloadTypeCount]atomic.Uint64
 
 	// live holds dest → transport exactly for the entries that are
 	// connected and not closing: the lock-free fast path of Send and
@@ -56,6 +60,7 @@ type entry struct {
 
 type managerCounters struct {
 	dials, dialFailures, removed uint64
+	sent                         laneTotals // of the removed transports
 }
 
 // NewOutprocManager returns a manager that dials destinations with builder
@@ -109,12 +114,25 @@ func (m *OutprocManager) Send(ctx context.Context, dest Dest, pt protocol.Payloa
 	if t == nil {
 		var err error
 		if t, err = m.getOrCreate(ctx, dest); err != nil {
+			m.sendErrors[pt].Add(1)
 			return err
 		}
 	}
 	// pt was checked above: t.send skips DestTransport.Send's re-check.
 	err := t.send(ctx, pt, data)
-	if err != nil && errors.Is(err, ErrClosed) && m.replaced(dest, t) {
+	if err != nil {
+		err = m.retrySend(ctx, dest, t, pt, data, err)
+		if err != nil {
+			m.sendErrors[pt].Add(1)
+		}
+	}
+	return err
+}
+
+// retrySend handles a Send whose transport was removed under it (err
+// matching ErrClosed): it dials afresh, once.
+func (m *OutprocManager) retrySend(ctx context.Context, dest Dest, t *DestTransport, pt protocol.PayloadType, data []byte, err error) error {
+	if errors.Is(err, ErrClosed) && m.replaced(dest, t) {
 		// t was removed (its wires died and it was reaped, or it was
 		// closed) while this Send was using it: dial afresh, once.
 		if t, err = m.GetOrCreateTransport(ctx, dest); err != nil {
@@ -305,6 +323,9 @@ func (m *OutprocManager) syncLiveLocked(dest Dest) {
 
 func (m *OutprocManager) newTransport(dest Dest) *DestTransport {
 	t := &DestTransport{id: TransportID(lastTransportID.Add(1)), dest: dest, routes: &m.cfg.routes}
+	if m.cfg.sendStats {
+		t.sent = &laneCounters{}
+	}
 	t.pool = newWirePool(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks, func() { m.reapAsync(t, "every wire failed") })
 	return t
 }
@@ -347,6 +368,7 @@ func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
 	delete(m.entries, t.dest)
 	m.syncLiveLocked(t.dest)
 	m.stats.removed++
+	m.stats.sent.addFrom(t.sent)
 	m.mu.Unlock()
 	_ = t.Close()
 	m.log.Debug("transport removed", "dest", t.dest, "reason", reason)
@@ -469,6 +491,7 @@ func (m *OutprocManager) CloseTransport(ctx context.Context, dest Dest) error {
 		m.syncLiveLocked(dest)
 	}
 	m.stats.removed++
+	m.stats.sent.addFrom(t.sent)
 	m.mu.Unlock()
 	close(e.closedCh)
 	m.events.Publish(Event{Kind: EventTransportRemoved, Dest: dest, TransportID: t.id, Reason: "closed"})
@@ -586,7 +609,12 @@ type Stats struct {
 	Dials        uint64 // dials started
 	DialFailures uint64 // dials whose builder failed
 	Removed      uint64 // transports removed (closed, reaped or health-checked)
-	Inbound      InboundStats
+	// Sent counts the messages handed to a lane, by payload type and
+	// wire kind (only the non-zero pairs).
+	Sent []LaneCount
+	// SendErrors counts the Sends that returned an error, by payload type.
+	SendErrors [protocol.PayloadTypeCount]uint64
+	Inbound    InboundStats
 }
 
 // Stats returns a snapshot of the manager's counters.
@@ -594,8 +622,18 @@ func (m *OutprocManager) Stats() Stats {
 	n := m.DestCount()
 	m.mu.RLock()
 	c := m.stats
+	sent := c.sent
+	for _, e := range m.entries {
+		if e.t != nil {
+			sent.addFrom(e.t.sent)
+		}
+	}
 	m.mu.RUnlock()
-	return Stats{Dests: n, Dials: c.dials, DialFailures: c.dialFailures, Removed: c.removed, Inbound: m.in.stats()}
+	st := Stats{Dests: n, Dials: c.dials, DialFailures: c.dialFailures, Removed: c.removed, Sent: sent.counts(), Inbound: m.in.stats()}
+	for pt := range st.SendErrors {
+		st.SendErrors[pt] = m.sendErrors[pt].Load()
+	}
+	return st
 }
 
 func closeWires(ws []Wire) {

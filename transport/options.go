@@ -16,6 +16,7 @@ type config struct {
 	queueDepth     int
 	handler        Handler
 	logger         *slog.Logger
+	sendStats      bool
 	hooks          *testHooks
 }
 
@@ -68,6 +69,13 @@ func WithInboundQueueDepth(n int) Option {
 		}
 	}
 }
+
+// WithSendStats makes the manager count the messages and bytes it hands
+// to each lane, by payload type and wire kind (Stats.Sent), for metrics.
+// It is off by default: parallel senders to one destination would share
+// its counters' cache lines, which costs the in-memory hot path several
+// times its bare cost (next to a real wire's write it is noise).
+func WithSendStats() Option { return func(c *config) { c.sendStats = true } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
