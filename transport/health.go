@@ -56,6 +56,9 @@ func (m *OutprocManager) StartHealthChecker(interval time.Duration) (stop func()
 	}
 }
 
+// reasonHealthCheck is the removal reason of the health checker's reaps.
+const reasonHealthCheck = "health check: no healthy wire"
+
 // checkHealth runs one health check over a snapshot of the transports,
 // taken without holding the lock while wires are examined.
 func (m *OutprocManager) checkHealth() {
@@ -71,7 +74,7 @@ func (m *OutprocManager) checkHealth() {
 		h := t.pool.checkHealth()
 		switch {
 		case h.ready == 0 && h.connecting == 0:
-			m.reapAsync(t, "health check: no healthy wire")
+			m.reapAsync(t, reasonHealthCheck)
 		case h.failed > 0:
 			t.pool.reconnect(m.builder, m.buildRequest(t.dest, nil))
 		}

@@ -56,6 +56,9 @@ func TestHealthCheckerRemovesTransportWithNoHealthyWire(t *testing.T) {
 		if !removed {
 			t.Fatal("no transport-removed event")
 		}
+		if st := m.Stats(); st.HealthRemoved != 1 || st.Removed != 1 {
+			t.Fatalf("Stats: %d removed, %d by the health checker; want 1 and 1", st.Removed, st.HealthRemoved)
+		}
 		if err := m.Send(t.Context(), dest, protocol.RPCReliable, nil); err != nil {
 			t.Fatalf("Send after removal: %v", err)
 		}

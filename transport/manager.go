@@ -60,6 +60,7 @@ type entry struct {
 
 type managerCounters struct {
 	dials, dialFailures, removed uint64
+	healthRemoved                uint64
 	sent                         laneTotals // of the removed transports
 }
 
@@ -368,6 +369,9 @@ func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
 	delete(m.entries, t.dest)
 	m.syncLiveLocked(t.dest)
 	m.stats.removed++
+	if reason == reasonHealthCheck || t.pool.failedByHealthCheck() {
+		m.stats.healthRemoved++
+	}
 	m.stats.sent.addFrom(t.sent)
 	m.mu.Unlock()
 	_ = t.Close()
@@ -609,6 +613,9 @@ type Stats struct {
 	Dials        uint64 // dials started
 	DialFailures uint64 // dials whose builder failed
 	Removed      uint64 // transports removed (closed, reaped or health-checked)
+	// HealthRemoved counts the transports the health checker removed
+	// (no healthy wire for two checks), out of Removed.
+	HealthRemoved uint64
 	// Sent counts the messages handed to a lane, by payload type and
 	// wire kind (only the non-zero pairs).
 	Sent []LaneCount
@@ -629,7 +636,8 @@ func (m *OutprocManager) Stats() Stats {
 		}
 	}
 	m.mu.RUnlock()
-	st := Stats{Dests: n, Dials: c.dials, DialFailures: c.dialFailures, Removed: c.removed, Sent: sent.counts(), Inbound: m.in.stats()}
+	st := Stats{Dests: n, Dials: c.dials, DialFailures: c.dialFailures, Removed: c.removed, HealthRemoved: c.healthRemoved,
+		Sent: sent.counts(), Inbound: m.in.stats()}
 	for pt := range st.SendErrors {
 		st.SendErrors[pt] = m.sendErrors[pt].Load()
 	}

@@ -34,6 +34,7 @@ type WirePool struct {
 	closed       bool
 	dead         bool
 	reconnecting bool
+	healthFailed bool // the health checker failed some of its wires
 	lastErr      error
 }
 
@@ -446,6 +447,9 @@ func (p *WirePool) checkHealth() poolHealth {
 			h.failed++
 		}
 	}
+	if len(stale) > 0 {
+		p.healthFailed = true
+	}
 	p.mu.Unlock()
 	for _, m := range stale {
 		p.fail(m, fmt.Errorf("%w: %s wire %d to %s stayed not ready across two health checks", ErrWireClosed, m.kind, m.id, p.dest))
@@ -577,4 +581,12 @@ func (p *WirePool) dialling(k WireKind) bool {
 		}
 	}
 	return false
+}
+
+// failedByHealthCheck reports whether the health checker failed some of
+// the pool's wires: if the pool then dies, the checker removed it.
+func (p *WirePool) failedByHealthCheck() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.healthFailed
 }
