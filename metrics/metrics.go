@@ -1,0 +1,271 @@
+package metrics
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
+	"github.com/actr-go/actr/wire/websocket"
+)
+
+// Sources are the parts of a node whose counters are exported. Only
+// those set are; a signaling server alone (Manager nil) is fine.
+type Sources struct {
+	Manager *transport.OutprocManager
+	// WebSocket counters by role: "dialer" and "gate" for a node's
+	// websocket.Dialer and websocket.Gate.
+	WebSocket map[string]*websocket.Counters
+	WebRTC    *webrtc.Coordinator
+	Signaling *signaling.Server
+}
+
+// Metrics is a registered collector for a node; Close unregisters it and
+// stops its event watcher.
+type Metrics struct {
+	src Sources
+	reg prometheus.Registerer
+
+	connectFailures [wireKinds]atomic.Uint64 // by WireKind
+	reconnects      atomic.Uint64
+	missedEvents    atomic.Uint64
+
+	sub  *transport.Subscription
+	done chan struct{}
+	once sync.Once
+}
+
+const wireKinds = 3 // WireKind values are 1 and 2
+
+// New registers the metrics of src with reg.
+func New(reg prometheus.Registerer, src Sources) (*Metrics, error) {
+	if reg == nil {
+		return nil, errors.New("metrics: New needs a prometheus.Registerer")
+	}
+	m := &Metrics{src: src, reg: reg, done: make(chan struct{})}
+	if err := reg.Register(m); err != nil {
+		return nil, err
+	}
+	if src.Manager != nil {
+		m.sub = src.Manager.Subscribe(1024)
+		go m.watch()
+	} else {
+		close(m.done)
+	}
+	return m, nil
+}
+
+// Close unregisters the metrics and stops the event watcher.
+func (m *Metrics) Close() {
+	m.once.Do(func() {
+		m.reg.Unregister(m)
+		if m.sub != nil {
+			m.sub.Close()
+		}
+		<-m.done
+	})
+}
+
+// watch counts what only events tell.
+func (m *Metrics) watch() {
+	defer close(m.done)
+	for ev := range m.sub.Events() {
+		m.missedEvents.Add(ev.Missed)
+		switch ev.Kind {
+		case transport.EventConnectAttemptFailed:
+			if int(ev.WireKind) < wireKinds {
+				m.connectFailures[ev.WireKind].Add(1)
+			}
+		case transport.EventReconnectStarted:
+			m.reconnects.Add(1)
+		}
+	}
+}
+
+var (
+	wireStates = []transport.WireState{transport.WireConnecting, transport.WireReady, transport.WireFailed, transport.WireClosed}
+	kinds      = []transport.WireKind{transport.WireWebRTC, transport.WireWebSocket}
+)
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("actr_"+name, help, labels, nil)
+}
+
+var (
+	dDests           = desc("dests", "Destinations with a transport.")
+	dWires           = desc("wires", "Wires by kind and state.", "kind", "state")
+	dDials           = desc("dials_total", "Destination dials started.")
+	dDialFailures    = desc("dial_failures_total", "Destination dials whose builder failed.")
+	dConnectFailures = desc("wire_connect_failures_total", "Wire connect attempts that failed, by wire kind.", "kind")
+	dRemoved         = desc("transports_removed_total", "Transports removed: closed, dead or health-checked.")
+	dHealthRemoved   = desc("health_removals_total", "Transports the health checker removed.")
+	dReconnects      = desc("reconnects_total", "Re-dials of failed wires started by the health checker.")
+	dSent            = desc("sent_messages_total", "Messages handed to a lane, by payload type and wire kind (needs transport.WithSendStats).", "payload_type", "kind")
+	dSentBytes       = desc("sent_bytes_total", "Payload bytes handed to a lane, by payload type and wire kind (needs transport.WithSendStats).", "payload_type", "kind")
+	dSendErrors      = desc("send_errors_total", "Sends that returned an error, by payload type.", "payload_type")
+	dInbound         = desc("inbound_messages_total", "Inbound messages: delivered to the handler, dropped (lossy queue full) or rejected.", "outcome")
+	dMissed          = desc("metrics_missed_events_total", "Events the metrics watcher missed (its buffer was full).")
+
+	dWSFrames    = desc("websocket_frames_total", "WebSocket data frames, by role and direction.", "role", "direction")
+	dWSBytes     = desc("websocket_bytes_total", "WebSocket payload bytes, by role and direction.", "role", "direction")
+	dWSBad       = desc("websocket_bad_frames_total", "Malformed frames refused, by role and reason.", "role", "reason")
+	dWSDials     = desc("websocket_dials_total", "WebSocket dials, by role and outcome.", "role", "outcome")
+	dWSAccepted  = desc("websocket_accepted_total", "Connections a gate accepted.", "role")
+	dWSRejected  = desc("websocket_rejected_total", "Connections a gate refused, by reason.", "role", "reason")
+	dWSPingFails = desc("websocket_ping_failures_total", "Peers declared dead by the keepalive.", "role")
+
+	dRTCSessions = desc("webrtc_sessions", "Open WebRTC PeerConnections.")
+	dRTCCreated  = desc("webrtc_sessions_created_total", "PeerConnections created, by direction.", "direction")
+	dRTCRestarts = desc("webrtc_ice_restarts_total", "ICE restarts, by outcome.", "outcome")
+	dRTCMsgs     = desc("webrtc_messages_total", "WebRTC data messages, by direction.", "direction")
+	dRTCBytes    = desc("webrtc_bytes_total", "WebRTC payload bytes, by direction.", "direction")
+	dRTCBad      = desc("webrtc_bad_input_total", "Refused WebRTC input, by kind.", "kind")
+
+	dSigConns   = desc("signaling_connections_total", "Signaling connections accepted.")
+	dSigActors  = desc("signaling_registrations_total", "Actor registrations, by kind.", "kind")
+	dSigRelays  = desc("signaling_relays_total", "Relayed messages, by outcome.", "outcome")
+	dSigRejects = desc("signaling_rejections_total", "Envelopes refused, by reason.", "reason")
+)
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{dDests, dWires, dDials, dDialFailures, dConnectFailures, dRemoved, dHealthRemoved,
+		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
+		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails,
+		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
+		dSigConns, dSigActors, dSigRelays, dSigRejects} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	if m.src.Manager != nil {
+		m.collectManager(ch)
+	}
+	for role, c := range m.src.WebSocket {
+		collectWebSocket(ch, role, c)
+	}
+	if m.src.WebRTC != nil {
+		collectWebRTC(ch, m.src.WebRTC)
+	}
+	if m.src.Signaling != nil {
+		collectSignaling(ch, m.src.Signaling.Counters())
+	}
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v uint64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+}
+
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func (m *Metrics) collectManager(ch chan<- prometheus.Metric) {
+	mgr := m.src.Manager
+	st := mgr.Stats()
+	gauge(ch, dDests, float64(st.Dests))
+	counter(ch, dDials, st.Dials)
+	counter(ch, dDialFailures, st.DialFailures)
+	counter(ch, dRemoved, st.Removed)
+	counter(ch, dHealthRemoved, st.HealthRemoved)
+	counter(ch, dReconnects, m.reconnects.Load())
+	counter(ch, dMissed, m.missedEvents.Load())
+	for _, k := range kinds {
+		counter(ch, dConnectFailures, m.connectFailures[k].Load(), k.String())
+	}
+	for _, lc := range st.Sent {
+		counter(ch, dSent, lc.Messages, lc.PayloadType.String(), lc.Wire.String())
+		counter(ch, dSentBytes, lc.Bytes, lc.PayloadType.String(), lc.Wire.String())
+	}
+	for _, pt := range protocol.DataPayloadTypes() {
+		counter(ch, dSendErrors, st.SendErrors[pt], pt.String())
+	}
+	counter(ch, dInbound, st.Inbound.Delivered, "delivered")
+	counter(ch, dInbound, st.Inbound.Dropped, "dropped")
+	counter(ch, dInbound, st.Inbound.Rejected, "rejected")
+
+	var wires [wireKinds][len(wireStatesArr)]int
+	for _, dest := range mgr.ListDests() {
+		t, ok := mgr.Transport(dest)
+		if !ok {
+			continue
+		}
+		for _, w := range t.Pool().Wires() {
+			if int(w.Kind) < wireKinds && int(w.State) < len(wireStatesArr) {
+				wires[w.Kind][w.State]++
+			}
+		}
+	}
+	for _, k := range kinds {
+		for _, s := range wireStates {
+			gauge(ch, dWires, float64(wires[k][s]), k.String(), s.String())
+		}
+	}
+}
+
+// wireStatesArr sizes the per-state array: WireState values are small.
+var wireStatesArr [int(transport.WireClosed) + 1]struct{}
+
+func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Counters) {
+	counter(ch, dWSFrames, c.FramesIn.Load(), role, "in")
+	counter(ch, dWSFrames, c.FramesOut.Load(), role, "out")
+	counter(ch, dWSBytes, c.BytesIn.Load(), role, "in")
+	counter(ch, dWSBytes, c.BytesOut.Load(), role, "out")
+	counter(ch, dWSBad, c.ShortFrames.Load(), role, "short")
+	counter(ch, dWSBad, c.LengthMismatches.Load(), role, "length")
+	counter(ch, dWSBad, c.OversizeFrames.Load(), role, "oversize")
+	counter(ch, dWSBad, c.UnknownTypeFrames.Load(), role, "unknown_type")
+	counter(ch, dWSBad, c.TextMessages.Load(), role, "text")
+	dials, fails := c.Dials.Load(), c.DialFailures.Load()
+	counter(ch, dWSDials, dials-min(fails, dials), role, "ok")
+	counter(ch, dWSDials, fails, role, "failed")
+	counter(ch, dWSAccepted, c.Accepted.Load(), role)
+	counter(ch, dWSRejected, c.RejectedAuth.Load(), role, "auth")
+	counter(ch, dWSRejected, c.RejectedRealm.Load(), role, "realm")
+	counter(ch, dWSRejected, c.RejectedTarget.Load(), role, "target")
+	counter(ch, dWSRejected, c.RejectedDuplicate.Load(), role, "duplicate")
+	counter(ch, dWSRejected, c.RejectedBusy.Load(), role, "busy")
+	counter(ch, dWSRejected, c.RejectedBad.Load(), role, "bad_request")
+	counter(ch, dWSPingFails, c.PingFailures.Load(), role)
+}
+
+func collectWebRTC(ch chan<- prometheus.Metric, co *webrtc.Coordinator) {
+	c := co.Counters()
+	gauge(ch, dRTCSessions, float64(co.Sessions()))
+	created, accepted := c.Sessions.Load(), c.Accepted.Load()
+	counter(ch, dRTCCreated, created-min(accepted, created), "outbound")
+	counter(ch, dRTCCreated, accepted, "inbound")
+	started, completed := c.ICERestarts.Load(), c.ICERestartsCompleted.Load()
+	counter(ch, dRTCRestarts, started, "started")
+	counter(ch, dRTCRestarts, completed, "completed")
+	counter(ch, dRTCMsgs, c.MessagesIn.Load(), "in")
+	counter(ch, dRTCMsgs, c.MessagesOut.Load(), "out")
+	counter(ch, dRTCBytes, c.BytesIn.Load(), "in")
+	counter(ch, dRTCBytes, c.BytesOut.Load(), "out")
+	counter(ch, dRTCBad, c.BadMessages.Load(), "message")
+	counter(ch, dRTCBad, c.BadSignals.Load(), "signal")
+	counter(ch, dRTCBad, c.StaleSignals.Load(), "stale_signal")
+}
+
+func collectSignaling(ch chan<- prometheus.Metric, c *signaling.ServerCounters) {
+	counter(ch, dSigConns, c.Connections.Load())
+	counter(ch, dSigActors, c.Registrations.Load(), "registered")
+	counter(ch, dSigActors, c.Resumes.Load(), "resumed")
+	counter(ch, dSigActors, c.Unregistrations.Load(), "unregistered")
+	counter(ch, dSigActors, c.Expirations.Load(), "expired")
+	counter(ch, dSigRelays, c.Relayed.Load(), "relayed")
+	counter(ch, dSigRelays, c.RelayRefused.Load(), "refused")
+	counter(ch, dSigRelays, c.RoleAssignments.Load(), "role_assignment")
+	counter(ch, dSigRejects, c.Malformed.Load(), "malformed")
+	counter(ch, dSigRejects, c.Unauthorized.Load(), "unauthorized")
+	counter(ch, dSigRejects, c.RateLimited.Load(), "rate_limited")
+	counter(ch, dSigRejects, c.Dropped.Load(), "dropped")
+	counter(ch, dSigRejects, c.AbuseClosed.Load(), "abuse_closed")
+}
