@@ -7,8 +7,10 @@ import (
 	"io"
 	"time"
 
+	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/websocket"
 )
 
 func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -17,6 +19,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	wsListen := f.String("ws-listen", "", "serve a WebSocket gate on this address (e.g. 127.0.0.1:9001), so peers can reach the node over WebSocket")
 	wsCert := f.String("ws-tls-cert", "", "TLS certificate file: serve the gate over wss:// (with --ws-tls-key)")
 	wsKey := f.String("ws-tls-key", "", "TLS private key file of the gate")
+	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) and a status page (/) on this address")
 	logMsgs := f.Bool("log", false, "print every inbound message")
 	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
 	if err := f.parse(args); err != nil {
@@ -59,6 +62,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			log.Warn("echo failed", "to", m.From.String(), "type", m.Type.String(), "err", err)
 		}
 	})
+	cfg.ManagerOptions = append(cfg.ManagerOptions, sendStatsIf(*metricsListen != "")...)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	n, err = node.Start(sctx, cfg)
 	cancel()
@@ -69,6 +73,21 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "actor %s\n", n.ID())
 	if t := n.GateURLTemplate(); t != "" {
 		fmt.Fprintf(stdout, "gate %s\n", t)
+	}
+	if *metricsListen != "" {
+		src := metrics.Sources{Manager: n.Manager(), WebRTC: n.Coordinator(), WebSocket: map[string]*websocket.Counters{}}
+		if d := n.Dialer(); d != nil {
+			src.WebSocket["dialer"] = d.Counters()
+		}
+		if g := n.Gate(); g != nil {
+			src.WebSocket["gate"] = g.Counters()
+		}
+		o, err := startObserver(*metricsListen, src, stdout, log)
+		if err != nil {
+			_ = n.Close(context.Background())
+			return err
+		}
+		defer o.close()
 	}
 	<-ctx.Done()
 	log.Info("node stopping", "actor", n.ID().String())

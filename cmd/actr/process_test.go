@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +133,24 @@ func (p *proc) stop(ctx context.Context) {
 	}
 }
 
+func httpGet(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v %s", url, err, resp.Status)
+	}
+	return string(b)
+}
+
 // runOnce runs one actr command to completion.
 func runOnce(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -159,15 +179,17 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "signal.key")
 
-	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", key)
+	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", key, "--metrics-listen", "127.0.0.1:0")
 	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
+	sigMetrics := sig.line(ctx, "metrics ")
 	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 	nodeArgs := []string{"node", "--signal", url, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--log"}
-	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-buffer", "1048576")...) // WebRTC over shared UDP sockets
+	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-buffer", "1048576", "--metrics-listen", "127.0.0.1:0")...) // WebRTC over shared UDP sockets
 	n2 := startProc(t, "node 2", append(nodeArgs, "--type", "acme:other")...)
 	id1 := n1.line(ctx, "actor ")
+	n1Metrics, n1Status := n1.line(ctx, "metrics "), n1.line(ctx, "status ")
 	id2, gate2 := n2.line(ctx, "actor "), n2.line(ctx, "gate ")
 
 	out, errOut, code := runOnce(t, ctx, "send", "--signal", url, "--to", id1, "--loopback-only", "hello one")
@@ -181,6 +203,21 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	if got := n1.line(ctx, "message "); !strings.Contains(got, `over webrtc: "hello one"`) {
 		t.Fatalf("node 1 logged %q", got)
 	}
+	// Node 1's metrics count the echo it sent over WebRTC and the message
+	// it delivered; its status page names it.
+	m := httpGet(t, ctx, n1Metrics)
+	for _, want := range []string{
+		`actr_sent_messages_total{kind="webrtc",payload_type="RPC_RELIABLE"} 1`,
+		`actr_inbound_messages_total{outcome="delivered"} 1`,
+		`actr_webrtc_sessions_created_total{direction="inbound"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Fatalf("node 1's metrics lack %q:\n%s", want, m)
+		}
+	}
+	if page := httpGet(t, ctx, n1Status+"?format=json"); !strings.Contains(page, `"actor": "`+id1+`"`) {
+		t.Fatalf("node 1's status page:\n%s", page)
+	}
 	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", id2, "--no-webrtc", "--ws-url", gate2, "--payload-type", "STREAM_RELIABLE", "hello two")
 	if code != 0 || out != "hello two\n" || !strings.Contains(errOut, "over websocket (STREAM_RELIABLE)") {
 		t.Fatalf("send to node 2 over WebSocket: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
@@ -192,6 +229,9 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatalf("send to an unknown actor: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
 
+	if m := httpGet(t, ctx, sigMetrics); !strings.Contains(m, `actr_signaling_registrations_total{kind="registered"} 5`) {
+		t.Fatalf("the signaling server's metrics do not count 5 registrations (2 nodes, 3 sends):\n%s", m)
+	}
 	for _, p := range []*proc{n1, n2, sig} {
 		t0 := time.Now()
 		p.stop(ctx)

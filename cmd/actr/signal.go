@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/signaling"
 )
 
@@ -24,6 +25,7 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tlsKey := f.String("tls-key", "", "TLS private key file")
 	heartbeat := f.Duration("heartbeat", 10*time.Second, "heartbeat interval suggested to actors; an actor silent for 3 intervals is dropped")
 	ttl := f.Duration("credential-ttl", time.Hour, "lifetime of the credentials the server issues")
+	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) on this address")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -74,6 +76,13 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "signaling server on %s (key %d %s in %s; policy %s)\n", ln.URL(), iss.KeyID(), state, *keyFile, *policy)
 	log.Info("signaling server started", "url", ln.URL(), "key_id", iss.KeyID(), "key", state)
+	if *metricsListen != "" {
+		o, err := startObserver(*metricsListen, metrics.Sources{Signaling: srv}, stdout, log)
+		if err != nil {
+			return err
+		}
+		defer o.close()
+	}
 	<-ctx.Done()
 	log.Info("signaling server stopping")
 	return nil

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/actr-go/actr/metrics"
+	"github.com/actr-go/actr/status"
+	"github.com/actr-go/actr/transport"
+)
+
+// observer serves /metrics (Prometheus) and, for a node, / (the status
+// page) on --metrics-listen.
+type observer struct {
+	srv     *http.Server
+	ln      net.Listener
+	done    chan struct{}
+	metrics *metrics.Metrics
+	rec     *status.Recorder
+}
+
+// startObserver serves src's metrics on addr, and mgr's status page if
+// mgr is not nil. It prints where on stdout.
+func startObserver(addr string, src metrics.Sources, stdout io.Writer, log *slog.Logger) (*observer, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := metrics.New(reg, src)
+	if err != nil {
+		return nil, err
+	}
+	o := &observer{metrics: m, done: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	if src.Manager != nil {
+		o.rec = status.NewRecorder(src.Manager, 200)
+		mux.Handle("GET /{$}", status.Handler(src.Manager, o.rec))
+	}
+	o.ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		o.close()
+		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
+	}
+	o.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	go func() {
+		defer close(o.done)
+		if err := o.srv.Serve(o.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	fmt.Fprintf(stdout, "metrics http://%s/metrics\n", o.ln.Addr())
+	if src.Manager != nil {
+		fmt.Fprintf(stdout, "status http://%s/\n", o.ln.Addr())
+	}
+	return o, nil
+}
+
+func (o *observer) close() {
+	if o == nil {
+		return
+	}
+	if o.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = o.srv.Shutdown(ctx)
+		cancel()
+		<-o.done
+	}
+	if o.rec != nil {
+		o.rec.Close()
+	}
+	o.metrics.Close()
+}
+
+// sendStatsIf asks the manager for per-lane send counts when metrics are
+// served.
+func sendStatsIf(on bool) []transport.Option {
+	if on {
+		return []transport.Option{transport.WithSendStats()}
+	}
+	return nil
+}
