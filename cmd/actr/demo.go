@@ -2,22 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
-	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/transport"
-	"github.com/actr-go/actr/wire/webrtc"
 )
 
 // The demo: an embedded signaling server and two nodes, alice and bob, in
@@ -94,70 +91,20 @@ func (d *demo) step(format string, a ...any) {
 	fmt.Fprintf(d.out, "\n== "+format+"\n", a...)
 }
 
-func (d *demo) run(ctx context.Context, log interface{ Warn(string, ...any) }) error {
+func (d *demo) run(ctx context.Context, log *slog.Logger) error {
 	d.step("starting a signaling server and two nodes on 127.0.0.1")
-	iss, err := auth.GenerateIssuer(1)
+	p, err := startPair(ctx, pairOptions{names: [2]string{"alice", "bob"}, health: 500 * time.Millisecond}, log)
 	if err != nil {
 		return err
 	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
-	if err != nil {
-		return err
+	defer p.close()
+	d.alice, d.bob = p.a, p.b
+	p.hb.set(echoHandler(func() *node.Node { return d.bob }, log))
+	p.ha.set(transport.HandlerFunc(d.received))
+	fmt.Fprintf(d.out, "signaling  %s\n", p.url())
+	for _, n := range []*node.Node{d.bob, d.alice} {
+		fmt.Fprintf(d.out, "%-10s %s  gate %s\n", n.ID().Name, n.ID(), n.GateURL())
 	}
-	defer srv.Close()
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		return fmt.Errorf("starting the signaling server: %w", err)
-	}
-	defer ln.Close()
-	fmt.Fprintf(d.out, "signaling  %s\n", ln.URL())
-
-	var dir sync.Map // ActorID → gate URL
-	resolve := func(_ context.Context, id protocol.ActorID) (string, error) {
-		u, _ := dir.Load(id)
-		s, _ := u.(string)
-		return s, nil
-	}
-	start := func(name string, h transport.Handler) (*node.Node, error) {
-		cfg := node.Config{SignalingURL: ln.URL(), Realm: 1, Type: signaling.ActorType{Manufacturer: "demo", Name: name},
-			WSListen: "127.0.0.1:0", WSResolve: resolve, WebRTC: webrtc.Config{LoopbackOnly: true},
-			HealthCheckInterval: 500 * time.Millisecond, Handler: h}
-		cfg.TrustedKeys = map[uint32]ed25519.PublicKey{iss.KeyID(): iss.PublicKey()}
-		n, err := node.Start(ctx, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("starting %s: %w", name, err)
-		}
-		dir.Store(n.ID(), n.GateURL())
-		fmt.Fprintf(d.out, "%-10s %s  gate %s\n", name, n.ID(), n.GateURL())
-		return n, nil
-	}
-	closeNode := func(n *node.Node) {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := n.Close(cctx); err != nil {
-			log.Warn("closing a node", "err", err)
-		}
-	}
-	bobReady := make(chan struct{})
-	if d.bob, err = start("bob", transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
-		<-bobReady
-		// Echo, telling alice which wire her message came in on.
-		data := append([]byte(nil), m.Data...)
-		if len(data) > 8 {
-			data[8] = byte(m.Wire)
-		}
-		if err := d.bob.Send(ctx, m.From, m.Type, data); err != nil && ctx.Err() == nil {
-			log.Warn("bob could not echo", "err", err)
-		}
-	})); err != nil {
-		return err
-	}
-	close(bobReady)
-	defer closeNode(d.bob)
-	if d.alice, err = start("alice", transport.HandlerFunc(d.received)); err != nil {
-		return err
-	}
-	defer closeNode(d.alice)
 	d.aliceEv = d.alice.Manager().Subscribe(1024)
 	defer d.aliceEv.Close()
 	d.bobEv = d.bob.Manager().Subscribe(1024)

@@ -218,6 +218,11 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	if page := httpGet(t, ctx, n1Status+"?format=json"); !strings.Contains(page, `"actor": "`+id1+`"`) {
 		t.Fatalf("node 1's status page:\n%s", page)
 	}
+	// actr bench against the running node.
+	out, errOut, code = runOnce(t, ctx, "bench", "--signal", url, "--to", id1, "--loopback-only", "--count", "100", "--concurrency", "4", "--json")
+	if code != 0 || !strings.Contains(out, `"msgs": 100,`) || !strings.Contains(out, `"mode": "remote"`) {
+		t.Fatalf("bench against node 1: exit %d, stdout %s, stderr:\n%s", code, out, errOut)
+	}
 	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", id2, "--no-webrtc", "--ws-url", gate2, "--payload-type", "STREAM_RELIABLE", "hello two")
 	if code != 0 || out != "hello two\n" || !strings.Contains(errOut, "over websocket (STREAM_RELIABLE)") {
 		t.Fatalf("send to node 2 over WebSocket: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
@@ -229,8 +234,8 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatalf("send to an unknown actor: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
 
-	if m := httpGet(t, ctx, sigMetrics); !strings.Contains(m, `actr_signaling_registrations_total{kind="registered"} 5`) {
-		t.Fatalf("the signaling server's metrics do not count 5 registrations (2 nodes, 3 sends):\n%s", m)
+	if m := httpGet(t, ctx, sigMetrics); !strings.Contains(m, `actr_signaling_registrations_total{kind="registered"} 6`) {
+		t.Fatalf("the signaling server's metrics do not count 6 registrations (2 nodes, 3 sends, 1 bench):\n%s", m)
 	}
 	for _, p := range []*proc{n1, n2, sig} {
 		t0 := time.Now()
