@@ -212,10 +212,8 @@ func (co *Coordinator) unreserve(peer protocol.ActorID, sl *slot) {
 // meanwhile. It fails if the Coordinator was closed meanwhile.
 func (co *Coordinator) install(sl *slot, s *session, owner *Conn) bool {
 	s.owner = owner
-	s.onDeath = func(s *session) {
-		co.forget(s)
-		owner.sessionEnded(s)
-	}
+	s.onEnd = co.forget
+	s.onDeath = owner.sessionEnded
 	co.mu.Lock()
 	if co.closed || co.slots[s.peer] != sl {
 		if co.slots[s.peer] == sl {

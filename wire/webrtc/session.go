@@ -76,12 +76,17 @@ type session struct {
 	readyCh    chan struct{} // closed and replaced at every change of ready
 	firstReady chan struct{} // closed when first ready
 
-	errMu    sync.Mutex
-	err      error
-	done     chan struct{}
-	onDeath  func(s *session) // the coordinator forgets the session
-	owner    *Conn            // set by install, before the session is shared
-	dialled  bool             // made by this node's Connect (set before install)
+	errMu sync.Mutex
+	err   error
+	done  chan struct{}
+	// onEnd runs before done is closed (the coordinator forgets the
+	// session, so whoever waited for done sees it gone); onDeath runs
+	// after (its Conn learns of the death; Conn.adoptSession relies on
+	// done being closed by then).
+	onEnd    func(s *session)
+	onDeath  func(s *session)
+	owner    *Conn // set by install, before the session is shared
+	dialled  bool  // made by this node's Connect (set before install)
 	stopOnce sync.Once
 }
 
@@ -217,6 +222,9 @@ func (s *session) teardown() {
 	}
 	s.readers.Wait()
 	s.log.Debug("session ended", "err", s.Err())
+	if s.onEnd != nil {
+		s.onEnd(s)
+	}
 	close(s.done)
 	if s.onDeath != nil {
 		s.onDeath(s)
