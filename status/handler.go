@@ -2,9 +2,11 @@ package status
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/actr-go/actr/transport"
@@ -25,6 +27,14 @@ type DestInfo struct {
 	Dest      string     `json:"dest"`
 	Transport uint64     `json:"transport"`
 	Wires     []WireInfo `json:"wires"`
+	Lanes     []LaneInfo `json:"lanes"`
+}
+
+// LaneInfo is the route of one payload type: the wires (kind and id)
+// whose lanes carry it now, best first.
+type LaneInfo struct {
+	PayloadType string   `json:"payload_type"`
+	Wires       []string `json:"wires"` // "webrtc 3"
 }
 
 // WireInfo is one wire of a destination.
@@ -62,6 +72,13 @@ func Take(m *transport.OutprocManager, r *Recorder) Snapshot {
 				wi.Err = w.Err.Error()
 			}
 			d.Wires = append(d.Wires, wi)
+		}
+		for _, l := range t.Lanes() {
+			li := LaneInfo{PayloadType: l.PayloadType.String()}
+			for _, w := range l.Wires {
+				li.Wires = append(li.Wires, fmt.Sprintf("%s %d", w.Kind, w.ID))
+			}
+			d.Lanes = append(d.Lanes, li)
 		}
 		s.Dests = append(s.Dests, d)
 	}
@@ -108,6 +125,7 @@ func Handler(m *transport.OutprocManager, r *Recorder) http.Handler {
 
 var page = template.Must(template.New("status").Funcs(template.FuncMap{
 	"clock": func(t time.Time) string { return t.Format("15:04:05.000") },
+	"join":  func(ws []string) string { return strings.Join(ws, ", ") },
 	"rev": func(evs []EventInfo) []EventInfo {
 		out := slices.Clone(evs)
 		slices.Reverse(out)
@@ -127,10 +145,10 @@ code{font-size:13px}
 <p>{{clock .Time}} · {{len .Dests}} destination(s) · dials {{.Stats.Dials}} (failed {{.Stats.DialFailures}}) ·
 removed {{.Stats.Removed}} (health checker {{.Stats.HealthRemoved}}) · inbound delivered {{.Stats.Delivered}}, dropped {{.Stats.Dropped}}</p>
 <h2>Destinations</h2>
-{{if .Dests}}<table><tr><th>destination</th><th>transport</th><th>wire</th><th>kind</th><th>state</th><th>origin</th><th>attempts</th><th>last error</th></tr>
-{{range $d := .Dests}}{{range $i, $w := $d.Wires}}<tr>{{if eq $i 0}}<td rowspan="{{len $d.Wires}}"><code>{{$d.Dest}}</code></td><td rowspan="{{len $d.Wires}}">{{$d.Transport}}</td>{{end}}
+{{if .Dests}}<table><tr><th>destination</th><th>transport</th><th>lanes (best first)</th><th>wire</th><th>kind</th><th>state</th><th>origin</th><th>attempts</th><th>last error</th></tr>
+{{range $d := .Dests}}{{range $i, $w := $d.Wires}}<tr>{{if eq $i 0}}<td rowspan="{{len $d.Wires}}"><code>{{$d.Dest}}</code></td><td rowspan="{{len $d.Wires}}">{{$d.Transport}}</td><td rowspan="{{len $d.Wires}}">{{range $d.Lanes}}{{.PayloadType}}: {{if .Wires}}{{join .Wires}}{{else}}none ready{{end}}<br>{{end}}</td>{{end}}
 <td>{{$w.ID}}</td><td>{{$w.Kind}}</td><td class="{{$w.State}}">{{$w.State}}</td><td>{{if $w.Adopted}}adopted{{else}}dialled{{end}}</td><td>{{$w.Attempts}}</td><td>{{$w.Err}}</td></tr>
-{{else}}<tr><td><code>{{$d.Dest}}</code></td><td>{{$d.Transport}}</td><td colspan="6">no wires</td></tr>{{end}}{{end}}</table>
+{{else}}<tr><td><code>{{$d.Dest}}</code></td><td>{{$d.Transport}}</td><td colspan="7">no wires</td></tr>{{end}}{{end}}</table>
 {{else}}<p>None yet.</p>{{end}}
 <h2>Recent events</h2>
 {{if .Events}}<table><tr><th>time</th><th>event</th><th>destination</th><th>wire</th><th>state</th><th>detail</th></tr>

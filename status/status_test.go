@@ -116,6 +116,22 @@ func TestPageMatchesManager(t *testing.T) {
 		if len(wires) != len(d.Wires) {
 			t.Fatalf("%s: page lists %d wires, the pool has %d", d.Dest, len(d.Wires), len(wires))
 		}
+		// Lanes: every data payload type, over the ready wires, WebRTC
+		// first where it is ready.
+		if len(d.Lanes) != len(protocol.DataPayloadTypes()) {
+			t.Fatalf("%s: %d lanes listed", d.Dest, len(d.Lanes))
+		}
+		for _, l := range d.Lanes {
+			var readyKinds []string
+			for _, w := range wires {
+				if w.State == transport.WireReady {
+					readyKinds = append(readyKinds, w.Kind.String())
+				}
+			}
+			if len(l.Wires) != len(readyKinds) || (len(l.Wires) > 0 && d.Dest != peer(1).String() && !strings.HasPrefix(l.Wires[0], "webrtc ")) {
+				t.Fatalf("%s %s: lanes %v with ready wires %v", d.Dest, l.PayloadType, l.Wires, readyKinds)
+			}
+		}
 		for i, w := range wires {
 			pw := d.Wires[i]
 			if pw.ID != uint64(w.ID) || pw.Kind != w.Kind.String() || pw.State != w.State.String() || pw.Adopted != w.Adopted {
@@ -133,7 +149,7 @@ func TestPageMatchesManager(t *testing.T) {
 			t.Fatalf("the HTML page does not list %s", d)
 		}
 	}
-	if !strings.Contains(html, `http-equiv="refresh"`) || !strings.Contains(html, ">failed<") {
+	if !strings.Contains(html, `http-equiv="refresh"`) || !strings.Contains(html, ">failed<") || !strings.Contains(html, "RPC_RELIABLE: webrtc ") {
 		t.Fatalf("the HTML page lacks the refresh or the failed wire:\n%s", html)
 	}
 }

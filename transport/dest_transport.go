@@ -116,3 +116,31 @@ func (t *DestTransport) abandon(registered []*member) {
 	}
 	_ = t.pool.Close()
 }
+
+// LaneInfo is the route of one payload type to a destination right now:
+// the wires whose lanes can carry it, best first. A Send takes the first
+// one that is ready when it runs.
+type LaneInfo struct {
+	PayloadType protocol.PayloadType
+	Wires       []LaneWire
+}
+
+// LaneWire is one wire of a lane route.
+type LaneWire struct {
+	ID   WireID
+	Kind WireKind
+}
+
+// Lanes returns the current route of every data payload type.
+func (t *DestTransport) Lanes() []LaneInfo {
+	rs := t.pool.current.Load()
+	var out []LaneInfo
+	for _, pt := range protocol.DataPayloadTypes() {
+		li := LaneInfo{PayloadType: pt}
+		for _, ref := range rs.lanes[pt] {
+			li.Wires = append(li.Wires, LaneWire{ID: ref.id, Kind: ref.kind})
+		}
+		out = append(out, li)
+	}
+	return out
+}
