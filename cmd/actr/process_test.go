@@ -154,6 +154,12 @@ func httpGet(t *testing.T, ctx context.Context, url string) string {
 // runOnce runs one actr command to completion.
 func runOnce(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runOnceStdin(t, ctx, "", args...)
+}
+
+// runOnceStdin is runOnce with stdin.
+func runOnceStdin(t *testing.T, ctx context.Context, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +167,7 @@ func runOnce(t *testing.T, ctx context.Context, args ...string) (stdout, stderr 
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = childEnv()
 	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errb, strings.NewReader(stdin)
 	err = cmd.Run()
 	code = cmd.ProcessState.ExitCode()
 	if err != nil && code <= 0 {
@@ -203,13 +209,17 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	if got := n1.line(ctx, "message "); !strings.Contains(got, `over webrtc: "hello one"`) {
 		t.Fatalf("node 1 logged %q", got)
 	}
-	// Node 1's metrics count the echo it sent over WebRTC and the message
+	out, errOut, code = runOnceStdin(t, ctx, "from stdin", "send", "--signal", url, "--to", id1, "--loopback-only", "--file", "-")
+	if code != 0 || out != "from stdin\n" {
+		t.Fatalf("send from stdin to node 1: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	// Node 1's metrics count the echoes it sent over WebRTC and the message
 	// it delivered; its status page names it.
 	m := httpGet(t, ctx, n1Metrics)
 	for _, want := range []string{
-		`actr_sent_messages_total{kind="webrtc",payload_type="RPC_RELIABLE"} 1`,
-		`actr_inbound_messages_total{outcome="delivered"} 1`,
-		`actr_webrtc_sessions_created_total{direction="inbound"} 1`,
+		`actr_sent_messages_total{kind="webrtc",payload_type="RPC_RELIABLE"} 2`,
+		`actr_inbound_messages_total{outcome="delivered"} 2`,
+		`actr_webrtc_sessions_created_total{direction="inbound"} 2`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Fatalf("node 1's metrics lack %q:\n%s", want, m)
@@ -223,7 +233,11 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"msgs": 100,`) || !strings.Contains(out, `"mode": "remote"`) {
 		t.Fatalf("bench against node 1: exit %d, stdout %s, stderr:\n%s", code, out, errOut)
 	}
-	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", id2, "--no-webrtc", "--ws-url", gate2, "--payload-type", "STREAM_RELIABLE", "hello two")
+	msgFile := filepath.Join(dir, "message.txt")
+	if err := os.WriteFile(msgFile, []byte("hello two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", id2, "--no-webrtc", "--ws-url", gate2, "--payload-type", "STREAM_RELIABLE", "--file", msgFile)
 	if code != 0 || out != "hello two\n" || !strings.Contains(errOut, "over websocket (STREAM_RELIABLE)") {
 		t.Fatalf("send to node 2 over WebSocket: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
@@ -234,8 +248,8 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatalf("send to an unknown actor: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
 
-	if m := httpGet(t, ctx, sigMetrics); !strings.Contains(m, `actr_signaling_registrations_total{kind="registered"} 6`) {
-		t.Fatalf("the signaling server's metrics do not count 6 registrations (2 nodes, 3 sends, 1 bench):\n%s", m)
+	if m := httpGet(t, ctx, sigMetrics); !strings.Contains(m, `actr_signaling_registrations_total{kind="registered"} 7`) {
+		t.Fatalf("the signaling server's metrics do not count 7 registrations (2 nodes, 4 sends, 1 bench):\n%s", m)
 	}
 	for _, p := range []*proc{n1, n2, sig} {
 		t0 := time.Now()
