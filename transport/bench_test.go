@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/actr-go/actr/protocol"
@@ -112,4 +113,45 @@ func BenchmarkBaselineMapLookup(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkFirstSendStorm: 10,000 goroutines make the first Send to 1,000
+// destinations at once (10 per destination, over no-op wires). Every
+// destination must be dialled exactly once; one op is the whole storm.
+func BenchmarkFirstSendStorm(b *testing.B) {
+	const goroutines, dests = 10000, 1000
+	data := make([]byte, 64)
+	b.ReportAllocs()
+	b.StopTimer() // only the storm is timed, not starting its goroutines
+	for range b.N {
+		var builds atomic.Int64
+		builder := transport.WireBuilderFunc(func(ctx context.Context, req transport.BuildRequest) ([]transport.Wire, error) {
+			builds.Add(1)
+			return noopBuilder(ctx, req)
+		})
+		m, err := transport.NewOutprocManager(localID, builder)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for g := range goroutines {
+			wg.Go(func() {
+				<-start
+				if err := m.Send(context.Background(), actor(g%dests), protocol.RPCReliable, data); err != nil {
+					failed.Add(1)
+				}
+			})
+		}
+		b.StartTimer()
+		close(start)
+		wg.Wait()
+		b.StopTimer()
+		if n := builds.Load(); n != dests || failed.Load() != 0 {
+			b.Fatalf("%d dials for %d destinations, %d failed Sends; want exactly one dial each, none failed", n, dests, failed.Load())
+		}
+		_ = m.Close()
+	}
+	b.ReportMetric(float64(dests), "dials/op")
 }
