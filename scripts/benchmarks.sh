@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite and writes docs/BENCHMARKS.md: every figure
+# next to its bare baseline measured in the same run, on this machine.
+# Usage: scripts/benchmarks.sh [rounds]   (default 3; more rounds, steadier medians)
+# Takes a few minutes; not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${1:-3}"
+out=docs/BENCHMARKS.md
+mkdir -p docs
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== transport hot path" >&2
+go test -run '^$' -bench 'BenchmarkSend$|BenchmarkBaselineMapLookup' -benchmem -count "$rounds" ./transport >"$tmp/transport.txt"
+echo "== first-send storm" >&2
+go test -run '^$' -bench FirstSendStorm -benchtime 5x -count "$rounds" ./transport >"$tmp/storm.txt"
+echo "== WebSocket wire" >&2
+./scripts/bench-websocket.sh "$((rounds * 2))" 1s >"$tmp/websocket.txt"
+echo "== WebRTC wire" >&2
+./scripts/bench-webrtc.sh "$rounds" 2s 50x >"$tmp/webrtc.txt"
+echo "== signaling relay" >&2
+go test -run '^$' -bench Relay -benchtime 2s -count "$rounds" ./signaling >"$tmp/relay.txt"
+
+# median VALUE-COLUMN of the lines of FILE matching RE
+median() {
+  grep -E "$2" "$1" | awk -v c="$3" '{ v[NR] = $c } END {
+    n = NR; for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    if (n == 0) { print "n/a"; exit }
+    print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+ser=$(median "$tmp/transport.txt" '^BenchmarkSend/serial' 3)
+par=$(median "$tmp/transport.txt" '^BenchmarkSend/parallel' 3)
+mser=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/serial' 3)
+mpar=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/parallel' 3)
+allocs=$(median "$tmp/transport.txt" '^BenchmarkSend/' 7)
+storm=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 3)
+dials=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 5)
+relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`scripts/benchmarks.sh $rounds\` on $(date -u +%Y-%m-%d) at commit \`$(git rev-parse --short HEAD)\`."
+  echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(go version | cut -d' ' -f3)."
+  echo "Every ratio compares figures measured in the same run; the machines are shared and noisy, so read"
+  echo "medians and ratios, not absolute numbers."
+  echo
+  echo "## Summary"
+  echo
+  echo "| figure | value | baseline (same run) | goal |"
+  echo "|---|---|---|---|"
+  echo "| \`Send\` hot path, connected dest, no-op wire, serial | $ser ns/op, $allocs allocs/op | map lookup $mser ns/op | ≤ 100 ns/op, 0 allocs |"
+  echo "| \`Send\` hot path, parallel | $par ns/op | map lookup $mpar ns/op | ≤ 100 ns/op, 0 allocs |"
+  echo "| first-send storm: 10,000 goroutines over 1,000 dests | $(awk -v n="$storm" 'BEGIN { printf "%.1f ms", n / 1e6 }'), $dials dials | — | exactly 1,000 dials |"
+  echo "| signaling relay throughput, 50 actors | $relay relays/s | — | reported |"
+  echo
+  echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
+  echo
+  echo '```'
+  awk '$1 == "benchmark"' "$tmp/websocket.txt"
+  awk '$1 ~ /\/actr$/' "$tmp/websocket.txt"
+  echo '```'
+  echo
+  echo "ratio = bare ns/op ÷ actr ns/op (≥ 1 means actr is as fast; goal ≥ 0.95). Send: to a bare reader;"
+  echo "EndToEnd: an actr node receives (gate, reader, inbound queue, handler)."
+  echo
+  echo "## WebRTC wire: \`OutprocManager.Send\` vs a bare pion DataChannel loop; cold connect"
+  echo
+  echo '```'
+  sed -n '/^medians of/,$p' "$tmp/webrtc.txt"
+  echo '```'
+  echo
+  echo "## Raw output"
+  echo
+  for f in transport storm relay; do
+    echo '```'
+    grep -E '^Benchmark' "$tmp/$f.txt"
+    echo '```'
+  done
+} >"$out"
+echo "wrote $out" >&2
