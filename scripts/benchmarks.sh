@@ -15,6 +15,8 @@ echo "== transport hot path" >&2
 go test -run '^$' -bench 'BenchmarkSend$|BenchmarkBaselineMapLookup' -benchmem -count "$rounds" ./transport >"$tmp/transport.txt"
 echo "== first-send storm" >&2
 go test -run '^$' -bench FirstSendStorm -benchtime 5x -count "$rounds" ./transport >"$tmp/storm.txt"
+echo "== idle memory per WebSocket dest" >&2
+go test -run '^$' -bench IdleMemoryPerDest -benchtime 1x -count "$rounds" ./wire/websocket >"$tmp/idle.txt"
 echo "== WebSocket wire" >&2
 ./scripts/bench-websocket.sh "$((rounds * 2))" 1s >"$tmp/websocket.txt"
 echo "== WebRTC wire" >&2
@@ -36,6 +38,8 @@ mpar=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/parallel' 3)
 allocs=$(median "$tmp/transport.txt" '^BenchmarkSend/' 7)
 storm=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 3)
 dials=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 5)
+idle=$(grep -E '^BenchmarkIdleMemoryPerDest' "$tmp/idle.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "B/dest") print $i }' | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1024 }')
+idleg=$(median "$tmp/idle.txt" '^BenchmarkIdleMemoryPerDest' 7)
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
 {
@@ -53,6 +57,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "| \`Send\` hot path, connected dest, no-op wire, serial | $ser ns/op, $allocs allocs/op | map lookup $mser ns/op | ≤ 100 ns/op, 0 allocs |"
   echo "| \`Send\` hot path, parallel | $par ns/op | map lookup $mpar ns/op | ≤ 100 ns/op, 0 allocs |"
   echo "| first-send storm: 10,000 goroutines over 1,000 dests | $(awk -v n="$storm" 'BEGIN { printf "%.1f ms", n / 1e6 }'), $dials dials | — | exactly 1,000 dials |"
+  echo "| idle memory per WebSocket dest, both ends (1,000 dests) | $idle KiB, $idleg goroutines | — | ≤ 64 KiB |"
   echo "| signaling relay throughput, 50 actors | $relay relays/s | — | reported |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
@@ -73,7 +78,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo
   echo "## Raw output"
   echo
-  for f in transport storm relay; do
+  for f in transport storm idle relay; do
     echo '```'
     grep -E '^Benchmark' "$tmp/$f.txt"
     echo '```'
