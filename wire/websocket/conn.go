@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -63,6 +64,7 @@ type Conn struct {
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
 	ws        *websocket.Conn
+	pingTimer *time.Timer // the next keepalive ping
 	closed    bool
 	dead      bool
 	err       error // why it died
@@ -151,10 +153,7 @@ func (c *Conn) start(ws *websocket.Conn) bool {
 	}
 	c.ws = ws
 	c.wg.Add(1)
-	if c.opts.PingInterval > 0 {
-		c.wg.Add(1)
-		go c.keepalive(ws)
-	}
+	c.schedulePingLocked(ws)
 	c.ready.Store(true)
 	c.mu.Unlock()
 	go c.read(ws)
@@ -171,6 +170,9 @@ func (c *Conn) die(err error) {
 	}
 	c.dead = true
 	c.err = err
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
 	c.mu.Unlock()
 	c.ready.Store(false)
 	c.cancel()
@@ -197,6 +199,9 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) 
 	}
 	c.closed = true
 	ws := c.ws
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
 	c.mu.Unlock()
 	c.die(cause)
 	if ws == nil {
@@ -428,30 +433,47 @@ func (c *Conn) readErr(err error) error {
 	}
 }
 
-// keepalive pings the peer; a ping that is not answered in time means the
-// peer is dead or stuck, and the connection is closed.
-func (c *Conn) keepalive(ws *websocket.Conn) {
-	defer c.wg.Done()
-	t := newTicker(c.opts.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, c.opts.PingTimeout)
-		err := ws.Ping(ctx)
-		cancel()
-		if err != nil {
-			if c.ctx.Err() != nil {
-				return
-			}
-			c.opts.Counters.PingFailures.Add(1)
-			c.log.Warn("peer unresponsive; closing", "timeout", c.opts.PingTimeout)
-			c.die(fmt.Errorf("%w: %w (no pong within %s)", transport.ErrWireClosed, ErrPeerUnresponsive, c.opts.PingTimeout))
-			_ = ws.CloseNow()
-			return
-		}
+// Keepalive: the peer is pinged PingInterval after the previous ping was
+// answered; a ping not answered within PingTimeout means the peer is dead
+// or stuck, and the connection is closed. Between pings nothing waits: a
+// timer runs the next ping on its own goroutine, so an idle connection
+// costs no keepalive goroutine (and its stack) at all.
+
+// schedulePingLocked arms the next ping; c.mu is held.
+func (c *Conn) schedulePingLocked(ws *websocket.Conn) {
+	if c.opts.PingInterval <= 0 || c.closed || c.dead {
+		return
 	}
+	c.pingTimer = time.AfterFunc(c.opts.PingInterval, func() { c.ping(ws) })
+}
+
+// ping runs on the timer's goroutine, counted in c.wg so that Close
+// waits for it: it is registered under c.mu only while the connection is
+// open, and Close marks it closed under c.mu before waiting.
+func (c *Conn) ping(ws *websocket.Conn) {
+	c.mu.Lock()
+	if c.closed || c.dead {
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.PingTimeout)
+	err := ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		if c.ctx.Err() != nil {
+			return
+		}
+		c.opts.Counters.PingFailures.Add(1)
+		c.log.Warn("peer unresponsive; closing", "timeout", c.opts.PingTimeout)
+		c.die(fmt.Errorf("%w: %w (no pong within %s)", transport.ErrWireClosed, ErrPeerUnresponsive, c.opts.PingTimeout))
+		_ = ws.CloseNow()
+		return
+	}
+	c.opts.Counters.Pings.Add(1)
+	c.mu.Lock()
+	c.schedulePingLocked(ws)
+	c.mu.Unlock()
 }

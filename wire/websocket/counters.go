@@ -17,6 +17,7 @@ type Counters struct {
 
 	Dials, DialFailures atomic.Uint64
 	PingFailures        atomic.Uint64 // peers declared dead by the keepalive
+	Pings               atomic.Uint64 // keepalive pings answered
 
 	// Gate outcomes.
 	Accepted          atomic.Uint64

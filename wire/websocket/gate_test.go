@@ -287,6 +287,40 @@ func TestKeepaliveClosesUnresponsivePeer(t *testing.T) {
 	_ = c.Close()
 }
 
+// A peer that answers keeps the connection alive across many pings, each
+// run by a timer between which no goroutine waits; Close stops them
+// (goleak in TestMain).
+func TestKeepalivePingsAnsweringPeer(t *testing.T) {
+	ctx := guard(t)
+	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) {
+		for { // reading answers pings
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	})
+	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: 5 * time.Millisecond, PingTimeout: 5 * time.Second}}
+	c := d.Conn(srv, idB, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for d.Counters().Pings.Load() < 20 {
+		select {
+		case <-c.Done():
+			t.Fatalf("the connection died: %v", c.Err())
+		case <-ctx.Done():
+			t.Fatalf("%d pings answered", d.Counters().Pings.Load())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if d.Counters().PingFailures.Load() != 0 || !c.Ready() {
+		t.Fatalf("ping failures %d, ready %v", d.Counters().PingFailures.Load(), c.Ready())
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A Send waiting behind a frame stuck on a peer that does not read returns
 // at its own deadline; the connection is not torn down by it.
 func TestSendWaitingForWriterHonoursCtx(t *testing.T) {

@@ -67,4 +67,3 @@ func settledMemory() (uint64, int) {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse + ms.StackInuse, runtime.NumGoroutine()
 }
-

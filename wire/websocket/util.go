@@ -1,10 +1,5 @@
 package websocket
 
-import (
-	"net"
-	"time"
-)
+import "net"
 
 var errNetClosed = net.ErrClosed
-
-func newTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }
