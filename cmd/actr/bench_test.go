@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An embedded-pair bench over each wire kind does exactly --count round
@@ -67,5 +70,65 @@ func TestBenchErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr.String(), tc.want) || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
 			t.Fatalf("%v: exit %d, stderr %q; want exit %d and one line saying %q", tc.args, code, &stderr, tc.code, tc.want)
 		}
+	}
+}
+
+// Against a signaling server that is up, --to an actor that is not online
+// fails at once with one line, and so does --to a peer that never echoes.
+// The pair's second node drops what it receives (no handler set).
+func TestBenchRemoteFailures(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	p, err := startPair(ctx, pairOptions{names: [2]string{"a", "silent"}, health: -1}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	for _, tc := range []struct {
+		to, want string
+	}{
+		{"acme:echo@1.999999", "is unknown or unreachable"},
+		{p.b.ID().String(), "no echo"},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := []string{"bench", "--signal", p.url(), "--loopback-only", "--to", tc.to, "--timeout", "10s", "--echo-timeout", "300ms", "--json"}
+		code := run(ctx, args, &stdout, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), tc.want) || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Fatalf("--to %s: exit %d, stderr %q; want exit 1 and one line saying %q", tc.to, code, &stderr, tc.want)
+		}
+		if stdout.Len() != 0 {
+			t.Fatalf("--to %s: stdout %q, want nothing", tc.to, &stdout)
+		}
+	}
+}
+
+// Cancelling the context (SIGINT) ends a long run early; the figures so
+// far are still printed, marked interrupted, and every goroutine ends
+// (TestMain checks with goleak).
+func TestBenchInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"bench", "--wire", "websocket", "--duration", "1m", "--concurrency", "4", "--json"}, &stdout, &stderr)
+	}()
+	time.Sleep(700 * time.Millisecond)
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("bench did not stop within 15s of the cancel")
+	}
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, &stderr)
+	}
+	var r benchResult
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, &stdout)
+	}
+	if !r.Interrupted || r.Msgs == 0 || r.Seconds > 30 || r.Wires["websocket"] != r.Msgs {
+		t.Fatalf("result %+v, want an interrupted run of some websocket round trips", r)
 	}
 }
