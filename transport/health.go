@@ -59,6 +59,13 @@ func (m *OutprocManager) StartHealthChecker(interval time.Duration) (stop func()
 // reasonHealthCheck is the removal reason of the health checker's reaps.
 const reasonHealthCheck = "health check: no healthy wire"
 
+// CheckHealth runs one health check now, as the periodic checker does
+// (see StartHealthChecker): failed wires are re-dialled in the
+// background, transports with no healthy wire are removed, and a wire
+// not ready at this check and the previous one is failed. It returns
+// when the check has been made, not when the re-dials end.
+func (m *OutprocManager) CheckHealth() { m.checkHealth() }
+
 // checkHealth runs one health check over a snapshot of the transports,
 // taken without holding the lock while wires are examined.
 func (m *OutprocManager) checkHealth() {

@@ -152,3 +152,31 @@ func TestReadyMonitorRemovesTransportWhenEveryWireIsGone(t *testing.T) {
 		t.Fatal("next Send did not re-dial")
 	}
 }
+
+// CheckHealth runs one check on demand: a failed wire is re-dialled.
+func TestCheckHealthRedialsFailedWire(t *testing.T) {
+	ctx := guard(t)
+	_, b := newFabric()
+	m := newManager(t, b)
+	dest := actor(1)
+	tr, err := m.GetOrCreateTransport(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReadyWires(t, ctx, tr, 2)
+	sub := m.Subscribe(64)
+	defer sub.Close()
+	if b.Drop(dest, transport.WireWebRTC) != 1 {
+		t.Fatal("no webrtc wire to drop")
+	}
+	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireFailed
+	})
+	m.CheckHealth()
+	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireReady
+	})
+	if n := len(b.Wires(dest)); n != 3 {
+		t.Fatalf("%d wires built, want the first two and one re-dialled", n)
+	}
+}

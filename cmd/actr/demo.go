@@ -20,7 +20,7 @@ import (
 // The demo: an embedded signaling server and two nodes, alice and bob, in
 // this process on 127.0.0.1. Alice reaches bob over WebRTC and WebSocket
 // at once, sends every data payload type (bob echoes), cuts the WebRTC
-// wire to show the fallback to WebSocket, waits for the health checker to
+// wire to show the fallback to WebSocket, runs a health check to
 // bring WebRTC back, and prints a summary.
 
 // demoSizes is the payload size of each data payload type in the demo.
@@ -93,7 +93,9 @@ func (d *demo) step(format string, a ...any) {
 
 func (d *demo) run(ctx context.Context, log *slog.Logger) error {
 	d.step("starting a signaling server and two nodes on 127.0.0.1")
-	p, err := startPair(ctx, pairOptions{names: [2]string{"alice", "bob"}, health: 500 * time.Millisecond}, log)
+	// No periodic health checker: the demo runs the check itself when it
+	// is time to heal, so the WebRTC-down phase cannot race a re-dial.
+	p, err := startPair(ctx, pairOptions{names: [2]string{"alice", "bob"}, health: -1}, log)
 	if err != nil {
 		return err
 	}
@@ -226,11 +228,12 @@ func (d *demo) cutWebRTC(ctx context.Context) error {
 	return nil
 }
 
-// awaitRecovery waits for the health checker to re-dial WebRTC and bob to
+// awaitRecovery runs a health check, which re-dials WebRTC, and waits for it and bob to
 // accept it.
 func (d *demo) awaitRecovery(ctx context.Context) error {
-	d.step("waiting for the health checker to bring WebRTC back")
+	d.step("running a health check: it re-dials the failed WebRTC wire")
 	t0 := time.Now()
+	d.alice.Manager().CheckHealth()
 	err := d.await(ctx, d.aliceEv, "WebRTC to come back", func(ev transport.Event) bool {
 		return isReady(ev, d.bob.ID()) && ev.WireKind == transport.WireWebRTC
 	})
