@@ -118,7 +118,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	// The first round trip connects.
 	t0 := time.Now()
-	if _, err := b.roundTrip(setup); err != nil {
+	if _, err := b.roundTrip(setup); errors.Is(err, errLost) {
+		return fmt.Errorf("no echo from %s within %s (--echo-timeout): does it echo, as actr node does?", b.dest, *echoTimeout)
+	} else if err != nil {
 		return explainSendError(b.dest, err)
 	}
 	res.ConnectMs = float64(time.Since(t0)) / float64(time.Millisecond)
@@ -159,9 +161,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printBench(stdout, res)
 	}
-	printBench(stdout, res)
 	if res.Msgs == 0 {
 		return fmt.Errorf("no round trip completed (%d errors, %d lost)", res.Errors, res.Lost)
 	}
