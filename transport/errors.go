@@ -44,6 +44,12 @@ var (
 	// more attempts cannot help until the peer appears: the Send fails
 	// at once and the next Send dials again.
 	ErrPeerUnknown = errors.New("transport: peer unknown or offline")
+	// ErrTooManyDests: the manager holds as many destinations as
+	// WithMaxDests allows; close idle ones or raise the limit.
+	ErrTooManyDests = errors.New("transport: too many destinations")
+	// ErrTooManyDials: as many dials are in flight as WithMaxPendingDials
+	// allows; retry when some have finished, or raise the limit.
+	ErrTooManyDials = errors.New("transport: too many dials in flight")
 	// ErrNoWires: the builder offered no wire for the destination.
 	ErrNoWires = errors.New("transport: builder returned no wires")
 	// ErrNoHandler: an inbound message arrived but no Handler is installed.

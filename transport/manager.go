@@ -29,6 +29,8 @@ type OutprocManager struct {
 	entries map[Dest]*entry
 	closed  bool
 	stats   managerCounters // guarded by mu
+	// dialsInFlight counts the dials started and not yet ended (mu).
+	dialsInFlight int
 	// sendErrors counts failed Sends by payload type (rare: one shared
 	// counter is fine).
 	sendErrors [protocol.PayloadTypeCount]atomic.Uint64
@@ -182,6 +184,10 @@ func (m *OutprocManager) getOrDial(ctx context.Context, dest Dest) (*DestTranspo
 	e := m.entries[dest]
 	switch {
 	case e == nil:
+		if err := m.limitLocked(true); err != nil {
+			m.mu.Unlock()
+			return nil, err
+		}
 		// The creator is decided in the same critical section that inserts
 		// the Connecting entry (DESIGN F2).
 		e = m.startDialLocked(dest)
@@ -222,9 +228,22 @@ func (m *OutprocManager) startDialLocked(dest Dest) *entry {
 	m.entries[dest] = e
 	m.syncLiveLocked(dest) // a no-op (e has no transport yet), so that every change to entries is synced
 	m.stats.dials++
+	m.dialsInFlight++
 	m.wg.Add(1)
 	go m.dial(ctx, e)
 	return e
+}
+
+// limitLocked refuses one more destination (and, with dial, one more dial
+// in flight) beyond the configured limits.
+func (m *OutprocManager) limitLocked(dial bool) error {
+	if len(m.entries) >= m.cfg.maxDests {
+		return fmt.Errorf("%w: %d held (WithMaxDests); close idle destinations or raise the limit", ErrTooManyDests, len(m.entries))
+	}
+	if dial && m.dialsInFlight >= m.cfg.maxDials {
+		return fmt.Errorf("%w: %d in flight (WithMaxPendingDials); retry when some finish or raise the limit", ErrTooManyDials, m.dialsInFlight)
+	}
+	return nil
 }
 
 // dial runs the builder for e and commits the result only if e is still
@@ -258,6 +277,9 @@ func (m *OutprocManager) dial(ctx context.Context, e *entry) {
 		}
 	}
 	m.mu.Lock()
+	// The dial is over whatever comes of it: counted out before anyone
+	// waiting for it can learn the outcome.
+	m.dialsInFlight--
 	if m.closed || e.settled || m.entries[e.dest] != e {
 		m.mu.Unlock()
 		if t != nil {
@@ -404,6 +426,11 @@ func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
 	created := false
 	switch {
 	case e == nil:
+		if err := m.limitLocked(false); err != nil {
+			m.mu.Unlock()
+			_ = w.Close()
+			return err
+		}
 		e = &entry{dest: dest, done: make(chan struct{}), cancel: func() {}}
 		t = m.newTransport(dest)
 		m.settleLocked(e, t, nil)

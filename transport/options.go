@@ -17,6 +17,8 @@ type config struct {
 	handler        Handler
 	logger         *slog.Logger
 	sendStats      bool
+	maxDests       int
+	maxDials       int
 	hooks          *testHooks
 }
 
@@ -28,6 +30,8 @@ func defaultConfig() config {
 		dialTimeout:    30 * time.Second,
 		queueDepth:     256,
 		logger:         slog.New(slog.DiscardHandler),
+		maxDests:       DefaultMaxDests,
+		maxDials:       DefaultMaxPendingDials,
 	}
 }
 
@@ -76,6 +80,37 @@ func WithInboundQueueDepth(n int) Option {
 // its counters' cache lines, which costs the in-memory hot path several
 // times its bare cost (next to a real wire's write it is noise).
 func WithSendStats() Option { return func(c *config) { c.sendStats = true } }
+
+// Default limits: generous for a node with thousands of peers, finite so
+// that a flood (of destinations asked for, or of peers connecting in)
+// meets an error instead of exhausting memory and file descriptors.
+const (
+	DefaultMaxDests        = 100_000
+	DefaultMaxPendingDials = 4_096
+)
+
+// WithMaxDests bounds the destinations the manager holds at once —
+// dialling, connected or closing, whether this node dialled them or peers
+// connected in (Adopt). A Send to, or an Adopt from, one more fails with
+// an error matching ErrTooManyDests. Default DefaultMaxDests.
+func WithMaxDests(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxDests = n
+		}
+	}
+}
+
+// WithMaxPendingDials bounds the destination dials in flight at once; a
+// Send needing one more fails with an error matching ErrTooManyDials
+// (the dials in flight are not affected). Default DefaultMaxPendingDials.
+func WithMaxPendingDials(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxDials = n
+		}
+	}
+}
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
