@@ -233,6 +233,7 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSRejected, c.RejectedTarget.Load(), role, "target")
 	counter(ch, dWSRejected, c.RejectedDuplicate.Load(), role, "duplicate")
 	counter(ch, dWSRejected, c.RejectedBusy.Load(), role, "busy")
+	counter(ch, dWSRejected, c.RejectedPerIP.Load(), role, "per_ip")
 	counter(ch, dWSRejected, c.RejectedBad.Load(), role, "bad_request")
 	counter(ch, dWSPingFails, c.PingFailures.Load(), role)
 	counter(ch, dWSPings, c.Pings.Load(), role)

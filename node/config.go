@@ -52,6 +52,9 @@ type Config struct {
 	ClientTLS *tls.Config
 	// GateTLS, when set, serves the gate over TLS (wss://).
 	GateTLS *tls.Config
+	// GateMaxConns and GateMaxConnsPerIP bound the gate's connections in
+	// all and from one address (websocket.GateConfig; defaults 1024, 64).
+	GateMaxConns, GateMaxConnsPerIP int
 
 	// TrustedKeys verify the credentials of peers connecting to the gate.
 	// nil fetches them from the signaling server (signaling.FetchKeys).

@@ -20,6 +20,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	wsCert := f.String("ws-tls-cert", "", "TLS certificate file: serve the gate over wss:// (with --ws-tls-key)")
 	wsKey := f.String("ws-tls-key", "", "TLS private key file of the gate")
 	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) and a status page (/) on this address")
+	maxConns := f.Int("ws-max-conns", 1024, "the gate's connection limit")
+	maxPerIP := f.Int("ws-max-conns-per-ip", 64, "the gate's connection limit per remote address (-1: none)")
 	logMsgs := f.Bool("log", false, "print every inbound message")
 	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
 	if err := f.parse(args); err != nil {
@@ -31,6 +33,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg.WSListen = *wsListen
+	cfg.GateMaxConns, cfg.GateMaxConnsPerIP = *maxConns, *maxPerIP
 	if (*wsCert == "") != (*wsKey == "") {
 		return usageError("--ws-tls-cert and --ws-tls-key go together")
 	}

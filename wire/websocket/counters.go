@@ -26,6 +26,7 @@ type Counters struct {
 	RejectedTarget    atomic.Uint64 // 404
 	RejectedDuplicate atomic.Uint64 // 409: lost a simultaneous-dial tie-break
 	RejectedBusy      atomic.Uint64 // 503: at the connection limit
+	RejectedPerIP     atomic.Uint64 // 429: at the per-address connection limit
 	RejectedBad       atomic.Uint64 // 400: missing or unparsable headers, failed upgrade
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,11 @@ type GateConfig struct {
 	// MaxConns bounds the connections open at once, handshakes included;
 	// further callers get 503 (default 1024).
 	MaxConns int
+	// MaxConnsPerIP bounds the connections open at once from one remote
+	// IP address (the TCP peer's; forwarding headers are not trusted), so
+	// that one host cannot take every slot of MaxConns; further callers
+	// from it get 429 (default 64; negative: no per-IP limit).
+	MaxConnsPerIP int
 	// HandshakeTimeout bounds reading a caller's handshake when the gate
 	// listens through Listen (default 10 s).
 	HandshakeTimeout time.Duration
@@ -69,6 +75,44 @@ type Gate struct {
 	slots chan struct{}
 
 	handlers sync.WaitGroup // ServeHTTP calls in progress
+
+	ipMu  sync.Mutex
+	perIP map[netip.Addr]int // open connections (handshakes included) by remote IP
+}
+
+// remoteIP is the TCP peer's address (the zero Addr if unparsable, one
+// shared bucket).
+func remoteIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// takeIP counts one more connection from ip, unless it is at its limit.
+func (g *Gate) takeIP(ip netip.Addr) bool {
+	if g.cfg.MaxConnsPerIP < 0 {
+		return true
+	}
+	g.ipMu.Lock()
+	defer g.ipMu.Unlock()
+	if g.perIP[ip] >= g.cfg.MaxConnsPerIP {
+		return false
+	}
+	g.perIP[ip]++
+	return true
+}
+
+func (g *Gate) releaseIP(ip netip.Addr) {
+	if g.cfg.MaxConnsPerIP < 0 {
+		return
+	}
+	g.ipMu.Lock()
+	defer g.ipMu.Unlock()
+	if g.perIP[ip]--; g.perIP[ip] <= 0 {
+		delete(g.perIP, ip)
+	}
 }
 
 // NewGate returns a gate for cfg.
@@ -88,7 +132,11 @@ func NewGate(cfg GateConfig) (*Gate, error) {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
-	return &Gate{cfg: cfg, opts: cfg.Options.withDefaults(), local: cfg.Acceptor.LocalID(), slots: make(chan struct{}, cfg.MaxConns)}, nil
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = 64
+	}
+	return &Gate{cfg: cfg, opts: cfg.Options.withDefaults(), local: cfg.Acceptor.LocalID(), slots: make(chan struct{}, cfg.MaxConns),
+		perIP: make(map[netip.Addr]int)}, nil
 }
 
 // Counters returns the counters of the gate and its connections.
@@ -113,7 +161,17 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, r, http.StatusServiceUnavailable, "the gate is at its connection limit; retry later", nil)
 		return
 	}
-	release := func() { <-g.slots }
+	ip := remoteIP(r)
+	if !g.takeIP(ip) {
+		<-g.slots
+		c.RejectedPerIP.Add(1)
+		g.refuse(w, r, http.StatusTooManyRequests, "too many connections from your address; retry later", nil)
+		return
+	}
+	release := func() {
+		g.releaseIP(ip)
+		<-g.slots
+	}
 	peer, status, msg, err := g.admit(r)
 	if status != 0 {
 		release()

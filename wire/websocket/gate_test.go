@@ -130,6 +130,46 @@ func TestGateConnectionLimit(t *testing.T) {
 	_ = c.Close()
 }
 
+// One address cannot hold more than MaxConnsPerIP connections, even
+// with slots to spare; when one closes, the address may connect again.
+func TestGateConnectionLimitPerIP(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{maxConns: 10, maxPerIP: 2})
+	var conns []*websocket.Conn
+	for i := range 3 {
+		id := protocol.ActorID{Realm: 1, Serial: uint64(10 + i), Manufacturer: "acme", Name: "caller"}
+		d := &websocket.Dialer{Local: id, Credential: websocket.StaticCredential(w.cred(t, id))}
+		c := d.Conn(b.server.URL("/"), idB, nil)
+		err := c.Connect(ctx)
+		if i < 2 {
+			if err != nil {
+				t.Fatalf("caller %d: %v", i, err)
+			}
+			conns = append(conns, c)
+			continue
+		}
+		var he *websocket.HandshakeError
+		if !errors.As(err, &he) || he.Status != http.StatusTooManyRequests {
+			t.Fatalf("third caller from the same address: %v, want 429", err)
+		}
+		_ = c.Close()
+	}
+	if n := b.gate.Counters().RejectedPerIP.Load(); n != 1 {
+		t.Fatalf("RejectedPerIP = %d, want 1", n)
+	}
+	_ = conns[0].Close()
+	waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 1 }, b.mgr)
+	id := protocol.ActorID{Realm: 1, Serial: 20, Manufacturer: "acme", Name: "caller"}
+	d := &websocket.Dialer{Local: id, Credential: websocket.StaticCredential(w.cred(t, id))}
+	c := d.Conn(b.server.URL("/"), idB, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatalf("after one left: %v", err)
+	}
+	_ = c.Close()
+	_ = conns[1].Close()
+}
+
 // waitFor waits, on m's events, until cond holds.
 func waitFor(t *testing.T, ctx context.Context, cond func() bool, m *transport.OutprocManager) {
 	t.Helper()

@@ -23,7 +23,9 @@ func BenchmarkIdleMemoryPerDest(b *testing.B) {
 		b.StopTimer()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		w := newWorld(b)
-		server := w.node(b, idB, nodeOpts{handler: transport.HandlerFunc(func(context.Context, transport.Message) {})})
+		// Every client connects from 127.0.0.1: no per-address limit here.
+		server := w.node(b, idB, nodeOpts{maxConns: 2 * dests, maxPerIP: -1,
+			handler: transport.HandlerFunc(func(context.Context, transport.Message) {})})
 		clients := make([]*testNode, dests)
 		for i := range clients {
 			id := protocol.ActorID{Realm: 1, Serial: uint64(1000 + i), Manufacturer: "acme", Name: "client"}
