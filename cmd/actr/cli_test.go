@@ -123,3 +123,20 @@ func TestConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// The TURN credential can come from the environment instead of a flag.
+func TestICECredentialFromEnvironment(t *testing.T) {
+	t.Setenv("ACTR_ICE_CREDENTIAL", "s3cret")
+	f := newFlags("node", "", io.Discard)
+	nf := addNodeFlags(f, "acme:echo")
+	if err := f.parse([]string{"--ice-servers", "turn:turn.example:3478", "--ice-username", "u"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := nf.config(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.WebRTC.ICEServers) != 1 || cfg.WebRTC.ICEServers[0].Credential != "s3cret" || cfg.WebRTC.ICEServers[0].Username != "u" {
+		t.Fatalf("ICE servers %+v", cfg.WebRTC.ICEServers)
+	}
+}

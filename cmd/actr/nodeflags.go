@@ -46,7 +46,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.BoolVar(&nf.loopbackOnly, "loopback-only", false, "WebRTC over 127.0.0.1 only (tests, one machine)")
 	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478)")
 	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
-	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers")
+	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers (prefer ACTR_ICE_CREDENTIAL: flags show in ps)")
 	f.BoolVar(&nf.udpMux, "udp-mux", false, "share one UDP socket per local address among all WebRTC connections")
 	f.UintVar(&nf.udpPort, "udp-port", 0, "UDP port of the shared sockets (implies --udp-mux; 0: any free port)")
 	f.UintVar(&nf.udpBuffer, "udp-buffer", 0, "kernel buffer size in bytes of the shared UDP sockets (implies --udp-mux; 0: the OS default)")
@@ -91,7 +91,11 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	cfg.WebRTC.UDPMuxPort, cfg.WebRTC.UDPSocketBuffer = int(nf.udpPort), int(nf.udpBuffer)
 	cfg.WebRTC.LoopbackOnly = nf.loopbackOnly
 	if nf.iceServers != "" {
-		s := pion.ICEServer{URLs: strings.Split(nf.iceServers, ","), Username: nf.iceUser, Credential: nf.iceCred}
+		cred := nf.iceCred
+		if cred == "" {
+			cred = os.Getenv("ACTR_ICE_CREDENTIAL")
+		}
+		s := pion.ICEServer{URLs: strings.Split(nf.iceServers, ","), Username: nf.iceUser, Credential: cred}
 		cfg.WebRTC.ICEServers = []pion.ICEServer{s}
 	}
 	return cfg, nil
