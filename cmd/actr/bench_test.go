@@ -109,11 +109,18 @@ func TestBenchInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var stdout, stderr bytes.Buffer
+	started := make(chan struct{})
+	benchFirstRoundTrip = func() { close(started) }
+	defer func() { benchFirstRoundTrip = nil }()
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"bench", "--wire", "websocket", "--duration", "1m", "--concurrency", "4", "--json"}, &stdout, &stderr)
 	}()
-	time.Sleep(700 * time.Millisecond)
+	select {
+	case <-started: // the timed run is under way
+	case <-time.After(15 * time.Second):
+		t.Fatal("no round trip within 15s")
+	}
 	cancel()
 	var code int
 	select {

@@ -125,6 +125,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	res.ConnectMs = float64(time.Since(t0)) / float64(time.Millisecond)
 	b.reset()
+	b.onFirst = benchFirstRoundTrip
 
 	run, stop := context.WithCancel(ctx)
 	defer stop()
@@ -173,6 +174,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// benchFirstRoundTrip, when set (by tests), is called once the first
+// timed round trip has completed.
+var benchFirstRoundTrip func()
+
 // errLost: no echo within the echo timeout.
 var errLost = errors.New("no echo")
 
@@ -186,6 +191,7 @@ type bench struct {
 	seq          atomic.Uint64
 	errors, lost atomic.Uint64
 	done         atomic.Uint64 // for the progress line
+	onFirst      func()        // called once, at the first timed round trip
 
 	mu      sync.Mutex
 	pending map[uint64]chan transport.WireKind
@@ -219,7 +225,9 @@ func (b *bench) roundTrip(ctx context.Context) (time.Duration, error) {
 		b.rtts = append(b.rtts, rtt)
 		b.wires[k]++
 		b.mu.Unlock()
-		b.done.Add(1)
+		if b.done.Add(1) == 1 && b.onFirst != nil {
+			b.onFirst()
+		}
 		return rtt, nil
 	case <-t.C:
 		b.lost.Add(1)

@@ -109,24 +109,9 @@ type faultWorld struct {
 
 func newFaultWorld(t testing.TB) *faultWorld {
 	t.Helper()
-	iss, err := auth.GenerateIssuer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = ln.Close()
-		_ = srv.Close()
-	})
+	url, iss := startSignalingIssuer(t)
 	return &faultWorld{
-		url:  ln.URL(),
+		url:  url,
 		ver:  auth.NewVerifier(map[uint32]ed25519.PublicKey{iss.KeyID(): iss.PublicKey()}),
 		gate: map[protocol.ActorID]string{},
 	}

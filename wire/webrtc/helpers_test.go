@@ -43,6 +43,14 @@ func testConfig() webrtc.Config {
 // open realm 1 and returns its URL.
 func startSignaling(t testing.TB) string {
 	t.Helper()
+	url, _ := startSignalingIssuer(t)
+	return url
+}
+
+// startSignalingIssuer is startSignaling, also returning the issuer of
+// the credentials the server hands out.
+func startSignalingIssuer(t testing.TB) (string, *auth.Issuer) {
+	t.Helper()
 	iss, err := auth.GenerateIssuer(1)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +67,7 @@ func startSignaling(t testing.TB) string {
 		_ = ln.Close()
 		_ = srv.Close()
 	})
-	return ln.URL()
+	return ln.URL(), iss
 }
 
 // inbox records what a node's handler received.
