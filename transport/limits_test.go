@@ -1,35 +1,15 @@
 package transport_test
 
 import (
-	"context"
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
 )
 
-// fakeWire is an always-ready wire for Adopt.
-type fakeWire struct {
-	id   transport.WireID
-	done chan struct{}
-	once sync.Once
-}
-
-func newFakeWire() *fakeWire { return &fakeWire{id: transport.NewWireID(), done: make(chan struct{})} }
-
-func (w *fakeWire) Kind() transport.WireKind      { return transport.WireWebSocket }
-func (w *fakeWire) ID() transport.WireID          { return w.id }
-func (w *fakeWire) Connect(context.Context) error { return nil }
-func (w *fakeWire) Ready() bool                   { return true }
-func (w *fakeWire) Lane(protocol.PayloadType) (transport.Lane, error) {
-	return noopLane{}, nil
-}
-func (w *fakeWire) Done() <-chan struct{} { return w.done }
-func (w *fakeWire) Close() error          { w.once.Do(func() { close(w.done) }); return nil }
-
-func (w *fakeWire) closed() bool {
+// closed reports whether w has been closed.
+func (w *noopWire) closed() bool {
 	select {
 	case <-w.done:
 		return true
@@ -56,7 +36,7 @@ func TestMaxDests(t *testing.T) {
 	if err := m.Send(ctx, actor(0), protocol.RPCReliable, nil); err != nil {
 		t.Fatalf("a known destination at the limit: %v", err)
 	}
-	w := newFakeWire()
+	w := &noopWire{id: transport.NewWireID(), kind: transport.WireWebSocket, done: make(chan struct{})}
 	if err := m.Adopt(ctx, actor(4), w); !errors.Is(err, transport.ErrTooManyDests) || !w.closed() {
 		t.Fatalf("Adopt of a 4th destination: %v (wire closed %v), want ErrTooManyDests and the wire closed", err, w.closed())
 	}
