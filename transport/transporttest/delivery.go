@@ -156,6 +156,23 @@ func (l *DeliveryLog) Total() int {
 	return l.total
 }
 
+// WaitCount waits until n messages of stream k have arrived or ctx ends.
+func (l *DeliveryLog) WaitCount(ctx context.Context, k SeqKey, n int) error {
+	for {
+		l.mu.Lock()
+		have, ch := len(l.got[k]), l.changed
+		l.mu.Unlock()
+		if have >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("%s stream %d from %s: %d of %d messages arrived: %w", k.Type, k.Stream, k.From, have, n, ctx.Err())
+		}
+	}
+}
+
 // WaitFor waits until message seq of stream k has arrived or ctx ends.
 func (l *DeliveryLog) WaitFor(ctx context.Context, k SeqKey, seq uint32) error {
 	for {

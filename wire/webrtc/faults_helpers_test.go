@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -36,19 +37,29 @@ type faultNet struct {
 	nets    []*vnet.Net
 	blocked atomic.Bool
 	dropped atomic.Uint64 // packets dropped by the partition
+	lost    atomic.Uint64 // packets dropped at random (netFaults.loss)
 	passed  atomic.Uint64 // packets routed
 }
 
 // newFaultNet starts a router on 10.0.0.0/24 with n hosts, 10.0.0.1 …
 // 10.0.0.n. The router stops at the end of the test, after the nodes
 // (register it before them).
-func newFaultNet(t testing.TB, n int) *faultNet {
+func newFaultNet(t testing.TB, n int) *faultNet { return newFaultNetWith(t, n, netFaults{}) }
+
+// netFaults are the impairments of a faultNet besides partitions.
+type netFaults struct {
+	loss     float64       // fraction of packets dropped at random
+	minDelay time.Duration // every packet is delayed this much …
+	jitter   time.Duration // … plus up to this much more, at random
+}
+
+func newFaultNetWith(t testing.TB, n int, f netFaults) *faultNet {
 	t.Helper()
 	lf := logging.NewDefaultLoggerFactory()
 	if os.Getenv("ACTR_TEST_LOG") == "" {
 		lf.DefaultLogLevel = logging.LogLevelDisabled
 	}
-	r, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", LoggerFactory: lf})
+	r, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", LoggerFactory: lf, MinDelay: f.minDelay, MaxJitter: f.jitter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +77,10 @@ func newFaultNet(t testing.TB, n int) *faultNet {
 	r.AddChunkFilter(func(vnet.Chunk) bool {
 		if fn.blocked.Load() {
 			fn.dropped.Add(1)
+			return false
+		}
+		if f.loss > 0 && rand.Float64() < f.loss {
+			fn.lost.Add(1)
 			return false
 		}
 		fn.passed.Add(1)
@@ -139,7 +154,8 @@ type faultNode struct {
 }
 
 type faultNodeOpts struct {
-	websocket bool // also a WebSocket wire, and a gate
+	handler   transport.Handler // default: record into in
+	websocket bool              // also a WebSocket wire, and a gate
 	mgrOpts   []transport.Option
 	// config, when set, adjusts the node's webrtc.Config.
 	config func(*webrtc.Config)
@@ -175,7 +191,11 @@ func (w *faultWorld) node(t testing.TB, ctx context.Context, nw *vnet.Net, o fau
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := append([]transport.Option{transport.WithHandler(n.in)}, o.mgrOpts...)
+	var h transport.Handler = n.in
+	if o.handler != nil {
+		h = o.handler
+	}
+	opts := append([]transport.Option{transport.WithHandler(h)}, o.mgrOpts...)
 	if n.mgr, err = transport.NewOutprocManager(n.id, b, opts...); err != nil {
 		t.Fatal(err)
 	}
