@@ -19,6 +19,12 @@
 # regression case (`go test` runs it as a seed from then on). The exit
 # status is non-zero if any target failed.
 #
+# Go 1.26's fuzzing coordinator sometimes fails a run at the end of
+# -fuzztime with a bare "context deadline exceeded" and no failing input
+# (golang/go#75804, fixed in Go 1.27). A run that failed that way, and
+# only that way, with no new file under testdata/fuzz, is reported as
+# "flaky" and does not fail the script.
+#
 # FUZZ_PARALLEL (default 2) is go test's -parallel: the fuzzing workers.
 set -euo pipefail
 export LC_ALL=C # sort and comm agree on order
@@ -83,7 +89,18 @@ seconds() {
   fi
 }
 
+# coordinator_race reports whether log is the failure of golang/go#75804:
+# the target's only failure, and its only message, "context deadline
+# exceeded".
+coordinator_race() {
+  local log="$1" name="$2"
+  [ "$(grep -c -- '--- FAIL' "$log")" -eq 1 ] &&
+    grep -A1 -- "^--- FAIL: ${name} (" "$log" | tail -n 1 | grep -qx '    context deadline exceeded' &&
+    ! grep -q 'Failing input written' "$log"
+}
+
 failed=0
+flaky=0
 summary=()
 crashers=()
 for t in "${targets[@]}"; do
@@ -98,9 +115,17 @@ for t in "${targets[@]}"; do
   if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" -parallel "$parallel" \
     -timeout "$((secs + 600))s" "$dir" >"$log" 2>&1; then
     result=FAIL
-    failed=$((failed + 1))
   fi
   took=$((SECONDS - start))
+  after="$(corpus_files "$dir" "$name")"
+  new="$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d' || true)"
+  if [ "$result" = FAIL ] && [ -z "$new" ] && coordinator_race "$log" "$name"; then
+    result=flaky
+    flaky=$((flaky + 1))
+    echo "-- ${name}: go's fuzzing coordinator ended the run with \"context deadline exceeded\" and no failing input (golang/go#75804); not counted as a failure"
+  elif [ "$result" = FAIL ]; then
+    failed=$((failed + 1))
+  fi
 
   # The last progress line: "fuzz: elapsed: 20s, execs: 1234 (61/sec), new interesting: 3 (total: 40)".
   progress="$(grep '^fuzz: elapsed:' "$log" | tail -n 1 || true)"
@@ -111,11 +136,9 @@ for t in "${targets[@]}"; do
   if [ -n "$execs" ] && [ "$fuzzed" -gt 0 ]; then
     rate=$((execs / fuzzed))
   fi
-  summary+=("$(printf '%-24s %-4s %6s %12s %9s %6s  %s' \
+  summary+=("$(printf '%-24s %-5s %6s %12s %9s %6s  %s' \
     "$name" "$result" "${took}s" "${execs:--}" "$rate" "${fresh:--}" "$dir")")
 
-  after="$(corpus_files "$dir" "$name")"
-  new="$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d' || true)"
   if [ -n "$new" ]; then
     while IFS= read -r f; do
       crashers+=("${dir#./}/testdata/fuzz/${name}/${f}")
@@ -129,7 +152,7 @@ done
 
 echo
 echo "== summary (${secs}s of fuzzing a target; wall time includes the build)"
-printf '%-24s %-4s %6s %12s %9s %6s  %s\n' target res wall execs execs/s new dir
+printf '%-24s %-5s %6s %12s %9s %6s  %s\n' target res wall execs execs/s new dir
 printf '%s\n' "${summary[@]}"
 if [ "${#crashers[@]}" -gt 0 ]; then
   echo
@@ -142,4 +165,8 @@ if [ "$failed" -gt 0 ]; then
   exit 1
 fi
 rm -rf "$logs"
-echo "all ${#targets[@]} fuzz targets passed"
+if [ "$flaky" -gt 0 ]; then
+  echo "all ${#targets[@]} fuzz targets passed (${flaky} ended by golang/go#75804, no failing input)"
+else
+  echo "all ${#targets[@]} fuzz targets passed"
+fi
