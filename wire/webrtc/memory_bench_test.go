@@ -42,9 +42,9 @@ const idlePeers = 100
 // for a channel it does not detach (one readLoop goroutine per channel
 // with a buffer of that size).
 //
-// Reported: heap+stack bytes (HeapInuse+StackInuse after two GCs) and
-// goroutines per peer. The ratio is actr ÷ bare (goal <= 1.1). One op is
-// the whole run; use -benchtime 1x.
+// Reported: heap+stack bytes (HeapInuse+StackInuse after two GCs, and
+// its parts) and goroutines per peer. The ratio is actr ÷ bare (goal
+// <= 1.1). One op is the whole run; use -benchtime 1x.
 func BenchmarkIdleMemoryPerPeer(b *testing.B) {
 	b.Run("bare", benchIdleBare)
 	b.Run("actr", benchIdleActr)
@@ -61,7 +61,7 @@ func benchIdleBare(b *testing.B) {
 				p.close()
 			}
 		}
-		before, gBefore := settledMemory()
+		before := settledMemory()
 		b.StartTimer()
 		for range idlePeers {
 			p, err := newBareIdlePair(api)
@@ -76,8 +76,8 @@ func benchIdleBare(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		after, gAfter := settledMemory()
-		reportIdle(b, before, after, gBefore, gAfter)
+		after := settledMemory()
+		reportIdle(b, before, after)
 		closeAll()
 	}
 }
@@ -101,7 +101,7 @@ func benchIdleActr(b *testing.B) {
 			hub.close()
 		}
 		sub := hub.mgr.Subscribe(16 * idlePeers) // a few events per connection; none may be missed
-		before, gBefore := settledMemory()
+		before := settledMemory()
 		b.StartTimer()
 		for _, c := range clients {
 			if err := c.mgr.Send(ctx, transport.Actor(hub.id), protocol.RPCReliable, []byte("hi")); err != nil {
@@ -126,8 +126,8 @@ func benchIdleActr(b *testing.B) {
 		}
 		b.StopTimer()
 		sub.Close()
-		after, gAfter := settledMemory()
-		reportIdle(b, before, after, gBefore, gAfter)
+		after := settledMemory()
+		reportIdle(b, before, after)
 		// The baseline must have the channels actr has.
 		if conn, ok := clients[0].co.Conn(hub.id); !ok {
 			b.Error("client 0 has no connected Conn to the hub")
@@ -138,19 +138,31 @@ func benchIdleActr(b *testing.B) {
 	}
 }
 
-func reportIdle(b *testing.B, before, after uint64, gBefore, gAfter int) {
-	b.ReportMetric(float64(int64(after)-int64(before))/idlePeers, "B/peer")
-	b.ReportMetric(float64(gAfter-gBefore)/idlePeers, "goroutines/peer")
+// reportIdle reports the growth from before to after per peer: B/peer
+// (heap and stack spans in use, the figure compared), and its parts
+// heap-B/peer and stack-B/peer, and live-B/peer (the bytes of the live
+// heap objects: heap-B/peer less the free space in the spans in use).
+func reportIdle(b *testing.B, before, after memSample) {
+	per := func(a, b uint64) float64 { return float64(int64(a)-int64(b)) / idlePeers }
+	b.ReportMetric(per(after.heap+after.stack, before.heap+before.stack), "B/peer")
+	b.ReportMetric(per(after.heap, before.heap), "heap-B/peer")
+	b.ReportMetric(per(after.stack, before.stack), "stack-B/peer")
+	b.ReportMetric(per(after.live, before.live), "live-B/peer")
+	b.ReportMetric(float64(after.goroutines-before.goroutines)/idlePeers, "goroutines/peer")
 }
 
-// settledMemory returns heap and stack bytes in use, and the number of
-// goroutines, after garbage collection.
-func settledMemory() (uint64, int) {
+type memSample struct {
+	heap, stack, live uint64 // HeapInuse, StackInuse, HeapAlloc
+	goroutines        int
+}
+
+// settledMemory samples memory and goroutines after garbage collection.
+func settledMemory() memSample {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse, runtime.NumGoroutine()
+	return memSample{heap: ms.HeapInuse, stack: ms.StackInuse, live: ms.HeapAlloc, goroutines: runtime.NumGoroutine()}
 }
 
 // bareChannels are the data channels of a session (wire/webrtc's
