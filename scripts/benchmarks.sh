@@ -17,6 +17,8 @@ echo "== first-send storm" >&2
 go test -run '^$' -bench FirstSendStorm -benchtime 5x -count "$rounds" ./transport >"$tmp/storm.txt"
 echo "== idle memory per WebSocket dest" >&2
 go test -run '^$' -bench IdleMemoryPerDest -benchtime 1x -count "$rounds" ./wire/websocket >"$tmp/idle.txt"
+echo "== idle memory per WebRTC peer, against bare pion pairs" >&2
+go test -run '^$' -bench IdleMemoryPerPeer -benchtime 1x -count "$rounds" ./wire/webrtc >"$tmp/rtcidle.txt"
 echo "== WebSocket wire" >&2
 ./scripts/bench-websocket.sh "$((rounds * 2))" 1s >"$tmp/websocket.txt"
 echo "== WebRTC wire" >&2
@@ -31,6 +33,13 @@ median() {
     if (n == 0) { print "n/a"; exit }
     print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
 }
+# median of the value before UNIT on the lines of FILE matching RE
+metric() {
+  { grep -E "$2" "$1" || true; } | awk -v u="$3" '{ for (i = 1; i < NF; i++) if ($(i + 1) == u) print $i }' | sort -g | awk '
+    { v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# a / b to 2 decimals, or n/a
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == 0 || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 ser=$(median "$tmp/transport.txt" '^BenchmarkSend/serial' 3)
 par=$(median "$tmp/transport.txt" '^BenchmarkSend/parallel' 3)
 mser=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/serial' 3)
@@ -40,6 +49,13 @@ storm=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 3)
 dials=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 5)
 idle=$(grep -E '^BenchmarkIdleMemoryPerDest' "$tmp/idle.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "B/dest") print $i }' | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1024 }')
 idleg=$(median "$tmp/idle.txt" '^BenchmarkIdleMemoryPerDest' 7)
+rtcB=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/actr' B/peer)
+rtcBareB=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/bare' B/peer)
+rtcG=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/actr' goroutines/peer)
+rtcBareG=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/bare' goroutines/peer)
+rtcRatioB=$(ratio "$rtcB" "$rtcBareB")
+rtcRatioG=$(ratio "$rtcG" "$rtcBareG")
+kib() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f KiB", n / 1024 }'; }
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
 {
@@ -58,6 +74,8 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "| \`Send\` hot path, parallel | $par ns/op | map lookup $mpar ns/op | ≤ 100 ns/op, 0 allocs |"
   echo "| first-send storm: 10,000 goroutines over 1,000 dests | $(awk -v n="$storm" 'BEGIN { printf "%.1f ms", n / 1e6 }'), $dials dials | — | exactly 1,000 dials |"
   echo "| idle memory per WebSocket dest, both ends (1,000 dests) | $idle KiB, $idleg goroutines | — | ≤ 64 KiB |"
+  echo "| idle memory per WebRTC peer, both ends (100 peers): heap+stack | $(kib "$rtcB") (${rtcRatioB}×, ratio of medians) | bare pion pair, same 4 detached channels: $(kib "$rtcBareB") | ≤ 1.1× |"
+  echo "| idle goroutines per WebRTC peer, both ends | $rtcG (${rtcRatioG}×) | bare pion pair: $rtcBareG | ≤ 1.1× |"
   echo "| signaling relay throughput, 50 actors | $relay relays/s | — | reported |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
@@ -78,7 +96,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo
   echo "## Raw output"
   echo
-  for f in transport storm idle relay; do
+  for f in transport storm idle rtcidle relay; do
     echo '```'
     grep -E '^Benchmark' "$tmp/$f.txt"
     echo '```'

@@ -115,7 +115,7 @@ type testNode struct {
 	mgr *transport.OutprocManager
 	in  *inbox
 	// events records the manager's events from the start, so a test can
-	// wait for one that may already have happened.
+	// wait for one that may already have happened (nil with noEvents).
 	events *eventLog
 }
 
@@ -123,6 +123,9 @@ type nodeOpts struct {
 	cfg      *webrtc.Config // default testConfig()
 	mgrOpts  []transport.Option
 	noAccept bool
+	// noEvents leaves events nil: no recording goroutine, no event log
+	// growing with every connection (the memory benchmark).
+	noEvents bool
 	// handler, if set, replaces recording into the node's inbox; it gets
 	// the node's manager.
 	handler func(mgr *transport.OutprocManager) transport.Handler
@@ -167,7 +170,10 @@ func newNode(t testing.TB, ctx context.Context, url string, o nodeOpts) *testNod
 	if !o.noAccept {
 		co.Accept(mgr)
 	}
-	n := &testNode{id: sig.ID(), sig: sig, co: co, mgr: mgr, in: in, events: watchEvents(mgr)}
+	n := &testNode{id: sig.ID(), sig: sig, co: co, mgr: mgr, in: in}
+	if !o.noEvents {
+		n.events = watchEvents(mgr)
+	}
 	t.Cleanup(n.close)
 	return n
 }
@@ -176,5 +182,7 @@ func (n *testNode) close() {
 	_ = n.mgr.Close()
 	_ = n.co.Close()
 	_ = n.sig.Close()
-	n.events.stop()
+	if n.events != nil {
+		n.events.stop()
+	}
 }

@@ -17,12 +17,17 @@ import (
 // payload type. Deliver blocks while that queue is full, which holds this
 // channel's reads and, through SCTP's receive window, pushes back on the
 // sender, without holding up the other payload types (DESIGN F16).
+//
+// The loop only waits for input; received does the rest in its own
+// frame. A reader spends its life blocked in ReadDataChannel, so its
+// stack is what the loop's frame and pion's read path need, and the
+// garbage collector shrinks it back after a message needed more: every
+// idle channel of every session keeps one such stack.
 func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) {
 	defer s.readers.Done()
-	spec := ls.spec
 	buf := make([]byte, MaxChannelMessage)
 	var ra *reassembler
-	if spec.reliable() {
+	if ls.spec.reliable() {
 		ra = newReassembler(s.cfg.MaxMessageSize, s.cfg.ReassemblyTimeout)
 	}
 	for {
@@ -33,62 +38,72 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 		}
 		_ = rwc.SetReadDeadline(dl)
 		n, isString, err := rwc.ReadDataChannel(buf)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) && ra != nil && ra.pending() {
-				s.badInput(ls, fmt.Errorf("%w: message %d stalled after fragment %d of %d for over %v", ErrBadFragment, ra.msgID, ra.next, ra.total, ra.timeout), false)
-				ra.reset()
-				continue
-			}
-			if errors.Is(err, io.ErrShortBuffer) {
-				s.badInput(ls, fmt.Errorf("%w: a message over %d bytes", ErrBadFragment, MaxChannelMessage), true)
-				return
-			}
-			s.stop(fmt.Errorf("%w: reading data channel %s: %w", transport.ErrWireClosed, spec.label, err))
+		if !s.received(ls, ra, buf, n, isString, err) {
 			return
-		}
-		if isString {
-			s.badInput(ls, fmt.Errorf("%w: a text message", ErrBadFragment), true)
-			return
-		}
-		var msg []byte
-		if ra != nil {
-			msg, err = ra.add(buf[:n], time.Now())
-			if err != nil {
-				// The channel is ordered and reliable: a broken fragment
-				// stream means a broken peer.
-				s.badInput(ls, err, true)
-				return
-			}
-		} else {
-			f, err := parseFragment(buf[:n])
-			if err == nil && f.total != 1 {
-				err = fmt.Errorf("%w: fragment %d of %d on the unfragmented %s channel", ErrBadFragment, f.index, f.total, spec.label)
-			}
-			if err != nil {
-				s.badInput(ls, err, false) // a single lossy message: drop it
-				continue
-			}
-			msg = clone(f.chunk)
-		}
-		if msg == nil {
-			continue
-		}
-		err = s.inbound.Deliver(s.ctx, transport.Message{From: s.peer, Type: spec.pt, Data: msg, Wire: transport.WireWebRTC})
-		switch {
-		case err == nil:
-			s.co.counters.MessagesIn.Add(1)
-			s.co.counters.BytesIn.Add(uint64(len(msg)))
-		case s.ctx.Err() != nil:
-			return
-		case errors.Is(err, transport.ErrInboundFull), errors.Is(err, transport.ErrNoHandler):
-			// Counted by the inbound queues.
-		default:
-			s.log.Warn("inbound delivery failed", "type", spec.pt, "err", err)
 		}
 	}
+}
+
+// received handles what one ReadDataChannel returned: n bytes of buf, or
+// err. It reports whether the reader goes on.
+func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, isString bool, err error) bool {
+	spec := ls.spec
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return false
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && ra != nil && ra.pending() {
+			s.badInput(ls, fmt.Errorf("%w: message %d stalled after fragment %d of %d for over %v", ErrBadFragment, ra.msgID, ra.next, ra.total, ra.timeout), false)
+			ra.reset()
+			return true
+		}
+		if errors.Is(err, io.ErrShortBuffer) {
+			s.badInput(ls, fmt.Errorf("%w: a message over %d bytes", ErrBadFragment, MaxChannelMessage), true)
+			return false
+		}
+		s.stop(fmt.Errorf("%w: reading data channel %s: %w", transport.ErrWireClosed, spec.label, err))
+		return false
+	}
+	if isString {
+		s.badInput(ls, fmt.Errorf("%w: a text message", ErrBadFragment), true)
+		return false
+	}
+	var msg []byte
+	if ra != nil {
+		msg, err = ra.add(buf[:n], time.Now())
+		if err != nil {
+			// The channel is ordered and reliable: a broken fragment
+			// stream means a broken peer.
+			s.badInput(ls, err, true)
+			return false
+		}
+	} else {
+		f, err := parseFragment(buf[:n])
+		if err == nil && f.total != 1 {
+			err = fmt.Errorf("%w: fragment %d of %d on the unfragmented %s channel", ErrBadFragment, f.index, f.total, spec.label)
+		}
+		if err != nil {
+			s.badInput(ls, err, false) // a single lossy message: drop it
+			return true
+		}
+		msg = clone(f.chunk)
+	}
+	if msg == nil {
+		return true
+	}
+	err = s.inbound.Deliver(s.ctx, transport.Message{From: s.peer, Type: spec.pt, Data: msg, Wire: transport.WireWebRTC})
+	switch {
+	case err == nil:
+		s.co.counters.MessagesIn.Add(1)
+		s.co.counters.BytesIn.Add(uint64(len(msg)))
+	case s.ctx.Err() != nil:
+		return false
+	case errors.Is(err, transport.ErrInboundFull), errors.Is(err, transport.ErrNoHandler):
+		// Counted by the inbound queues.
+	default:
+		s.log.Warn("inbound delivery failed", "type", spec.pt, "err", err)
+	}
+	return true
 }
 
 // badInput counts and logs a refused message; fatal ends the session

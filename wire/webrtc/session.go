@@ -29,14 +29,17 @@ var lastSessionID atomic.Uint64
 // session is one PeerConnection to one peer: one offer/answer exchange,
 // the ICE restarts that follow it, and its data channels.
 //
-// Everything that changes its state runs on its loop goroutine, one
-// function at a time: pion's callbacks and the coordinator's relayed
-// messages only post work there and never block. So no lock is ever held
-// across a pion call or a callback (DESIGN F11), and a callback that
-// arrives after the session ended finds its loop gone and does nothing
-// (F5). The loop also owns teardown: it closes the PeerConnection, clears
-// its handlers (F14), waits for the channel readers and only then closes
-// done.
+// Everything that changes its state runs on its loop, one function at a
+// time: pion's callbacks and the coordinator's relayed messages only post
+// work there and never block. So no lock is ever held across a pion call
+// or a callback (DESIGN F11), and a callback that arrives after the
+// session ended finds its loop gone and does nothing (F5). The loop also
+// owns teardown: it closes the PeerConnection, clears its handlers (F14),
+// waits for the channel readers and only then closes done.
+//
+// The loop is a goroutine only while there is work: post starts one when
+// none runs, and it exits once the queue is empty. An idle connected
+// session, which is most of them, has no loop goroutine.
 type session struct {
 	co      *Coordinator
 	id      uint64
@@ -54,9 +57,10 @@ type session struct {
 	cancel  context.CancelFunc
 	readers sync.WaitGroup
 
-	qmu   sync.Mutex
-	queue []func()
-	qsig  chan struct{}
+	qmu      sync.Mutex
+	queue    []func()
+	running  bool // a loop goroutine runs (for good once finished)
+	finished bool // the loop tore the session down: posts are dropped
 
 	// Loop-owned.
 	role         role
@@ -111,7 +115,7 @@ func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{
 		co: co, id: lastSessionID.Add(1), wireID: wireID, peer: peer, inbound: in, events: events,
-		cfg: co.cfg, pc: pc, ctx: ctx, cancel: cancel, qsig: make(chan struct{}, 1), role: r,
+		cfg: co.cfg, pc: pc, ctx: ctx, cancel: cancel, role: r,
 		readyCh: make(chan struct{}), firstReady: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.log = co.cfg.Logger.With("peer", peer, "session", s.id)
@@ -141,38 +145,53 @@ func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID
 		}
 	})
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) { s.post(func() { s.stateChanged(st) }) })
-	go s.loop()
 	return s, nil
 }
 
-// post queues fn to run on the loop. It never blocks.
+// post queues fn to run on the loop, starting the loop's goroutine if
+// none runs. It never blocks. After teardown it drops fn.
 func (s *session) post(fn func()) {
 	s.qmu.Lock()
+	if s.finished {
+		s.qmu.Unlock()
+		return
+	}
 	s.queue = append(s.queue, fn)
+	start := !s.running
+	s.running = true
 	s.qmu.Unlock()
-	select {
-	case s.qsig <- struct{}{}:
-	default:
+	if start {
+		go s.loop()
 	}
 }
 
+// loop runs the queued functions in order until the queue is empty, or
+// tears the session down once it is stopped. One runs at a time: post
+// starts one only when running is false, which loop sets, under qmu, as
+// it exits.
 func (s *session) loop() {
 	for {
-		select {
-		case <-s.qsig:
-			s.qmu.Lock()
-			q := s.queue
+		s.qmu.Lock()
+		if s.ctx.Err() != nil {
+			s.finished = true // running stays true: no loop starts again
 			s.queue = nil
 			s.qmu.Unlock()
-			for _, fn := range q {
-				if s.ctx.Err() != nil {
-					break
-				}
-				fn()
-			}
-		case <-s.ctx.Done():
 			s.teardown()
 			return
+		}
+		q := s.queue
+		s.queue = nil
+		if len(q) == 0 {
+			s.running = false
+			s.qmu.Unlock()
+			return
+		}
+		s.qmu.Unlock()
+		for _, fn := range q {
+			if s.ctx.Err() != nil {
+				break
+			}
+			fn()
 		}
 	}
 }
@@ -186,6 +205,7 @@ func (s *session) stop(err error) {
 		s.errMu.Unlock()
 		s.setReady(false)
 		s.cancel()
+		s.post(func() {}) // runs the loop, which tears down
 	})
 }
 
