@@ -125,6 +125,12 @@ type faultWorld struct {
 func newFaultWorld(t testing.TB) *faultWorld {
 	t.Helper()
 	url, iss := startSignalingIssuer(t)
+	return faultWorldOn(url, iss)
+}
+
+// faultWorldOn is a faultWorld on the signaling server at url, whose
+// credentials iss signs.
+func faultWorldOn(url string, iss *auth.Issuer) *faultWorld {
 	return &faultWorld{
 		url:  url,
 		ver:  auth.NewVerifier(map[uint32]ed25519.PublicKey{iss.KeyID(): iss.PublicKey()}),
