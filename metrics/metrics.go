@@ -118,6 +118,7 @@ var (
 	dWSAccepted  = desc("websocket_accepted_total", "Connections a gate accepted.", "role")
 	dWSRejected  = desc("websocket_rejected_total", "Connections a gate refused, by reason.", "role", "reason")
 	dWSPingFails = desc("websocket_ping_failures_total", "Peers declared dead by the keepalive.", "role")
+	dWSStalled   = desc("websocket_stalled_writes_total", "Connections closed because a Send's deadline passed while its frame was stuck on a peer that stopped reading.", "role")
 	dWSPings     = desc("websocket_pings_total", "Keepalive pings answered.", "role")
 
 	dRTCSessions = desc("webrtc_sessions", "Open WebRTC PeerConnections.")
@@ -137,7 +138,7 @@ var (
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dDests, dWires, dDials, dDialFailures, dConnectFailures, dRemoved, dHealthRemoved,
 		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
-		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSPings,
+		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
 		dSigConns, dSigActors, dSigRelays, dSigRejects} {
 		ch <- d
@@ -236,6 +237,7 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSRejected, c.RejectedPerIP.Load(), role, "per_ip")
 	counter(ch, dWSRejected, c.RejectedBad.Load(), role, "bad_request")
 	counter(ch, dWSPingFails, c.PingFailures.Load(), role)
+	counter(ch, dWSStalled, c.StalledWrites.Load(), role)
 	counter(ch, dWSPings, c.Pings.Load(), role)
 }
 

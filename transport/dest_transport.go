@@ -51,6 +51,7 @@ func (t *DestTransport) Send(ctx context.Context, pt protocol.PayloadType, data 
 // has checked it), which also makes rs.lanes[pt] in range.
 func (t *DestTransport) send(ctx context.Context, pt protocol.PayloadType, data []byte) error {
 	retried := false
+	var laneErr error // why the lane tried first reported closed
 retry:
 	for {
 		rs := t.pool.current.Load()
@@ -67,8 +68,8 @@ retry:
 				}
 				return nil
 			}
-			if !retried && errors.Is(err, ErrLaneClosed) {
-				retried = true
+			if !retried && errors.Is(err, ErrLaneClosed) && ctx.Err() == nil {
+				retried, laneErr = true, err
 				t.pool.refreshLane(ref.id, pt, ref.lane)
 				continue retry
 			}
@@ -76,11 +77,11 @@ retry:
 		}
 		switch {
 		case rs.dead: // before closed: a dead pool is closed when reaped, and the cause matters more
-			return t.noRoute(pt, "every wire failed", rs.cause)
+			return t.noRoute(pt, "every wire failed", orErr(rs.cause, laneErr))
 		case rs.closed:
 			return fmt.Errorf("%w: transport to %s", ErrClosed, t.dest)
 		case !rs.routable[pt]:
-			return t.noRoute(pt, "no wire of the destination can carry it", rs.cause)
+			return t.noRoute(pt, "no wire of the destination can carry it", orErr(rs.cause, laneErr))
 		}
 		select {
 		case <-rs.changed:
@@ -88,6 +89,14 @@ retry:
 			return ctxError(ctx, "waiting for a ready lane to "+t.dest.String())
 		}
 	}
+}
+
+// orErr returns err, or else fallback.
+func orErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }
 
 func (t *DestTransport) noRoute(pt protocol.PayloadType, reason string, cause error) error {

@@ -26,6 +26,11 @@ const (
 // ErrPeerUnresponsive: the peer did not answer a keepalive ping in time.
 var ErrPeerUnresponsive = errors.New("websocket: peer did not answer the keepalive ping")
 
+// ErrPeerStalled: a frame could not be written before its sender's ctx
+// ended because the peer stopped reading; the connection was closed, as
+// a frame cannot be abandoned half-written.
+var ErrPeerStalled = errors.New("websocket: peer stopped reading: a frame was stuck on the socket past its Send's deadline")
+
 // smallFrame is the largest payload copied next to its header and written
 // as one WebSocket frame; larger payloads are written without a copy, as a
 // header frame and a payload frame of one message. The copy buffer is owned
@@ -242,8 +247,11 @@ type lane struct {
 }
 
 // Send implements transport.Lane. It waits for the connection's writer
-// until ctx ends; once its frame has started onto the socket the frame is
-// written whole.
+// until ctx ends. Once its frame is going onto the socket it is written
+// whole, unless ctx ends first: a peer that stopped reading holds the
+// write, and a frame cannot be abandoned half-written, so the connection
+// is closed (ErrPeerStalled, counted in StalledWrites) and Send returns
+// ctx's error. The death is reported like any other; the next Send dials.
 func (l *lane) Send(ctx context.Context, data []byte) error {
 	c := l.c
 	if len(data) > c.opts.MaxMessageSize {
@@ -264,8 +272,28 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		<-c.wslot
 		return c.laneClosed(nil)
 	}
+	var (
+		state int32 // writing, then written or aborted, whichever comes first
+		stop  func() bool
+	)
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() {
+			if atomic.CompareAndSwapInt32(&state, writing, aborted) {
+				c.abortStalled()
+			}
+		})
+	}
 	err := c.writeFrame(l.pt, data)
+	intime := stop == nil || atomic.CompareAndSwapInt32(&state, writing, written)
+	if stop != nil {
+		stop()
+	}
 	<-c.wslot
+	if !intime {
+		// Not ErrLaneClosed: the caller's deadline, not the lane, ended
+		// this Send, and it must not be retried on another lane.
+		return fmt.Errorf("websocket: write to %s: %w; connection closed: %w", c.remote, ctx.Err(), ErrPeerStalled)
+	}
 	if err != nil {
 		c.die(fmt.Errorf("%w: write to %s failed: %w", transport.ErrWireClosed, c.remote, err))
 		c.mu.Lock()
@@ -277,6 +305,25 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	c.opts.Counters.FramesOut.Add(1)
 	c.opts.Counters.BytesOut.Add(uint64(len(data)))
 	return nil
+}
+
+// The states of one Send's frame write.
+const (
+	writing int32 = iota
+	written
+	aborted
+)
+
+// abortStalled closes a connection whose writer is stuck on a peer that
+// stopped reading, past the writing Send's deadline.
+func (c *Conn) abortStalled() {
+	c.opts.Counters.StalledWrites.Add(1)
+	c.log.Warn("peer stopped reading; closing", "peer", c.remote)
+	c.die(fmt.Errorf("%w: %w", transport.ErrWireClosed, ErrPeerStalled))
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	_ = ws.CloseNow()
 }
 
 func (c *Conn) laneClosed(err error) error {

@@ -18,6 +18,7 @@ type Counters struct {
 	Dials, DialFailures atomic.Uint64
 	PingFailures        atomic.Uint64 // peers declared dead by the keepalive
 	Pings               atomic.Uint64 // keepalive pings answered
+	StalledWrites       atomic.Uint64 // connections closed: a Send's deadline passed mid-write (ErrPeerStalled)
 
 	// Gate outcomes.
 	Accepted          atomic.Uint64
