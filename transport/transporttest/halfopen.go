@@ -14,8 +14,8 @@ import (
 
 // HalfOpenReport is what [FillUntilBlocked] measured.
 type HalfOpenReport struct {
-	// Accepted is how many messages Send took before the first one
-	// returned its deadline's error: what the path to the peer buffers.
+	// Accepted is how many messages Send took before it settled into
+	// returning its deadline's error: what the path to the peer buffers.
 	Accepted int
 	// Offered is how many messages the concurrent senders offered after
 	// that; Refused of them returned their deadline's error, Died failed
@@ -31,15 +31,16 @@ type HalfOpenReport struct {
 }
 
 // FillUntilBlocked sends fresh size-byte messages of payload type pt to a
-// peer that no longer reads, each with a deadline of wait, until one
-// fails with its deadline's error; then senders goroutines each offer
+// peer that no longer reads, each with a deadline of wait, until settle
+// in a row fail with their deadline's error (more than one when buffers
+// further along still drain for a while); then senders goroutines each offer
 // rounds more. Every Send must return nil, its deadline's error (never
 // before the deadline), or the death of its connection, and never hang. A transport that queued what it
 // could not send would grow the heap by Offered × size.
 func FillUntilBlocked(ctx context.Context, send func(context.Context, protocol.PayloadType, []byte) error,
-	pt protocol.PayloadType, size int, wait time.Duration, senders, rounds int) (HalfOpenReport, error) {
+	pt protocol.PayloadType, size int, wait time.Duration, settle, senders, rounds int) (HalfOpenReport, error) {
 	var r HalfOpenReport
-	for {
+	for timeouts := 0; timeouts < settle; {
 		if r.Accepted > 1<<20 {
 			return r, fmt.Errorf("%d messages of %d bytes accepted and Send never blocked", r.Accepted, size)
 		}
@@ -48,12 +49,13 @@ func FillUntilBlocked(ctx context.Context, send func(context.Context, protocol.P
 		cancel()
 		if err == nil {
 			r.Accepted++
+			timeouts = 0
 			continue
 		}
 		if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return r, fmt.Errorf("Send %d to a peer that stopped reading: %v, want its deadline", r.Accepted, err)
 		}
-		break
+		timeouts++
 	}
 	before := liveHeap()
 	var (

@@ -178,3 +178,45 @@ func TestFaultDeliveryContractAcrossPartition(t *testing.T) {
 	}
 	t.Logf("%d Sends: %d messages lost on the dying connection, %d Sends returned an error during the partition", len(results), lost, failed)
 }
+
+// A peer that stops reading (its handler hangs): SCTP's receive window
+// closes, BufferedAmount reaches its limit, and every Send then returns
+// by its ctx with the deadline's error; nothing queues in memory, the
+// connection stays up, and once the peer reads again traffic resumes.
+func TestFaultHalfOpenPeerSendBlocksToCtx(t *testing.T) {
+	ctx := guard(t)
+	vn := newFaultNet(t, 2)
+	w := newFaultWorld(t)
+	release := make(chan struct{})
+	released := sync.OnceFunc(func() { close(release) })
+	defer released()
+	a := w.node(t, ctx, vn.nets[0], faultNodeOpts{})
+	b := w.node(t, ctx, vn.nets[1], faultNodeOpts{handler: transporttest.Stalled(release),
+		mgrOpts: []transport.Option{transport.WithInboundQueueDepth(4)}})
+	send := func(ctx context.Context, pt protocol.PayloadType, data []byte) error {
+		return a.mgr.Send(ctx, transport.Actor(b.id), pt, data)
+	}
+	const size = 64 << 10
+	r, err := transporttest.FillUntilBlocked(ctx, send, protocol.StreamReliable, size, 100*time.Millisecond, 3, 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stalled peer: %d × 64 KiB accepted before a Send hit its 100 ms deadline; then %d offered (%d MiB): %d refused at their deadline (at most %v late), %d failed, %d taken; heap grew %+d KiB",
+		r.Accepted, r.Offered, r.Offered*size>>20, r.Refused, r.MaxOverrun.Round(time.Millisecond), r.Died, r.Offered-r.Refused-r.Died, r.HeapGrowth>>10)
+	if r.Refused != r.Offered {
+		t.Errorf("%d of %d Sends to the stalled peer did not time out", r.Offered-r.Refused, r.Offered)
+	}
+	if limit := int64(r.Offered * size / 4); r.HeapGrowth > limit {
+		t.Errorf("the heap grew %d KiB while %d messages were offered: something queues them (limit %d KiB)", r.HeapGrowth>>10, r.Offered, limit>>10)
+	}
+	released()
+	sctx := within(t, ctx, 20*time.Second)
+	if err := a.mgr.Send(sctx, transport.Actor(b.id), protocol.RPCReliable, []byte("reading again?")); err != nil {
+		t.Fatalf("after the peer reads again: %v", err)
+	}
+	for _, ev := range a.events.since(0) {
+		if ev.Kind == transport.EventWireStateChanged && ev.State == transport.WireFailed {
+			t.Errorf("the wire failed while the peer was only slow: %s", ev)
+		}
+	}
+}

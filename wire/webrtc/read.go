@@ -25,6 +25,9 @@ import (
 // idle channel of every session keeps one such stack.
 func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) {
 	defer s.readers.Done()
+	// A reassembly deadline still set when the channel ends would keep
+	// pion's timer goroutine for it alive until it fires: clear it.
+	defer func() { _ = rwc.SetReadDeadline(time.Time{}) }()
 	buf := make([]byte, MaxChannelMessage)
 	var ra *reassembler
 	if ls.spec.reliable() {

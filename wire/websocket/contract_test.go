@@ -198,7 +198,7 @@ func TestHalfOpenPeerSendBlocksToCtxMemoryBounded(t *testing.T) {
 		return a.mgr.Send(ctx, transport.Actor(idB), pt, data)
 	}
 	const size = 64 << 10
-	r, err := transporttest.FillUntilBlocked(ctx, send, protocol.StreamReliable, size, 100*time.Millisecond, 16, 16)
+	r, err := transporttest.FillUntilBlocked(ctx, send, protocol.StreamReliable, size, 100*time.Millisecond, 1, 16, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
