@@ -2,6 +2,7 @@ package transport
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/actr-go/actr/protocol"
 )
@@ -58,6 +59,10 @@ func (d Dest) ActorID() (id protocol.ActorID, ok bool) {
 func (d Dest) IsZero() bool { return d == Dest{} }
 
 // String returns "shell", "local" or "actor(<ActorID text form>)".
+// LogValue makes log/slog print the Dest as its String form (a JSON
+// handler would otherwise print its fields, or a bare number).
+func (d Dest) LogValue() slog.Value { return slog.StringValue(d.String()) }
+
 func (d Dest) String() string {
 	if d.kind == DestActor {
 		return "actor(" + d.actor.String() + ")"

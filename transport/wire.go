@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/actr-go/actr/protocol"
@@ -17,6 +18,10 @@ const (
 	// WireWebSocket is one WebSocket connection carrying every payload type.
 	WireWebSocket
 )
+
+// LogValue makes log/slog print the WireKind as its String form (a JSON
+// handler would otherwise print its fields, or a bare number).
+func (k WireKind) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 func (k WireKind) String() string {
 	switch k {
@@ -151,6 +156,10 @@ const (
 	// WireClosed: the wire was closed on purpose.
 	WireClosed
 )
+
+// LogValue makes log/slog print the WireState as its String form (a JSON
+// handler would otherwise print its fields, or a bare number).
+func (s WireState) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 func (s WireState) String() string {
 	switch s {
