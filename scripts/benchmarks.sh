@@ -23,6 +23,8 @@ echo "== WebSocket wire" >&2
 ./scripts/bench-websocket.sh "$((rounds * 2))" 1s >"$tmp/websocket.txt"
 echo "== WebRTC wire" >&2
 ./scripts/bench-webrtc.sh "$rounds" 2s 50x >"$tmp/webrtc.txt"
+echo "== Send latency at 10 and 10,000 WebSocket dests (a sink process at the far end)" >&2
+go test -run '^$' -bench SendLatencyAtScale -benchtime 200000x -count "$rounds" ./wire/websocket >"$tmp/scale.txt"
 echo "== signaling relay" >&2
 go test -run '^$' -bench Relay -benchtime 2s -count "$rounds" ./signaling >"$tmp/relay.txt"
 
@@ -55,6 +57,11 @@ rtcG=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/actr' goroutines/p
 rtcBareG=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/bare' goroutines/peer)
 rtcRatioB=$(ratio "$rtcB" "$rtcBareB")
 rtcRatioG=$(ratio "$rtcG" "$rtcBareG")
+p10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10-' p99-ns)
+p10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000-' p99-ns)
+m10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10-' p50-ns)
+m10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000-' p50-ns)
+us() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f µs", n / 1000 }'; }
 kib() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f KiB", n / 1024 }'; }
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
@@ -76,6 +83,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "| idle memory per WebSocket dest, both ends (1,000 dests) | $idle KiB, $idleg goroutines | — | ≤ 64 KiB |"
   echo "| idle memory per WebRTC peer, both ends (100 peers): heap+stack | $(kib "$rtcB") (${rtcRatioB}×, ratio of medians) | bare pion pair, same 4 detached channels: $(kib "$rtcBareB") | ≤ 1.1× |"
   echo "| idle goroutines per WebRTC peer, both ends | $rtcG (${rtcRatioG}×) | bare pion pair: $rtcBareG | ≤ 1.1× |"
+  echo "| \`Send\` latency at 10,000 WebSocket dests, 1 KiB to a random dest | p99 $(us "$p10k") ($(ratio "$p10k" "$p10")×), p50 $(us "$m10k") | same at 10 dests: p99 $(us "$p10"), p50 $(us "$m10") | p99 ≤ 1.5× |"
   echo "| signaling relay throughput, 50 actors | $relay relays/s | — | reported |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
@@ -96,7 +104,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo
   echo "## Raw output"
   echo
-  for f in transport storm idle rtcidle relay; do
+  for f in transport storm idle rtcidle scale relay; do
     echo '```'
     grep -E '^Benchmark' "$tmp/$f.txt"
     echo '```'

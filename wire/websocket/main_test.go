@@ -11,5 +11,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(runHelperNode())
 	}
+	if os.Getenv(sinkEnv) != "" {
+		os.Exit(runSink())
+	}
 	goleak.VerifyTestMain(m)
 }
