@@ -486,10 +486,14 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 		if err == nil {
 			err = s.pc.SetLocalDescription(a)
 		}
-		if err == nil {
-			err = s.sendSDP(protocol.SessionDescription_ANSWER, a.SDP)
-		}
 		if err != nil {
+			// pion took the offer but cannot answer it: the offer is at
+			// fault, so it counts as a bad signal.
+			s.co.counters.BadSignals.Add(1)
+			s.stop(fmt.Errorf("webrtc: answering %s: %w", s.peer, err))
+			return
+		}
+		if err := s.sendSDP(protocol.SessionDescription_ANSWER, a.SDP); err != nil {
 			s.stop(fmt.Errorf("webrtc: answering %s: %w", s.peer, err))
 		}
 	case protocol.SessionDescription_ANSWER:
