@@ -64,7 +64,12 @@ type Conn struct {
 	hold chan struct{}
 
 	wslot chan struct{} // held while a frame is being written
-	wbuf  []byte        // owned by the write slot's holder
+
+	// aborted is closed once abortStalled has closed the connection, so
+	// that the Send whose deadline ran it returns only after it is done.
+	aborted   chan struct{}
+	abortOnce sync.Once
+	wbuf      []byte // owned by the write slot's holder
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
@@ -78,9 +83,10 @@ type Conn struct {
 func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options) *Conn {
 	c := &Conn{
 		id: transport.NewWireID(), local: local, remote: remote, in: in, opts: opts,
-		log:   opts.Logger.With("wire", "websocket", "peer", remote.String()),
-		done:  make(chan struct{}),
-		wslot: make(chan struct{}, 1),
+		log:     opts.Logger.With("wire", "websocket", "peer", remote.String()),
+		done:    make(chan struct{}),
+		wslot:   make(chan struct{}, 1),
+		aborted: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	for _, pt := range protocol.DataPayloadTypes() {
@@ -290,6 +296,7 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	}
 	<-c.wslot
 	if !intime {
+		<-c.aborted // abortStalled's goroutine is done with the connection
 		// Not ErrLaneClosed: the caller's deadline, not the lane, ended
 		// this Send, and it must not be retried on another lane.
 		return fmt.Errorf("websocket: write to %s: %w; connection closed: %w", c.remote, ctx.Err(), ErrPeerStalled)
@@ -324,6 +331,7 @@ func (c *Conn) abortStalled() {
 	ws := c.ws
 	c.mu.Unlock()
 	_ = ws.CloseNow()
+	c.abortOnce.Do(func() { close(c.aborted) })
 }
 
 func (c *Conn) laneClosed(err error) error {
