@@ -375,17 +375,22 @@ func TestSendWaitingForWriterHonoursCtx(t *testing.T) {
 	lane, _ := c.Lane(protocol.StreamReliable)
 	stuck := make(chan error, 1)
 	go func() { stuck <- lane.Send(ctx, make([]byte, 8<<20)) }() // more than the socket buffers hold
-	// Fill until a Send has to wait for the writer.
-	for {
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		err := lane.Send(sctx, []byte("small"))
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
+	// Once that Send holds the writer (it never lets go: the peer does not
+	// read), a Send with a short deadline waits behind it and times out.
+	// (Were the short one stuck mid-write itself, its deadline would close
+	// the connection: TestHalfOpenPeerSendBlocksToCtxMemoryBounded.)
+	for !websocket.WriterHeld(c) {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("the big Send never took the writer")
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	err := lane.Send(sctx, []byte("small"))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, websocket.ErrPeerStalled) {
+		t.Fatalf("a Send waiting behind a stuck frame: %v, want its deadline", err)
 	}
 	if !c.Ready() {
 		t.Fatal("a Send's deadline tore the connection down")

@@ -1,0 +1,5 @@
+package websocket
+
+// WriterHeld reports whether a Send holds c's writer (a frame is being
+// written), for tests that need a Send to wait behind another.
+func WriterHeld(c *Conn) bool { return len(c.wslot) == 1 }
