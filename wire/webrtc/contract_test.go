@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,30 +110,12 @@ func TestFaultDeliveryContractAcrossPartition(t *testing.T) {
 	key := transporttest.SeqKey{From: a.id, Type: protocol.RPCReliable}
 	sizes := []int{16, 300, 1200, 5000}
 
-	// The sender streams until afterDeath Sends that started after the
-	// transport was removed have returned nil.
+	// The sender streams until 200 Sends started after the transport was
+	// removed have returned nil.
 	const afterDeath = 200
-	type result struct {
-		err        error
-		afterDeath bool
-	}
-	var (
-		deathSeen atomic.Bool
-		results   []result // the sender's until wg.Wait returns
-		wg        sync.WaitGroup
-	)
-	wg.Go(func() {
-		for seq, ok := uint32(0), 0; ok < afterDeath && ctx.Err() == nil; seq++ {
-			r := result{afterDeath: deathSeen.Load()}
-			sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			r.err = a.mgr.Send(sctx, transport.Actor(b.id), key.Type, transporttest.SeqPayload(0, seq, sizes[int(seq)%len(sizes)]))
-			cancel()
-			results = append(results, r)
-			if r.afterDeath && r.err == nil {
-				ok++
-			}
-		}
-	})
+	stream := transporttest.StartCrossingStream(ctx, func(ctx context.Context, seq uint32) error {
+		return a.mgr.Send(ctx, transport.Actor(b.id), key.Type, transporttest.SeqPayload(0, seq, sizes[int(seq)%len(sizes)]))
+	}, 500*time.Millisecond, afterDeath)
 	if err := log.WaitCount(ctx, key, 200); err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +124,9 @@ func TestFaultDeliveryContractAcrossPartition(t *testing.T) {
 		t.Fatal("no WebRTC Conn after 200 messages")
 	}
 	awaitDeath(t, ctx, vn, a, b, conn, nil)
-	deathSeen.Store(true)
+	stream.DeathReported()
 	healed := vn.heal()
-	wg.Wait()
+	results := stream.Wait()
 	if ctx.Err() != nil {
 		t.Fatal(ctx.Err())
 	}
@@ -157,21 +138,12 @@ func TestFaultDeliveryContractAcrossPartition(t *testing.T) {
 	for _, v := range log.Violations() {
 		t.Error(v)
 	}
-	var lost, failed int
-	for seq, r := range results {
-		switch {
-		case r.err != nil:
-			failed++
-			var noRoute *transport.NoRouteError
-			if !errors.Is(r.err, context.DeadlineExceeded) && !errors.As(r.err, &noRoute) && !errors.Is(r.err, transport.ErrConnectFailed) {
-				t.Errorf("Send %d: %v, want its deadline, a connect failure or no route", seq, r.err)
-			}
-		case log.Has(key, uint32(seq)):
-		case r.afterDeath:
-			t.Errorf("message %d: Send returned nil after the death was reported, never delivered", seq)
-		default:
-			lost++ // sent on the dying connection
-		}
+	lost, failed, violations := log.Judge(key, results, func(err error) bool {
+		var noRoute *transport.NoRouteError
+		return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &noRoute) || errors.Is(err, transport.ErrConnectFailed)
+	})
+	for _, v := range violations {
+		t.Error(v)
 	}
 	if failed == 0 {
 		t.Error("no Send reported an error while the peer was cut off")

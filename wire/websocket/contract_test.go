@@ -77,12 +77,6 @@ func TestDeliveryContractSteady(t *testing.T) {
 	}
 }
 
-// sendResult is what one Send of the death test returned.
-type sendResult struct {
-	err        error
-	afterDeath bool // started after the death was reported
-}
-
 func TestDeliveryContractConnectionDies(t *testing.T) {
 	ctx := guard(t)
 	w := newWorld(t)
@@ -97,27 +91,12 @@ func TestDeliveryContractConnectionDies(t *testing.T) {
 	sub := a.mgr.Subscribe(1024)
 	defer sub.Close()
 
-	// The sender streams until it has made afterDeath Sends that started
-	// after the death was reported.
-	const afterDeath = 300
+	// The sender streams until 300 Sends started after the death was
+	// reported have returned nil.
 	key := transporttest.SeqKey{From: idA, Type: protocol.RPCReliable}
-	var (
-		deathSeen atomic.Bool
-		results   []sendResult // the sender's until wg.Wait returns
-		wg        sync.WaitGroup
-	)
-	wg.Go(func() {
-		for seq, after := uint32(0), 0; after < afterDeath && ctx.Err() == nil; seq++ {
-			r := sendResult{afterDeath: deathSeen.Load()}
-			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			r.err = a.mgr.Send(sctx, transport.Actor(idB), key.Type, transporttest.SeqPayload(0, seq, contractSizes[int(seq)%len(contractSizes)]))
-			cancel()
-			results = append(results, r)
-			if r.afterDeath {
-				after++
-			}
-		}
-	})
+	stream := transporttest.StartCrossingStream(ctx, func(ctx context.Context, seq uint32) error {
+		return a.mgr.Send(ctx, transport.Actor(idB), key.Type, transporttest.SeqPayload(0, seq, contractSizes[int(seq)%len(contractSizes)]))
+	}, 5*time.Second, 300)
 
 	// Mid-stream: cut once 300 messages have arrived.
 	if err := log.WaitFor(ctx, key, 299); err != nil {
@@ -132,9 +111,9 @@ func TestDeliveryContractConnectionDies(t *testing.T) {
 		failed = e
 		return e.Kind == transport.EventWireStateChanged && e.State == transport.WireFailed && e.WireKind == transport.WireWebSocket
 	})
-	deathSeen.Store(true)
+	stream.DeathReported()
 	t.Logf("connection reset → wire failed reported in %v (%v)", failed.Time.Sub(cutAt).Round(time.Microsecond), failed.Err)
-	wg.Wait()
+	results := stream.Wait()
 	if ctx.Err() != nil {
 		t.Fatal(ctx.Err())
 	}
@@ -142,30 +121,19 @@ func TestDeliveryContractConnectionDies(t *testing.T) {
 	if err := log.WaitFor(ctx, key, uint32(len(results)-1)); err != nil {
 		t.Fatal(err)
 	}
-	firstAfter := len(results) - afterDeath
 	for _, v := range log.Violations() {
 		t.Error(v)
 	}
-	var lost, failedSends int
-	for seq, r := range results {
-		switch {
-		case r.err != nil:
-			failedSends++
-			// Until the dead transport is removed, a Send reports the
-			// death (a no-route error whose cause is it); the one after
-			// dials again.
-			if r.afterDeath && !errors.Is(r.err, context.DeadlineExceeded) && !errors.Is(r.err, transport.ErrNoRoute) {
-				t.Errorf("Send %d after the death: %v", seq, r.err)
-			}
-		case log.Has(key, uint32(seq)):
-		case r.afterDeath:
-			t.Errorf("message %d: Send returned nil after the death was reported, never delivered", seq)
-		default:
-			lost++ // sent on the dying connection
-		}
+	// The Send on the dying connection fails with it; until the dead
+	// transport is removed a Send reports the death (a no-route error
+	// whose cause is it); the one after dials again.
+	lost, failedSends, violations := log.Judge(key, results, func(err error) bool {
+		return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, transport.ErrNoRoute) || errors.Is(err, transport.ErrLaneClosed)
+	})
+	for _, v := range violations {
+		t.Error(v)
 	}
-	t.Logf("%d Sends: %d messages lost on the dying connection, %d Sends returned an error; first message after the death reported delivered: %d",
-		len(results), lost, failedSends, firstAfter)
+	t.Logf("%d Sends: %d messages lost on the dying connection, %d Sends returned an error", len(results), lost, failedSends)
 }
 
 // A peer that stops reading (its handler hangs; the TCP connection stays
