@@ -78,9 +78,17 @@ type helperProc struct {
 
 func startHelper(t *testing.T, ctx context.Context, w *world, id protocol.ActorID, addr string) *helperProc {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+id.String(), helperAddrEnv+"="+addr,
+	return startChild(t, ctx, helperEnv+"="+id.String(), helperAddrEnv+"="+addr,
 		helperKeyEnv+"="+hex.EncodeToString(w.iss.PublicKey()))
+}
+
+// startChild re-executes the test binary with env added (TestMain picks
+// the helper to run from it), waits for its "READY <url>" line and stops
+// it at the end of the test.
+func startChild(t testing.TB, ctx context.Context, env ...string) *helperProc {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,7 +1,6 @@
 package websocket_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -11,10 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -112,28 +109,9 @@ func raiseFileLimit(need int) error {
 
 // startSink starts a sink process serving n actors and returns its
 // address.
-func startSink(b *testing.B, w *world, n int) string {
+func startSink(b *testing.B, ctx context.Context, w *world, n int) string {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), sinkEnv+"="+strconv.Itoa(n), sinkKeyEnv+"="+hex.EncodeToString(w.iss.PublicKey()))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("the sink did not start: %v", err)
-	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "READY "))
+	return startChild(b, ctx, sinkEnv+"="+strconv.Itoa(n), sinkKeyEnv+"="+hex.EncodeToString(w.iss.PublicKey())).url
 }
 
 // BenchmarkSendLatencyAtScale: one node connected to 10 and to 10,000
@@ -150,7 +128,7 @@ func BenchmarkSendLatencyAtScale(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			w := newWorld(b)
-			addr := startSink(b, w, n)
+			addr := startSink(b, ctx, w, n)
 			for i := range n {
 				w.dir.set(sinkActor(i), "ws://"+addr+"/actr/"+sinkActor(i).String())
 			}
