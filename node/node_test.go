@@ -6,30 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/signalingtest"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/webrtc"
 )
 
 func startSignaling(t *testing.T) string {
 	t.Helper()
-	iss, err := auth.GenerateIssuer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
-	return ln.URL()
+	return signalingtest.Start(t, signaling.ServerConfig{}).URL
 }
 
 func guard(t *testing.T) context.Context {

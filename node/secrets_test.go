@@ -16,6 +16,7 @@ import (
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/signalingtest"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/webrtc"
 )
@@ -48,37 +49,26 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 	ctx := guard(t)
 	var buf syncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	iss, err := auth.GenerateIssuer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const (
 		realmSecret = "realm-secret-5f2b9c41"
 		wrongSecret = "wrong-secret-77aa0e13"
 		turnSecret  = "turn-credential-0c1d9e2f"
 	)
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Logger: log.With("side", "signaling"),
+	sig := signalingtest.Start(t, signaling.ServerConfig{Logger: log.With("side", "signaling"),
 		Realms: map[uint32]signaling.RegistrationPolicy{1: {Secret: realmSecret}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
+	iss := sig.Issuer
 
 	rtc := webrtc.Config{LoopbackOnly: true, Logger: log.With("side", "webrtc"),
 		ICEServers: []pion.ICEServer{{URLs: []string{"turn:127.0.0.1:9?transport=udp"}, Username: "user", Credential: turnSecret}}}
-	if _, err := node.Start(ctx, node.Config{SignalingURL: ln.URL(), Realm: 1, RealmSecret: wrongSecret, Logger: log,
+	if _, err := node.Start(ctx, node.Config{SignalingURL: sig.URL, Realm: 1, RealmSecret: wrongSecret, Logger: log,
 		Type: signaling.ActorType{Manufacturer: "acme", Name: "intruder"}, WebRTC: rtc}); err == nil {
 		t.Fatal("a node with the wrong realm secret started")
 	}
 	var server *node.Node
-	server = start(t, ctx, node.Config{SignalingURL: ln.URL(), Realm: 1, RealmSecret: realmSecret, Logger: log.With("node", "server"),
+	server = start(t, ctx, node.Config{SignalingURL: sig.URL, Realm: 1, RealmSecret: realmSecret, Logger: log.With("node", "server"),
 		Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"}, WSListen: "127.0.0.1:0", WebRTC: rtc, Handler: echo(&server)})
 	got := make(chan transport.Message, 16)
-	client := start(t, ctx, node.Config{SignalingURL: ln.URL(), Realm: 1, RealmSecret: realmSecret, Logger: log.With("node", "client"),
+	client := start(t, ctx, node.Config{SignalingURL: sig.URL, Realm: 1, RealmSecret: realmSecret, Logger: log.With("node", "client"),
 		Type: signaling.ActorType{Manufacturer: "acme", Name: "client"}, WSURLTemplate: server.GateURLTemplate(), WebRTC: rtc,
 		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { got <- m })})
 	for _, pt := range protocol.DataPayloadTypes() {

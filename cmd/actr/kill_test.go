@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/signalingtest"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/webrtc"
 	"github.com/actr-go/actr/wire/websocket"
@@ -26,19 +26,7 @@ func TestKillPeerProcessMidStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	iss, err := auth.GenerateIssuer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close(); _ = srv.Close() })
+	url := signalingtest.Start(t, signaling.ServerConfig{}).URL
 
 	// The ICE timers of the driving node bound WebRTC detection: 1 s of
 	// silence, then 2 ICE restarts of 2 s each and a last 2 s.
@@ -57,7 +45,7 @@ func TestKillPeerProcessMidStream(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 			defer cancel()
-			args := []string{"node", "--signal", ln.URL(), "--loopback-only"}
+			args := []string{"node", "--signal", url, "--loopback-only"}
 			if tc.kind == transport.WireWebSocket {
 				args = append(args, "--no-webrtc", "--ws-listen", "127.0.0.1:0")
 			}
@@ -67,7 +55,7 @@ func TestKillPeerProcessMidStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			echoes := make(chan transport.Message, 1024)
-			cfg := node.Config{SignalingURL: ln.URL(), Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "driver"},
+			cfg := node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "driver"},
 				WebRTC: rtc, WebSocket: ws, HealthCheckInterval: -1,
 				Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { echoes <- m })}
 			args2 := args // the peer's come-back

@@ -11,6 +11,7 @@ import (
 	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/signalingtest"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire"
 	"github.com/actr-go/actr/wire/webrtc"
@@ -51,23 +52,8 @@ func startSignaling(t testing.TB) string {
 // the credentials the server hands out.
 func startSignalingIssuer(t testing.TB) (string, *auth.Issuer) {
 	t.Helper()
-	iss, err := auth.GenerateIssuer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = ln.Close()
-		_ = srv.Close()
-	})
-	return ln.URL(), iss
+	s := signalingtest.Start(t, signaling.ServerConfig{})
+	return s.URL, s.Issuer
 }
 
 // inbox records what a node's handler received.

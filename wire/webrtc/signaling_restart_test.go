@@ -8,57 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/signalingtest"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/transport/transporttest"
 )
-
-// restartableSignaling is an embedded signaling server that can be
-// stopped and started again on the same address with the same key, as a
-// restarted signaling process would be.
-type restartableSignaling struct {
-	iss  *auth.Issuer
-	addr string
-	url  string
-	srv  *signaling.Server
-	ln   *signaling.Listener
-}
-
-func startRestartableSignaling(t testing.TB) *restartableSignaling {
-	t.Helper()
-	iss, err := auth.GenerateIssuer(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := &restartableSignaling{iss: iss, addr: "127.0.0.1:0"}
-	rs.start(t)
-	rs.addr = rs.ln.Addr().String()
-	t.Cleanup(rs.stop)
-	return rs
-}
-
-func (rs *restartableSignaling) start(t testing.TB) {
-	t.Helper()
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: rs.iss, DefaultPolicy: signaling.RegistrationPolicy{Open: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen(rs.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs.srv, rs.ln, rs.url = srv, ln, ln.URL()
-}
-
-func (rs *restartableSignaling) stop() {
-	if rs.srv != nil {
-		_ = rs.ln.Close()
-		_ = rs.srv.Close()
-		rs.srv, rs.ln = nil, nil
-	}
-}
 
 // awaitResumed waits until c is registered again on a restarted server.
 func awaitResumed(t *testing.T, ctx context.Context, c *signaling.Client) {
@@ -79,8 +34,8 @@ func awaitResumed(t *testing.T, ctx context.Context, c *signaling.Client) {
 func TestFaultSignalingRestartWhileConnected(t *testing.T) {
 	ctx := guard(t)
 	vn := newFaultNet(t, 3)
-	rs := startRestartableSignaling(t)
-	w := faultWorldOn(rs.url, rs.iss)
+	rs := signalingtest.Start(t, signaling.ServerConfig{})
+	w := faultWorldOn(rs.URL, rs.Issuer)
 	log := transporttest.NewDeliveryLog()
 	a := w.node(t, ctx, vn.nets[0], faultNodeOpts{})
 	b := w.node(t, ctx, vn.nets[1], faultNodeOpts{handler: log})
@@ -112,7 +67,7 @@ func TestFaultSignalingRestartWhileConnected(t *testing.T) {
 	}
 	from := a.events.mark()
 
-	rs.stop()
+	rs.Stop()
 	down := time.Now()
 	if err := a.sig.Ping(ctx); err == nil {
 		t.Fatal("a ping went through a stopped signaling server")
@@ -132,7 +87,7 @@ func TestFaultSignalingRestartWhileConnected(t *testing.T) {
 	}
 	t.Logf("Send to c while signaling is down: %v", err)
 
-	rs.start(t)
+	rs.Restart(t)
 	up := time.Now()
 	for _, n := range []*faultNode{a, b, c} {
 		awaitResumed(t, ctx, n.sig)
