@@ -73,7 +73,7 @@ type Conn struct {
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
-	ws        *websocket.Conn
+	ws        atomic.Pointer[websocket.Conn] // set once, under mu, by start
 	pingTimer *time.Timer // the next keepalive ping
 	closed    bool
 	dead      bool
@@ -131,7 +131,7 @@ func (c *Conn) Connect(ctx context.Context) error {
 	c.connectMu.Lock()
 	defer c.connectMu.Unlock()
 	c.mu.Lock()
-	closed, connected := c.closed, c.ws != nil
+	closed, connected := c.closed, c.ws.Load() != nil
 	c.mu.Unlock()
 	if closed {
 		return fmt.Errorf("%w: WebSocket wire %d to %s", transport.ErrWireClosed, c.id, c.remote)
@@ -162,7 +162,7 @@ func (c *Conn) start(ws *websocket.Conn) bool {
 		_ = ws.CloseNow()
 		return false
 	}
-	c.ws = ws
+	c.ws.Store(ws)
 	c.wg.Add(1)
 	c.schedulePingLocked(ws)
 	c.ready.Store(true)
@@ -209,7 +209,7 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) 
 		return nil
 	}
 	c.closed = true
-	ws := c.ws
+	ws := c.ws.Load()
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
@@ -278,22 +278,12 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		<-c.wslot
 		return c.laneClosed(nil)
 	}
-	var (
-		state int32 // writing, then written or aborted, whichever comes first
-		stop  func() bool
-	)
+	var g *writeGuard // only a ctx that can end needs one
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() {
-			if atomic.CompareAndSwapInt32(&state, writing, aborted) {
-				c.abortStalled()
-			}
-		})
+		g = c.guard(ctx)
 	}
 	err := c.writeFrame(l.pt, data)
-	intime := stop == nil || atomic.CompareAndSwapInt32(&state, writing, written)
-	if stop != nil {
-		stop()
-	}
+	intime := g == nil || g.finish()
 	<-c.wslot
 	if !intime {
 		<-c.aborted // abortStalled's goroutine is done with the connection
@@ -303,15 +293,19 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	}
 	if err != nil {
 		c.die(fmt.Errorf("%w: write to %s failed: %w", transport.ErrWireClosed, c.remote, err))
-		c.mu.Lock()
-		ws := c.ws
-		c.mu.Unlock()
-		_ = ws.CloseNow()
+		_ = c.ws.Load().CloseNow()
 		return c.laneClosed(err)
 	}
 	c.opts.Counters.FramesOut.Add(1)
 	c.opts.Counters.BytesOut.Add(uint64(len(data)))
 	return nil
+}
+
+// writeGuard aborts the connection if its Send's ctx ends while the
+// frame is still being written.
+type writeGuard struct {
+	state atomic.Int32 // writing, then written or aborted, whichever comes first
+	stop  func() bool
 }
 
 // The states of one Send's frame write.
@@ -321,16 +315,30 @@ const (
 	aborted
 )
 
+func (c *Conn) guard(ctx context.Context) *writeGuard {
+	g := &writeGuard{}
+	g.stop = context.AfterFunc(ctx, func() {
+		if g.state.CompareAndSwap(writing, aborted) {
+			c.abortStalled()
+		}
+	})
+	return g
+}
+
+// finish reports whether the write finished before ctx ended.
+func (g *writeGuard) finish() bool {
+	ok := g.state.CompareAndSwap(writing, written)
+	g.stop()
+	return ok
+}
+
 // abortStalled closes a connection whose writer is stuck on a peer that
 // stopped reading, past the writing Send's deadline.
 func (c *Conn) abortStalled() {
 	c.opts.Counters.StalledWrites.Add(1)
 	c.log.Warn("peer stopped reading; closing", "peer", c.remote)
 	c.die(fmt.Errorf("%w: %w", transport.ErrWireClosed, ErrPeerStalled))
-	c.mu.Lock()
-	ws := c.ws
-	c.mu.Unlock()
-	_ = ws.CloseNow()
+	_ = c.ws.Load().CloseNow()
 	c.abortOnce.Do(func() { close(c.aborted) })
 }
 
@@ -348,9 +356,7 @@ func (c *Conn) laneClosed(err error) error {
 // a context that never ends: a deadline reaching the library mid-frame
 // would tear the connection down (DESIGN §4).
 func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
-	c.mu.Lock()
-	ws := c.ws
-	c.mu.Unlock()
+	ws := c.ws.Load()
 	if len(data) <= smallFrame {
 		c.wbuf = AppendFrame(c.wbuf[:0], pt, data)
 		return ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
