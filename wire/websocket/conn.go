@@ -70,11 +70,12 @@ type Conn struct {
 	aborted   chan struct{}
 	abortOnce sync.Once
 	wbuf      []byte // owned by the write slot's holder
+	guard     stallGuard
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
 	ws        atomic.Pointer[websocket.Conn] // set once, under mu, by start
-	pingTimer *time.Timer // the next keepalive ping
+	pingTimer *time.Timer                    // the next keepalive ping
 	closed    bool
 	dead      bool
 	err       error // why it died
@@ -89,6 +90,7 @@ func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options)
 		aborted: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.guard.abort = c.abortStalled
 	for _, pt := range protocol.DataPayloadTypes() {
 		c.lanes[pt] = &lane{c: c, pt: pt}
 	}
@@ -186,6 +188,7 @@ func (c *Conn) die(err error) {
 	}
 	c.mu.Unlock()
 	c.ready.Store(false)
+	c.guard.release()
 	c.cancel()
 	close(c.done)
 	if c.onDone != nil {
@@ -278,12 +281,13 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		<-c.wslot
 		return c.laneClosed(nil)
 	}
-	var g *writeGuard // only a ctx that can end needs one
-	if ctx.Done() != nil {
-		g = c.guard(ctx)
+	guarded := ctx.Done() != nil // only a ctx that can end needs the guard
+	if guarded && !c.guard.begin(ctx) {
+		<-c.wslot
+		return fmt.Errorf("websocket: write to %s: %w", c.remote, ctx.Err())
 	}
 	err := c.writeFrame(l.pt, data)
-	intime := g == nil || g.finish()
+	intime := !guarded || c.guard.end()
 	<-c.wslot
 	if !intime {
 		<-c.aborted // abortStalled's goroutine is done with the connection
@@ -299,37 +303,6 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	c.opts.Counters.FramesOut.Add(1)
 	c.opts.Counters.BytesOut.Add(uint64(len(data)))
 	return nil
-}
-
-// writeGuard aborts the connection if its Send's ctx ends while the
-// frame is still being written.
-type writeGuard struct {
-	state atomic.Int32 // writing, then written or aborted, whichever comes first
-	stop  func() bool
-}
-
-// The states of one Send's frame write.
-const (
-	writing int32 = iota
-	written
-	aborted
-)
-
-func (c *Conn) guard(ctx context.Context) *writeGuard {
-	g := &writeGuard{}
-	g.stop = context.AfterFunc(ctx, func() {
-		if g.state.CompareAndSwap(writing, aborted) {
-			c.abortStalled()
-		}
-	})
-	return g
-}
-
-// finish reports whether the write finished before ctx ended.
-func (g *writeGuard) finish() bool {
-	ok := g.state.CompareAndSwap(writing, written)
-	g.stop()
-	return ok
 }
 
 // abortStalled closes a connection whose writer is stuck on a peer that
