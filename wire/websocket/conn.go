@@ -33,9 +33,17 @@ var ErrPeerStalled = errors.New("websocket: peer stopped reading: a frame was st
 
 // smallFrame is the largest payload copied next to its header and written
 // as one WebSocket frame; larger payloads are written without a copy, as a
-// header frame and a payload frame of one message. The copy buffer is owned
-// by whoever holds the write slot.
+// header frame and a payload frame of one message.
 const smallFrame = 4 << 10
+
+// frameBufs holds the buffers small frames are assembled in. They are
+// shared by every Conn rather than kept one per Conn: a buffer taken from
+// the pool is usually still in this CPU's cache, where one of 10,000
+// Conns' own buffers would not be, and idle Conns hold none.
+var frameBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, HeaderSize+smallFrame)
+	return &b
+}}
 
 // Conn is a WebSocket wire to one peer: a transport.Wire with one lane per
 // data payload type. A Conn made by a Dialer connects on Connect; one
@@ -69,7 +77,6 @@ type Conn struct {
 	// that the Send whose deadline ran it returns only after it is done.
 	aborted   chan struct{}
 	abortOnce sync.Once
-	wbuf      []byte // owned by the write slot's holder
 	guard     stallGuard
 
 	connectMu sync.Mutex // serialises Connect
@@ -331,8 +338,11 @@ func (c *Conn) laneClosed(err error) error {
 func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 	ws := c.ws.Load()
 	if len(data) <= smallFrame {
-		c.wbuf = AppendFrame(c.wbuf[:0], pt, data)
-		return ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
+		bp := frameBufs.Get().(*[]byte)
+		*bp = AppendFrame((*bp)[:0], pt, data)
+		err := ws.Write(context.Background(), websocket.MessageBinary, *bp)
+		frameBufs.Put(bp)
+		return err
 	}
 	w, err := ws.Writer(context.Background(), websocket.MessageBinary)
 	if err != nil {
