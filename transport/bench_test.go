@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,6 +70,19 @@ func BenchmarkSend(b *testing.B) {
 			}
 		}
 	})
+	b.Run("random-of-10000", func(b *testing.B) {
+		m, dests := connectedNoopMany(b, 10000)
+		ctx := context.Background()
+		order := randomOrder(len(dests))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := m.Send(ctx, dests[order[i]], protocol.RPCReliable, data); err != nil {
+				b.Fatal(err)
+			}
+			i = (i + 1) % len(order)
+		}
+	})
 	b.Run("parallel", func(b *testing.B) {
 		m, dest := connectedNoop(b)
 		ctx := context.Background()
@@ -83,12 +97,66 @@ func BenchmarkSend(b *testing.B) {
 	})
 }
 
+// connectedNoopMany returns a manager connected to n destinations over
+// no-op wires.
+func connectedNoopMany(b *testing.B, n int) (*transport.OutprocManager, []transport.Dest) {
+	m, err := transport.NewOutprocManager(localID, noopBuilder)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close() })
+	dests := make([]transport.Dest, n)
+	for i := range dests {
+		dests[i] = actor(1 + i)
+		tr, err := m.GetOrCreateTransport(context.Background(), dests[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tr.Pool().WaitReady(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return m, dests
+}
+
+// randomOrder is a fixed pseudo-random permutation of 0..n-1 repeated to
+// 1<<20 steps: the order in which the many-dest benchmarks visit their
+// destinations, the same for actr and the baseline.
+func randomOrder(n int) []int {
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := make([]int, 1<<20)
+	for i := range order {
+		order[i] = rng.IntN(n)
+	}
+	return order
+}
+
 // BenchmarkBaselineMapLookup is the bare baseline for BenchmarkSend: a
 // read-locked map lookup keyed by the same Dest.
 func BenchmarkBaselineMapLookup(b *testing.B) {
 	var mu sync.RWMutex
 	m := map[transport.Dest]*int{actor(1): new(int)}
 	dest := actor(1)
+	b.Run("random-of-10000", func(b *testing.B) {
+		many := map[transport.Dest]*int{}
+		dests := make([]transport.Dest, 10000)
+		for i := range dests {
+			dests[i] = actor(1 + i)
+			many[dests[i]] = new(int)
+		}
+		order := randomOrder(len(dests))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			mu.RLock()
+			p := many[dests[order[i]]]
+			mu.RUnlock()
+			if p == nil {
+				b.Fatal("missing")
+			}
+			i = (i + 1) % len(order)
+		}
+	})
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
