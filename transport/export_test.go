@@ -50,16 +50,10 @@ func (m *OutprocManager) CheckLive() error {
 			errs = append(errs, fmt.Errorf("live[%v] = %p, want %p (settled %v, closing %v)", d, got, want, e.settled, e.closing))
 		}
 	}
-	m.live.m.Range(func(k, v any) bool {
-		for _, s := range v.([]liveSlot) {
-			if liveKeyOf(s.dest) != k.(liveKey) {
-				errs = append(errs, fmt.Errorf("live: %v filed under the wrong key %v", s.dest, k))
-			}
-			if e := m.entries[s.dest]; e == nil || e.closing || e.t != s.t {
-				errs = append(errs, fmt.Errorf("live[%v] = %p but the dest has no connected, open entry with it", s.dest, s.t))
-			}
+	m.live.each(func(d Dest, t *DestTransport) {
+		if e := m.entries[d]; e == nil || e.closing || e.t != t {
+			errs = append(errs, fmt.Errorf("live[%v] = %p but the dest has no connected, open entry with it", d, t))
 		}
-		return true
 	})
 	return errors.Join(errs...)
 }

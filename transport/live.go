@@ -1,6 +1,9 @@
 package transport
 
-import "sync"
+import (
+	"math/rand/v2"
+	"sync/atomic"
+)
 
 // liveIndex maps a Dest to its connected transport for the lock-free fast
 // path of OutprocManager.Send. Loads never block and write nothing shared,
@@ -8,82 +11,170 @@ import "sync"
 // caller (the manager holds its mu). Every operation is linearizable: once
 // set(d, nil) has returned, no load(d) returns the old transport.
 //
-// Why a sync.Map, and why keyed by liveKey rather than by Dest:
+// It is an open-addressing hash table (linear probing) of atomic pointers
+// to immutable entries, replaced whole when it grows. Why this and not a
+// map:
 //
-//   - A copy-on-write map behind an atomic.Pointer reads a little faster,
-//     but each change copies it: O(destinations) per change (about 1.5 ms
-//     and 1.2 MB at 10,000 destinations), so connecting n destinations
-//     costs O(n²). A sync.Map update is O(log n): about 0.25 µs and
-//     5 small allocations per change at 10,000 destinations.
-//   - sync.Map hashes its key through an interface, with the runtime's
-//     generic, reflective hash. For a Dest (nested struct, two strings) that
-//     hash was about half the cost of a Send. A liveKey is 16 bytes of plain
-//     memory, hashed in one step; the full Dest is then compared in the
-//     bucket. Together this took BenchmarkSend/serial from about 61 to
-//     39 ns/op on the reference machine.
-//
-// Dests that share a liveKey (same realm and serial, different type
-// names) share a bucket, scanned linearly. Serial numbers are unique within
-// a realm, so a bucket holds one slot in practice; if they were not, reads
-// and writes would cost O(dests sharing the key), never anything worse.
+//   - A copy-on-write map behind an atomic.Pointer copies itself on each
+//     change: O(destinations) per change, O(n²) to connect n of them.
+//     Here a change is one atomic store, amortized O(1) with growth.
+//   - sync.Map (a hash trie) costs a load a chain of dependent reads, one
+//     per trie level, then a boxed value and its slice: at 10,000
+//     destinations each is a cache miss, and the lookup was the largest
+//     part of the transport layer's cost per Send (perf, issue 7). Here a
+//     load reads the slot array and one entry: two misses when cold.
+//   - The hash is of the Dest's fixed-size part (realm, serial, kind),
+//     mixed with a per-table random seed (so peers cannot line their ids
+//     up in one probe sequence); the full Dest is compared only in the
+//     entry. Dests that differ only by type name share a hash and sit in
+//     neighbouring slots.
 type liveIndex struct {
-	m sync.Map // liveKey → []liveSlot, never empty; a slice is never modified once stored
+	tab atomic.Pointer[liveTable]
+	// Writers only:
+	used int // slots holding an entry or a tombstone, in tab
+	live int // slots holding an entry
 }
 
-// liveKey is the cheaply hashed part of a Dest; see liveIndex.
-type liveKey struct {
-	serial    uint64
-	realmKind uint64 // realm<<8 | kind
+// liveTable is one generation of the index: a power-of-two array of slots.
+// A slot is nil (never used: a probe stops there), an entry, or the
+// tombstone (an entry removed: a probe goes on past it).
+type liveTable struct {
+	mask  uint64
+	seed  uint64
+	slots []atomic.Pointer[liveEntry]
 }
 
-type liveSlot struct {
+// liveEntry is immutable once stored.
+type liveEntry struct {
 	dest Dest
 	t    *DestTransport
 }
 
-func liveKeyOf(d Dest) liveKey {
-	return liveKey{serial: d.actor.Serial, realmKind: uint64(d.actor.Realm)<<8 | uint64(d.kind)}
+// tombstone marks a slot whose entry was removed.
+var tombstone = &liveEntry{}
+
+const liveMinSlots = 16
+
+// hash mixes d's realm, serial and kind with the table's seed (the
+// 64-bit finalizer of MurmurHash3).
+func (tab *liveTable) hash(d Dest) uint64 {
+	h := d.actor.Serial ^ tab.seed ^ (uint64(d.actor.Realm)<<8|uint64(d.kind))*0x9e3779b97f4a7c15
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
 }
 
 // load returns d's transport, or nil.
 func (x *liveIndex) load(d Dest) *DestTransport {
-	if v, ok := x.m.Load(liveKeyOf(d)); ok {
-		for _, s := range v.([]liveSlot) {
-			if s.dest == d {
-				return s.t
-			}
+	tab := x.tab.Load()
+	if tab == nil {
+		return nil
+	}
+	for i := tab.hash(d) & tab.mask; ; i = (i + 1) & tab.mask {
+		e := tab.slots[i].Load()
+		if e == nil {
+			return nil
+		}
+		if e != tombstone && e.dest == d {
+			return e.t
 		}
 	}
-	return nil
 }
 
 // set makes d map to t, or removes d if t is nil. Calls must be serialized.
-// The bucket is replaced, not modified, so concurrent loads see either the
-// old bucket or the new one, never a half-written one.
 func (x *liveIndex) set(d Dest, t *DestTransport) {
-	k := liveKeyOf(d)
-	var old []liveSlot
-	if v, ok := x.m.Load(k); ok {
-		old = v.([]liveSlot)
+	tab := x.tab.Load()
+	if tab == nil {
+		if t == nil {
+			return
+		}
+		tab = newLiveTable(liveMinSlots)
+		x.tab.Store(tab)
 	}
-	if t == nil && len(old) == 0 {
-		return
-	}
-	bucket := make([]liveSlot, 0, len(old)+1)
-	for _, s := range old {
-		if s.dest != d {
-			bucket = append(bucket, s)
+	// Find d, and the first reusable slot on its probe sequence.
+	free := -1
+	for i := tab.hash(d) & tab.mask; ; i = (i + 1) & tab.mask {
+		e := tab.slots[i].Load()
+		switch {
+		case e == nil:
+			if t == nil {
+				return // absent
+			}
+			if free < 0 {
+				free = int(i)
+				x.used++
+			}
+			tab.slots[free].Store(&liveEntry{dest: d, t: t})
+			x.live++
+			x.growIfFull()
+			return
+		case e == tombstone:
+			if free < 0 {
+				free = int(i)
+			}
+		case e.dest == d:
+			if t == nil {
+				tab.slots[i].Store(tombstone)
+				x.live--
+			} else {
+				tab.slots[i].Store(&liveEntry{dest: d, t: t})
+			}
+			return
 		}
 	}
-	if t != nil {
-		bucket = append(bucket, liveSlot{dest: d, t: t})
-	}
-	if len(bucket) == 0 {
-		x.m.Delete(k)
+}
+
+// growIfFull rebuilds the table once over half its slots are used, so
+// probe sequences stay short and always end at a nil slot; tombstones are
+// dropped on the way. Loads still on the old table finish there: they
+// began before any change the new table carries.
+func (x *liveIndex) growIfFull() {
+	tab := x.tab.Load()
+	if x.used*2 <= len(tab.slots) {
 		return
 	}
-	x.m.Store(k, bucket)
+	n := liveMinSlots
+	for n < x.live*4 {
+		n *= 2
+	}
+	next := newLiveTable(n)
+	for i := range tab.slots {
+		e := tab.slots[i].Load()
+		if e == nil || e == tombstone {
+			continue
+		}
+		j := next.hash(e.dest) & next.mask
+		for next.slots[j].Load() != nil {
+			j = (j + 1) & next.mask
+		}
+		next.slots[j].Store(e)
+	}
+	x.used = x.live
+	x.tab.Store(next)
+}
+
+func newLiveTable(n int) *liveTable {
+	return &liveTable{mask: uint64(n - 1), seed: rand.Uint64(), slots: make([]atomic.Pointer[liveEntry], n)}
+}
+
+// each calls f for every dest in the index. Like set, it must be
+// serialized with writers.
+func (x *liveIndex) each(f func(Dest, *DestTransport)) {
+	tab := x.tab.Load()
+	if tab == nil {
+		return
+	}
+	for i := range tab.slots {
+		if e := tab.slots[i].Load(); e != nil && e != tombstone {
+			f(e.dest, e.t)
+		}
+	}
 }
 
 // clear removes every dest. Like set, it must be serialized with writers.
-func (x *liveIndex) clear() { x.m.Clear() }
+func (x *liveIndex) clear() {
+	x.tab.Store(nil)
+	x.used, x.live = 0, 0
+}
