@@ -57,10 +57,16 @@ rtcG=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/actr' goroutines/p
 rtcBareG=$(metric "$tmp/rtcidle.txt" '^BenchmarkIdleMemoryPerPeer/bare' goroutines/peer)
 rtcRatioB=$(ratio "$rtcB" "$rtcBareB")
 rtcRatioG=$(ratio "$rtcG" "$rtcBareG")
-p10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10-' p99-ns)
-p10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000-' p99-ns)
-m10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10-' p50-ns)
-m10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000-' p50-ns)
+p10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10/actr-' p99-ns)
+p10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000/actr-' p99-ns)
+m10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10/actr-' p50-ns)
+m10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000/actr-' p50-ns)
+bp10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10/bare-' p99-ns)
+bp10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000/bare-' p99-ns)
+bm10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10/bare-' p50-ns)
+bm10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000/bare-' p50-ns)
+many=$(median "$tmp/transport.txt" '^BenchmarkSend/random-of-10000' 3)
+mmany=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/random-of-10000' 3)
 us() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f µs", n / 1000 }'; }
 kib() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f KiB", n / 1024 }'; }
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
@@ -79,11 +85,13 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "|---|---|---|---|"
   echo "| \`Send\` hot path, connected dest, no-op wire, serial | $ser ns/op, $allocs allocs/op | map lookup $mser ns/op | ≤ 100 ns/op, 0 allocs |"
   echo "| \`Send\` hot path, parallel | $par ns/op | map lookup $mpar ns/op | ≤ 100 ns/op, 0 allocs |"
+  echo "| \`Send\` hot path, one of 10,000 connected dests at random | $many ns/op | map lookup over 10,000 dests $mmany ns/op | reported |"
   echo "| first-send storm: 10,000 goroutines over 1,000 dests | $(awk -v n="$storm" 'BEGIN { printf "%.1f ms", n / 1e6 }'), $dials dials | — | exactly 1,000 dials |"
   echo "| idle memory per WebSocket dest, both ends (1,000 dests) | $idle KiB, $idleg goroutines | — | ≤ 64 KiB |"
   echo "| idle memory per WebRTC peer, both ends (100 peers): heap+stack | $(kib "$rtcB") (${rtcRatioB}×, ratio of medians) | bare pion pair, same 4 detached channels: $(kib "$rtcBareB") | ≤ 1.1× |"
   echo "| idle goroutines per WebRTC peer, both ends | $rtcG (${rtcRatioG}×) | bare pion pair: $rtcBareG | ≤ 1.1× |"
   echo "| \`Send\` latency at 10,000 WebSocket dests, 1 KiB to a random dest | p99 $(us "$p10k") ($(ratio "$p10k" "$p10")×), p50 $(us "$m10k") | same at 10 dests: p99 $(us "$p10"), p50 $(us "$m10") | p99 ≤ 1.5× |"
+  echo "| the same, bare coder/websocket connections to the same sink (no actr) | p99 $(us "$bp10k") ($(ratio "$bp10k" "$bp10")×), p50 $(us "$bm10k") | 10 connections: p99 $(us "$bp10"), p50 $(us "$bm10") | (the socket layer's own cost of scale) |"
   echo "| signaling relay throughput, 50 actors | $relay relays/s | — | reported |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
