@@ -13,7 +13,7 @@ bin=$(mktemp -d)/websocket.test
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go test -c -o "$bin" ./wire/websocket
 out=$(for _ in $(seq "$count"); do
-  (cd wire/websocket && "$bin" -test.run '^$' -test.bench 'BenchmarkSend|BenchmarkEndToEnd' -test.benchmem -test.benchtime "$benchtime")
+  (cd wire/websocket && "$bin" -test.run '^$' -test.bench '^(BenchmarkSend|BenchmarkEndToEnd)$' -test.benchmem -test.benchtime "$benchtime")
 done)
 echo "$out" | grep '^Benchmark'
 echo
