@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/pion/datachannel"
@@ -28,7 +29,9 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 	// A reassembly deadline still set when the channel ends would keep
 	// pion's timer goroutine for it alive until it fires: clear it.
 	defer func() { _ = rwc.SetReadDeadline(time.Time{}) }()
-	buf := make([]byte, MaxChannelMessage)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
 	var ra *reassembler
 	if ls.spec.reliable() {
 		ra = newReassembler(s.cfg.MaxMessageSize, s.cfg.ReassemblyTimeout)
@@ -46,6 +49,18 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 		}
 	}
 }
+
+// readBufs recycles the readers' buffers. A reader needs one of
+// MaxChannelMessage bytes for as long as its channel is open (pion drops a
+// message that does not fit), so a session holds one per data channel;
+// without the pool every new session allocated them afresh (256 KiB), and
+// a node that connects and drops peers fed the garbage collector that
+// much per connect. Nothing keeps a slice of buf past a read: messages are
+// copied out of it (clone, reassembler.add).
+var readBufs = sync.Pool{New: func() any {
+	b := make([]byte, MaxChannelMessage)
+	return &b
+}}
 
 // received handles what one ReadDataChannel returned: n bytes of buf, or
 // err. It reports whether the reader goes on.
