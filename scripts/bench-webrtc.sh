@@ -3,7 +3,7 @@
 # loopback) and prints the medians and ratios against the goals:
 #   throughput (BenchmarkSend): bare time / actr time >= 0.95 (and, for
 #   information, actr with Config.UDPMux and 4 MiB socket buffers)
-#   cold connect (BenchmarkColdConnect): actr / bare <= 2
+#   cold connect (BenchmarkColdConnect): actr / bare <= 2, at p50 and p99
 # Usage: scripts/bench-webrtc.sh [count] [benchtime] [connect-benchtime]
 #   count              rounds (default 5)
 #   benchtime          -benchtime of BenchmarkSend (default 2s)
@@ -76,8 +76,8 @@ awk '
       a = med("BenchmarkColdConnect/actr", units[u]); b = med("BenchmarkColdConnect/bare", units[u])
       if (a <= 0 || b <= 0) continue
       r = a / b
-      goal = u == 1 ? "<= 2.00" : ""
-      ok = u == 1 ? (r <= 2 ? "ok" : "MISSED") : ""
+      goal = u <= 2 ? "<= 2.00" : "" # the goal covers p50 and p99
+      ok = u <= 2 ? (r <= 2 ? "ok" : "MISSED") : ""
       row("ColdConnect " labels[u] " ms", a / 1e6, b / 1e6, "%.2f", r, goal, ok)
     }
     print ""

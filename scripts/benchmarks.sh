@@ -46,7 +46,6 @@ ser=$(median "$tmp/transport.txt" '^BenchmarkSend/serial' 3)
 par=$(median "$tmp/transport.txt" '^BenchmarkSend/parallel' 3)
 mser=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/serial' 3)
 mpar=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/parallel' 3)
-allocs=$(median "$tmp/transport.txt" '^BenchmarkSend/' 7)
 storm=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 3)
 dials=$(median "$tmp/storm.txt" '^BenchmarkFirstSendStorm' 5)
 idle=$(grep -E '^BenchmarkIdleMemoryPerDest' "$tmp/idle.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "B/dest") print $i }' | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1024 }')
@@ -67,6 +66,14 @@ bm10=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10/bare-' p50
 bm10k=$(metric "$tmp/scale.txt" '^BenchmarkSendLatencyAtScale/dests=10000/bare-' p50-ns)
 many=$(median "$tmp/transport.txt" '^BenchmarkSend/random-of-10000' 3)
 mmany=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/random-of-10000' 3)
+pallocs=$(median "$tmp/transport.txt" '^BenchmarkSend/parallel' 7)
+allocs=$(median "$tmp/transport.txt" '^BenchmarkSend/serial' 7)
+# met EXPR: yes if the awk expression holds, no otherwise, n/a if a figure is missing
+met() { case "$1" in *n/a*) echo "n/a" ;; *) awk "BEGIN { print ($1) ? \"yes\" : \"**no**\" }" ;; esac; }
+# wsrow NAME: actr ns/op, bare ns/op and ratio of a row of bench-websocket.sh's table
+wsrow() { awk -v k="$1" '$1 == k { print $2, $3, $4; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/websocket.txt"; }
+# rtcrow FIGURE: actr, bare and ratio of a row of bench-webrtc.sh's table
+rtcrow() { awk -v k="$1" 'substr($0, 1, 34) == sprintf("%-34s", k) { $0 = substr($0, 35); print $1, $2, $3; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/webrtc.txt"; }
 us() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f µs", n / 1000 }'; }
 kib() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f KiB", n / 1024 }'; }
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
@@ -81,18 +88,36 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo
   echo "## Summary"
   echo
-  echo "| figure | value | baseline (same run) | goal |"
-  echo "|---|---|---|---|"
-  echo "| \`Send\` hot path, connected dest, no-op wire, serial | $ser ns/op, $allocs allocs/op | map lookup $mser ns/op | ≤ 100 ns/op, 0 allocs |"
-  echo "| \`Send\` hot path, parallel | $par ns/op | map lookup $mpar ns/op | ≤ 100 ns/op, 0 allocs |"
-  echo "| \`Send\` hot path, one of 10,000 connected dests at random | $many ns/op | map lookup over 10,000 dests $mmany ns/op | reported |"
-  echo "| first-send storm: 10,000 goroutines over 1,000 dests | $(awk -v n="$storm" 'BEGIN { printf "%.1f ms", n / 1e6 }'), $dials dials | — | exactly 1,000 dials |"
-  echo "| idle memory per WebSocket dest, both ends (1,000 dests) | $idle KiB, $idleg goroutines | — | ≤ 64 KiB |"
-  echo "| idle memory per WebRTC peer, both ends (100 peers): heap+stack | $(kib "$rtcB") (${rtcRatioB}×, ratio of medians) | bare pion pair, same 4 detached channels: $(kib "$rtcBareB") | ≤ 1.1× |"
-  echo "| idle goroutines per WebRTC peer, both ends | $rtcG (${rtcRatioG}×) | bare pion pair: $rtcBareG | ≤ 1.1× |"
-  echo "| \`Send\` latency at 10,000 WebSocket dests, 1 KiB to a random dest | p99 $(us "$p10k") ($(ratio "$p10k" "$p10")×), p50 $(us "$m10k") | same at 10 dests: p99 $(us "$p10"), p50 $(us "$m10") | p99 ≤ 1.5× |"
-  echo "| the same, bare coder/websocket connections to the same sink (no actr) | p99 $(us "$bp10k") ($(ratio "$bp10k" "$bp10")×), p50 $(us "$bm10k") | 10 connections: p99 $(us "$bp10"), p50 $(us "$bm10") | (the socket layer's own cost of scale) |"
-  echo "| signaling relay throughput, 50 actors | $relay relays/s | — | reported |"
+  echo "| figure | value | baseline (same run) | ratio | goal | met |"
+  echo "|---|---|---|---|---|---|"
+  echo "| \`Send\` hot path, connected dest, no-op wire, serial | $ser ns/op, $allocs allocs/op | map lookup $mser ns/op | $(ratio "$ser" "$mser")× | ≤ 100 ns/op, 0 allocs | $(met "$ser <= 100 && $allocs == 0") |"
+  echo "| \`Send\` hot path, parallel | $par ns/op, $pallocs allocs/op | map lookup $mpar ns/op | $(ratio "$par" "$mpar")× | ≤ 100 ns/op, 0 allocs | $(met "$par <= 100 && $pallocs == 0") |"
+  echo "| \`Send\` hot path, one of 10,000 connected dests at random | $many ns/op | map lookup over 10,000 dests $mmany ns/op | $(ratio "$many" "$mmany")× | reported | |"
+  for size in 64B 1024B 65536B; do
+    read -r a b r < <(wsrow "BenchmarkSend/$size/actr")
+    echo "| \`Send\` throughput over WebSocket, $size | $a ns/op | coder/websocket write loop $b ns/op | $r (bare time ÷ actr time) | ≥ 0.95 | $(met "$r >= 0.95") |"
+  done
+  for size in 64B 1024B 65536B; do
+    read -r a b r < <(wsrow "BenchmarkEndToEnd/$size/actr")
+    echo "| the same with an actr node receiving (gate, reader, inbound queue, handler), $size | $a ns/op | coder/websocket write loop to a bare reader $b ns/op | $r | reported | |"
+  done
+  for size in 1KiB 64KiB; do
+    read -r a b r < <(rtcrow "Send $size ns/op")
+    echo "| \`Send\` throughput over WebRTC, $size | $a ns/op | pion DataChannel write loop, default settings: $b ns/op | $r (bare time ÷ actr time) | ≥ 0.95 | $(met "$r >= 0.95") |"
+    read -r a b r < <(rtcrow "Send $size ns/op, UDPMux 4 MiB")
+    echo "| the same, actr with \`Config.UDPMux\` and 4 MiB socket buffers, $size | $a ns/op | $b ns/op | $r | try to beat the baseline | |"
+  done
+  for q in p50 p99; do
+    read -r a b r < <(rtcrow "ColdConnect $q ms")
+    echo "| cold connect over WebRTC including signaling, $q | $a ms | bare in-process pion handshake: $b ms | $r× | ≤ 2× | $(met "$r <= 2") |"
+  done
+  echo "| first-send storm: 10,000 goroutines over 1,000 dests | $(awk -v n="$storm" 'BEGIN { printf "%.1f ms", n / 1e6 }'), $dials dials | — | — | exactly 1,000 dials | $(met "$dials == 1000") |"
+  echo "| idle memory per WebSocket dest, both ends (1,000 dests) | $idle KiB, $idleg goroutines | — | — | ≤ 64 KiB | $(met "$idle <= 64") |"
+  echo "| idle memory per WebRTC peer, both ends (100 peers): heap+stack | $(kib "$rtcB") | bare pion pair, same 4 detached channels: $(kib "$rtcBareB") | ${rtcRatioB}× (of medians) | ≤ 1.1× | $(met "$rtcRatioB <= 1.1") |"
+  echo "| idle goroutines per WebRTC peer, both ends | $rtcG | bare pion pair: $rtcBareG | ${rtcRatioG}× | ≤ 1.1× | $(met "$rtcRatioG <= 1.1") |"
+  echo "| \`Send\` p99 latency at 10,000 WebSocket dests, 1 KiB to a random dest | p99 $(us "$p10k"), p50 $(us "$m10k") | same at 10 dests: p99 $(us "$p10"), p50 $(us "$m10") | $(ratio "$p10k" "$p10")× (p99) | ≤ 1.5× | $(met "$(ratio "$p10k" "$p10") <= 1.5") |"
+  echo "| the same over bare coder/websocket connections to the same sink (no actr) | p99 $(us "$bp10k"), p50 $(us "$bm10k") | 10 connections: p99 $(us "$bp10"), p50 $(us "$bm10") | $(ratio "$bp10k" "$bp10")× (p99) | reported: the socket layer's own cost of scale | |"
+  echo "| signaling relay throughput, 50 actors | $relay relays/s | — | — | reported | |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
   echo
