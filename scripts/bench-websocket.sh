@@ -12,26 +12,37 @@ benchtime="${2:-1s}"
 bin=$(mktemp -d)/websocket.test
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go test -c -o "$bin" ./wire/websocket
-out=$(for _ in $(seq "$count"); do
-  (cd wire/websocket && "$bin" -test.run '^$' -test.bench '^(BenchmarkSend|BenchmarkEndToEnd)$' -test.benchmem -test.benchtime "$benchtime")
+# Each figure runs in its own process, and which of actr and bare goes
+# first alternates every round, so that neither always runs on a warmer
+# (or more loaded) machine than the other.
+out=$(for i in $(seq "$count"); do
+  if ((i % 2)); then order="actr bare"; else order="bare actr"; fi
+  for bench in BenchmarkSend BenchmarkEndToEnd; do
+    for size in 64B 1024B 65536B; do
+      for side in $order; do
+        (cd wire/websocket && "$bin" -test.run '^$' -test.bench "^$bench\$/^$size\$/^$side\$" -test.benchmem -test.benchtime "$benchtime")
+      done
+    done
+  done
 done)
 echo "$out" | grep '^Benchmark'
 echo
 echo "$out" | awk '
+  function median(key, m,   i, j, t, a) {
+    for (i = 1; i <= m; i++) a[i] = v[key, i]
+    for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+  }
   /^Benchmark/ {
     name = $1; sub(/-[0-9]+$/, "", name)
-    n[name]++; v[name, n[name]] = $3
+    n[name]++; v[name "|ns", n[name]] = $3
+    for (i = 4; i <= NF; i++) if ($i == "ctxsw/op") v[name "|sw", n[name]] = $(i - 1)
   }
   END {
-    for (k in n) {
-      m = n[k]
-      for (i = 1; i <= m; i++) a[i] = v[k, i]
-      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-      med[k] = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-    }
-    printf "%-28s %12s %12s %8s\n", "benchmark", "actr ns/op", "bare ns/op", "ratio"
-    for (k in med) if (k ~ /\/actr$/) {
+    printf "%-28s %12s %12s %8s %12s %12s\n", "benchmark", "actr ns/op", "bare ns/op", "ratio", "actr ctxsw", "bare ctxsw"
+    for (k in n) if (k ~ /\/actr$/) {
       b = k; sub(/\/actr$/, "/bare", b)
-      printf "%-28s %12.0f %12.0f %8.2f\n", k, med[k], med[b], med[b] / med[k]
+      a1 = median(k "|ns", n[k]); b1 = median(b "|ns", n[b])
+      printf "%-28s %12.0f %12.0f %8.2f %12.3f %12.3f\n", k, a1, b1, b1 / a1, median(k "|sw", n[k]), median(b "|sw", n[b])
     }
   }' | sort
