@@ -72,6 +72,8 @@ allocs=$(median "$tmp/transport.txt" '^BenchmarkSend/serial' 7)
 met() { case "$1" in *n/a*) echo "n/a" ;; *) awk "BEGIN { print ($1) ? \"yes\" : \"**no**\" }" ;; esac; }
 # wsrow NAME: actr ns/op, bare ns/op and ratio of a row of bench-websocket.sh's table
 wsrow() { awk -v k="$1" '$1 == k { print $2, $3, $4; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/websocket.txt"; }
+# wsprow NAME: actr, bare, ratio and ratio range of a paired row of bench-websocket.sh
+wsprow() { awk -v k="$1" '$1 == k { print $2, $3, $4, $5; f = 1 } END { if (!f) print "n/a n/a n/a n/a" }' "$tmp/websocket.txt"; }
 # rtcrow FIGURE: actr, bare and ratio of a row of bench-webrtc.sh's table
 rtcrow() { awk -v k="$1" 'substr($0, 1, 34) == sprintf("%-34s", k) { $0 = substr($0, 35); print $1, $2, $3; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/webrtc.txt"; }
 us() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f µs", n / 1000 }'; }
@@ -94,8 +96,12 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "| \`Send\` hot path, parallel | $par ns/op, $pallocs allocs/op | map lookup $mpar ns/op | $(ratio "$par" "$mpar")× | ≤ 100 ns/op, 0 allocs | $(met "$par <= 100 && $pallocs == 0") |"
   echo "| \`Send\` hot path, one of 10,000 connected dests at random | $many ns/op | map lookup over 10,000 dests $mmany ns/op | $(ratio "$many" "$mmany")× | reported | |"
   for size in 64B 1024B 65536B; do
+    read -r a b r range < <(wsprow "BenchmarkSendPaired/$size")
+    echo "| \`Send\` throughput over WebSocket, $size (actr and bare taking turns in one process) | $a ns/msg | coder/websocket write loop $b ns/msg | $r (bare time ÷ actr time; rounds $range) | ≥ 0.95 | $(met "$r >= 0.95") |"
+  done
+  for size in 64B 1024B 65536B; do
     read -r a b r < <(wsrow "BenchmarkSend/$size/actr")
-    echo "| \`Send\` throughput over WebSocket, $size | $a ns/op | coder/websocket write loop $b ns/op | $r (bare time ÷ actr time) | ≥ 0.95 | $(met "$r >= 0.95") |"
+    echo "| the same, each side in a process of its own, $size | $a ns/op | coder/websocket write loop $b ns/op | $r | reported | |"
   done
   for size in 64B 1024B 65536B; do
     read -r a b r < <(wsrow "BenchmarkEndToEnd/$size/actr")
@@ -122,12 +128,17 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
   echo
   echo '```'
+  awk '$1 == "paired"' "$tmp/websocket.txt"
+  awk '$1 ~ /^BenchmarkSendPaired\// && NF == 5' "$tmp/websocket.txt"
+  echo
   awk '$1 == "benchmark"' "$tmp/websocket.txt"
   awk '$1 ~ /\/actr$/' "$tmp/websocket.txt"
   echo '```'
   echo
-  echo "ratio = bare ns/op ÷ actr ns/op (≥ 1 means actr is as fast; goal ≥ 0.95). Send: to a bare reader;"
-  echo "EndToEnd: an actr node receives (gate, reader, inbound queue, handler)."
+  echo "ratio = bare time ÷ actr time (≥ 1 means actr is as fast; goal ≥ 0.95). Paired: actr and bare take"
+  echo "turns in bursts of a few milliseconds in one process, each to its own bare reader; ratio range: the"
+  echo "lowest and highest round. Send: each side in a process of its own, to a bare reader; EndToEnd: an"
+  echo "actr node receives (gate, reader, inbound queue, handler). ctxsw: context switches per message."
   echo
   echo "## WebRTC wire: \`OutprocManager.Send\` vs a bare pion DataChannel loop; cold connect"
   echo
