@@ -55,7 +55,7 @@ awk '
     return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
   }
   function row(fig, act, bar, fmt, ratio, goal, ok) {
-    printf "%-34s %14s %14s %7.2f  %-7s %s\n", fig, sprintf(fmt, act), sprintf(fmt, bar), ratio, goal, ok
+    printf "%-34s %14s %14s %7.3f  %-7s %s\n", fig, sprintf(fmt, act), sprintf(fmt, bar), ratio, goal, ok
   }
   END {
     printf "%-34s %14s %14s %7s  %-7s %s\n", "figure", "actr", "bare", "ratio", "goal", ""

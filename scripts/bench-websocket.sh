@@ -50,7 +50,7 @@ echo "$out" | awk '
     for (k in n) {
       m = n[k]
       r = median(k "|bare/actr", m)
-      printf "%-28s %12.0f %12.0f %8.2f %6.2f..%-6.2f\n", k, median(k "|actr-ns/msg", m), median(k "|bare-ns/msg", m), r, lo[k "|bare/actr"], hi[k "|bare/actr"]
+      printf "%-28s %12.0f %12.0f %8.3f %6.2f..%-6.2f\n", k, median(k "|actr-ns/msg", m), median(k "|bare-ns/msg", m), r, lo[k "|bare/actr"], hi[k "|bare/actr"]
     }
   }' | sort
 echo
@@ -70,6 +70,6 @@ echo "$out" | awk '
     for (k in n) if (k ~ /\/actr$/) {
       b = k; sub(/\/actr$/, "/bare", b)
       a1 = median(k "|ns", n[k]); b1 = median(b "|ns", n[b])
-      printf "%-28s %12.0f %12.0f %8.2f %12.3f %12.3f\n", k, a1, b1, b1 / a1, median(k "|sw", n[k]), median(b "|sw", n[b])
+      printf "%-28s %12.0f %12.0f %8.3f %12.3f %12.3f\n", k, a1, b1, b1 / a1, median(k "|sw", n[k]), median(b "|sw", n[b])
     }
   }' | sort

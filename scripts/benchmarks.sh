@@ -41,7 +41,7 @@ metric() {
     { v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 # a / b to 2 decimals, or n/a
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == 0 || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == 0 || b + 0 == 0) print "n/a"; else printf "%.3f", a / b }'; }
 ser=$(median "$tmp/transport.txt" '^BenchmarkSend/serial' 3)
 par=$(median "$tmp/transport.txt" '^BenchmarkSend/parallel' 3)
 mser=$(median "$tmp/transport.txt" '^BenchmarkBaselineMapLookup/serial' 3)
@@ -148,9 +148,9 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo
   echo "## Raw output"
   echo
-  for f in transport storm idle rtcidle scale relay; do
+  for f in transport storm idle rtcidle websocket webrtc scale relay; do
     echo '```'
-    grep -E '^Benchmark' "$tmp/$f.txt"
+    grep -E '^Benchmark.* ns/op' "$tmp/$f.txt"
     echo '```'
   done
 } >"$out"
