@@ -21,7 +21,7 @@ type DestTransport struct {
 	id     TransportID
 	dest   Dest
 	routes *RouteTable
-	pool   *WirePool
+	pool   WirePool
 	sent   *laneCounters // nil unless WithSendStats
 }
 
@@ -32,7 +32,7 @@ func (t *DestTransport) ID() TransportID { return t.id }
 func (t *DestTransport) Dest() Dest { return t.dest }
 
 // Pool returns the transport's wires.
-func (t *DestTransport) Pool() *WirePool { return t.pool }
+func (t *DestTransport) Pool() *WirePool { return &t.pool }
 
 // Send transmits data on the best ready lane for pt: the lanes of pt's
 // route, best wire kind first, taking the first whose wire is ready. If no

@@ -349,7 +349,7 @@ func (m *OutprocManager) newTransport(dest Dest) *DestTransport {
 	if m.cfg.sendStats {
 		t.sent = &laneCounters{}
 	}
-	t.pool = newWirePool(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks, func() { m.reapAsync(t, "every wire failed") })
+	t.pool.init(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks, func() { m.reapAsync(t, "every wire failed") })
 	return t
 }
 

@@ -71,11 +71,13 @@ type laneRef struct {
 	kind WireKind
 }
 
-func newWirePool(ctx context.Context, dest Dest, tid TransportID, cfg *config, events *EventBus, hooks *testHooks, onDead func()) *WirePool {
-	p := &WirePool{dest: dest, tid: tid, cfg: cfg, events: events, log: cfg.logger, hooks: hooks, onDead: onDead}
+// init prepares a zero WirePool, in place: it lives inside its
+// DestTransport, so that a Send reaches the ready set without following
+// one more pointer.
+func (p *WirePool) init(ctx context.Context, dest Dest, tid TransportID, cfg *config, events *EventBus, hooks *testHooks, onDead func()) {
+	p.dest, p.tid, p.cfg, p.events, p.log, p.hooks, p.onDead = dest, tid, cfg, events, cfg.logger, hooks, onDead
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	p.current.Store(&readySet{changed: make(chan struct{})})
-	return p
 }
 
 // WireInfo describes one wire of a pool.
