@@ -271,3 +271,104 @@ func timeSends(b *testing.B, n int, send func(i int) error) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 	b.ReportMetric(float64(lat[len(lat)*999/1000].Nanoseconds()), "p999-ns")
 }
+
+// BenchmarkSendLatencyAtScalePaired is BenchmarkSendLatencyAtScale with
+// both figures from one set of connections: a node connected to 10,000
+// destinations sends, in alternating bursts of 1,000, to a random one of
+// the first 10 (which stay in the cache) and to a random one of all
+// 10,000 (which do not). Both see the same process, the same keepalive
+// traffic and whatever else the machine does at that moment, so the
+// ratio is what a destination's state going cold costs a Send, without
+// the drift between two separate runs. bare does the same over plain
+// coder/websocket connections. Reported: p50, p99 and p99.9 of each set
+// and the p99 ratio. Run with -benchtime 200000x (per set).
+func BenchmarkSendLatencyAtScalePaired(b *testing.B) {
+	const n, hot = 10000, 10
+	if err := raiseFileLimit(n + 256); err != nil {
+		b.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	w := newWorld(b)
+	addr := startSink(b, ctx, w, n)
+	urls := make([]string, n)
+	for i := range n {
+		urls[i] = "ws://" + addr + "/actr/" + sinkActor(i).String()
+		w.dir.set(sinkActor(i), urls[i])
+	}
+	local := protocol.ActorID{Realm: 1, Serial: 99, Manufacturer: "acme", Name: "sender"}
+	cred := w.cred(b, local)
+	payload := make([]byte, 1024)
+	var (
+		mgr  *transport.OutprocManager
+		bare []*cws.Conn
+	)
+	b.Run("actr", func(b *testing.B) {
+		if mgr == nil {
+			mgr = connectActr(b, ctx, w, local, cred, n)
+		}
+		dests := make([]transport.Dest, n)
+		for i := range dests {
+			dests[i] = transport.Actor(sinkActor(i))
+		}
+		timeSendsPaired(b, n, hot, func(i int) error { return mgr.Send(ctx, dests[i], protocol.RPCReliable, payload) })
+	})
+	if mgr != nil {
+		_ = mgr.Close()
+	}
+	b.Run("bare", func(b *testing.B) {
+		if bare == nil {
+			bare = connectBare(b, ctx, local, cred, urls)
+		}
+		frame := websocket.AppendFrame(nil, protocol.RPCReliable, payload)
+		timeSendsPaired(b, n, hot, func(i int) error { return bare[i].Write(context.Background(), cws.MessageBinary, frame) })
+	})
+	for _, c := range bare {
+		_ = c.CloseNow()
+	}
+}
+
+// timeSendsPaired runs b.N sends to a random one of the first hot
+// destinations and b.N to a random one of all n, in alternating bursts,
+// each timed on its own, and reports the percentiles of both.
+func timeSendsPaired(b *testing.B, n, hot int, send func(i int) error) {
+	const burst = 1000
+	rng := rand.New(rand.NewPCG(1, 2))
+	few := make([]time.Duration, 0, b.N)
+	all := make([]time.Duration, 0, b.N)
+	run := func(lat *[]time.Duration, among, k int) {
+		for range k {
+			i := rng.IntN(among)
+			start := time.Now()
+			if err := send(i); err != nil {
+				b.Fatal(err)
+			}
+			*lat = append(*lat, time.Since(start))
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done, round := 0, 0; done < b.N; round++ {
+		k := min(burst, b.N-done)
+		if round%2 == 0 {
+			run(&few, hot, k)
+			run(&all, n, k)
+		} else {
+			run(&all, n, k)
+			run(&few, hot, k)
+		}
+		done += k
+	}
+	b.StopTimer()
+	pct := func(lat []time.Duration, p float64) float64 {
+		slices.Sort(lat)
+		return float64(lat[int(float64(len(lat))*p)].Nanoseconds())
+	}
+	b.ReportMetric(pct(few, 0.5), "p50-ns@10")
+	b.ReportMetric(pct(few, 0.99), "p99-ns@10")
+	b.ReportMetric(pct(few, 0.999), "p999-ns@10")
+	b.ReportMetric(pct(all, 0.5), "p50-ns@10000")
+	b.ReportMetric(pct(all, 0.99), "p99-ns@10000")
+	b.ReportMetric(pct(all, 0.999), "p999-ns@10000")
+	b.ReportMetric(pct(all, 0.99)/pct(few, 0.99), "p99-ratio")
+}
