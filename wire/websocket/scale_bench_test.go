@@ -128,54 +128,58 @@ func startSink(b *testing.B, ctx context.Context, w *world, n int) string {
 // itself costs at scale. Run with -benchtime 200000x.
 func BenchmarkSendLatencyAtScale(b *testing.B) {
 	for _, n := range []int{10, 10000} {
-		b.Run(fmt.Sprintf("dests=%d", n), func(b *testing.B) {
-			if err := raiseFileLimit(n + 256); err != nil {
-				b.Skip(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			w := newWorld(b)
-			addr := startSink(b, ctx, w, n)
-			urls := make([]string, n)
-			for i := range n {
-				urls[i] = "ws://" + addr + "/actr/" + sinkActor(i).String()
-				w.dir.set(sinkActor(i), urls[i])
-			}
-			local := protocol.ActorID{Realm: 1, Serial: 99, Manufacturer: "acme", Name: "sender"}
-			cred := w.cred(b, local)
-			payload := make([]byte, 1024)
-			// Each side is set up once (the testing package calls a
-			// benchmark twice: b.N = 1, then b.N = 200000) and torn down
-			// before the other starts: both at once would need 40,000
-			// descriptors.
-			var (
-				mgr  *transport.OutprocManager
-				bare []*cws.Conn
-			)
-			b.Run("actr", func(b *testing.B) {
-				if mgr == nil {
-					mgr = connectActr(b, ctx, w, local, cred, n)
-				}
-				dests := make([]transport.Dest, n)
-				for i := range dests {
-					dests[i] = transport.Actor(sinkActor(i))
-				}
-				timeSends(b, n, func(i int) error { return mgr.Send(ctx, dests[i], protocol.RPCReliable, payload) })
-			})
-			if mgr != nil {
-				_ = mgr.Close()
-			}
-			b.Run("bare", func(b *testing.B) {
-				if bare == nil {
-					bare = connectBare(b, ctx, local, cred, urls)
-				}
-				frame := websocket.AppendFrame(nil, protocol.RPCReliable, payload)
-				timeSends(b, n, func(i int) error { return bare[i].Write(context.Background(), cws.MessageBinary, frame) })
-			})
-			for _, c := range bare {
-				_ = c.CloseNow()
-			}
-		})
+		b.Run(fmt.Sprintf("dests=%d", n), func(b *testing.B) { benchScale(b, n, timeSends) })
+	}
+}
+
+// benchScale connects to n sink actors, over actr and then over bare
+// coder/websocket connections, and has timing send over each: send(i)
+// sends 1 KiB to the i-th.
+func benchScale(b *testing.B, n int, timing func(b *testing.B, n int, send func(i int) error)) {
+	if err := raiseFileLimit(n + 256); err != nil {
+		b.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	w := newWorld(b)
+	addr := startSink(b, ctx, w, n)
+	urls := make([]string, n)
+	for i := range n {
+		urls[i] = "ws://" + addr + "/actr/" + sinkActor(i).String()
+		w.dir.set(sinkActor(i), urls[i])
+	}
+	local := protocol.ActorID{Realm: 1, Serial: 99, Manufacturer: "acme", Name: "sender"}
+	cred := w.cred(b, local)
+	payload := make([]byte, 1024)
+	// Each side is set up once (the testing package calls a benchmark
+	// twice: b.N = 1, then b.N = 200000) and torn down before the other
+	// starts: both at once would need 40,000 descriptors.
+	var (
+		mgr  *transport.OutprocManager
+		bare []*cws.Conn
+	)
+	b.Run("actr", func(b *testing.B) {
+		if mgr == nil {
+			mgr = connectActr(b, ctx, w, local, cred, n)
+		}
+		dests := make([]transport.Dest, n)
+		for i := range dests {
+			dests[i] = transport.Actor(sinkActor(i))
+		}
+		timing(b, n, func(i int) error { return mgr.Send(ctx, dests[i], protocol.RPCReliable, payload) })
+	})
+	if mgr != nil {
+		_ = mgr.Close()
+	}
+	b.Run("bare", func(b *testing.B) {
+		if bare == nil {
+			bare = connectBare(b, ctx, local, cred, urls)
+		}
+		frame := websocket.AppendFrame(nil, protocol.RPCReliable, payload)
+		timing(b, n, func(i int) error { return bare[i].Write(context.Background(), cws.MessageBinary, frame) })
+	})
+	for _, c := range bare {
+		_ = c.CloseNow()
 	}
 }
 
@@ -284,48 +288,7 @@ func timeSends(b *testing.B, n int, send func(i int) error) {
 // and the p99 ratio. Run with -benchtime 200000x (per set).
 func BenchmarkSendLatencyAtScalePaired(b *testing.B) {
 	const n, hot = 10000, 10
-	if err := raiseFileLimit(n + 256); err != nil {
-		b.Skip(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	w := newWorld(b)
-	addr := startSink(b, ctx, w, n)
-	urls := make([]string, n)
-	for i := range n {
-		urls[i] = "ws://" + addr + "/actr/" + sinkActor(i).String()
-		w.dir.set(sinkActor(i), urls[i])
-	}
-	local := protocol.ActorID{Realm: 1, Serial: 99, Manufacturer: "acme", Name: "sender"}
-	cred := w.cred(b, local)
-	payload := make([]byte, 1024)
-	var (
-		mgr  *transport.OutprocManager
-		bare []*cws.Conn
-	)
-	b.Run("actr", func(b *testing.B) {
-		if mgr == nil {
-			mgr = connectActr(b, ctx, w, local, cred, n)
-		}
-		dests := make([]transport.Dest, n)
-		for i := range dests {
-			dests[i] = transport.Actor(sinkActor(i))
-		}
-		timeSendsPaired(b, n, hot, func(i int) error { return mgr.Send(ctx, dests[i], protocol.RPCReliable, payload) })
-	})
-	if mgr != nil {
-		_ = mgr.Close()
-	}
-	b.Run("bare", func(b *testing.B) {
-		if bare == nil {
-			bare = connectBare(b, ctx, local, cred, urls)
-		}
-		frame := websocket.AppendFrame(nil, protocol.RPCReliable, payload)
-		timeSendsPaired(b, n, hot, func(i int) error { return bare[i].Write(context.Background(), cws.MessageBinary, frame) })
-	})
-	for _, c := range bare {
-		_ = c.CloseNow()
-	}
+	benchScale(b, n, func(b *testing.B, n int, send func(i int) error) { timeSendsPaired(b, n, hot, send) })
 }
 
 // timeSendsPaired runs b.N sends to a random one of the first hot
