@@ -12,17 +12,20 @@ import (
 //
 // A context.AfterFunc registration costs allocations and a lock on the
 // ctx's parent, so the guard keeps the one it made for the last Send's
-// ctx and reuses it while Sends come with the same ctx: a long-lived ctx
-// (an application's root ctx, a stream's ctx) costs nothing per Send. A
-// Send with another ctx replaces the registration; closing the Conn
-// drops it, so a closed Conn is not kept reachable from a ctx.
+// ctx and reuses it while Sends come with a ctx that ends when that one
+// does: the same Done channel, as an application's root ctx, a stream's
+// ctx, or values added to either (context.WithValue keeps its parent's
+// Done). Comparing Done channels rather than the ctxs themselves also
+// keeps a ctx of an uncomparable type from panicking the comparison. A
+// Send whose ctx has another Done replaces the registration; closing the
+// Conn drops it, so a closed Conn is not kept reachable from a ctx.
 //
 // The registration and ctx are owned by the write slot's holder; state
 // is shared with the registration's callback: the registration's
 // generation in the high bits, its phase in the low two.
 type stallGuard struct {
 	mu   sync.Mutex      // guards stop and dead against release (Close)
-	ctx  context.Context // the ctx registered; read by the write slot's holder
+	done <-chan struct{} // Done of the ctx registered; read by the write slot's holder
 	stop func() bool
 	gen  uint64 // the current registration's generation
 	dead bool   // released: no new registrations
@@ -48,7 +51,7 @@ func (g *stallGuard) begin(ctx context.Context) bool {
 		return false
 	default:
 	}
-	if g.ctx != ctx {
+	if d := ctx.Done(); g.done != d {
 		// Once released (the Conn is closing) nothing is registered:
 		// the write fails on its own.
 		g.register(ctx)
@@ -87,7 +90,7 @@ func (g *stallGuard) register(ctx context.Context) {
 	g.gen++
 	gen := g.gen
 	g.state.Store(gen<<2 | guardIdle)
-	g.ctx = ctx
+	g.done = ctx.Done()
 	g.stop = context.AfterFunc(ctx, func() {
 		if g.state.CompareAndSwap(gen<<2|guardWriting, gen<<2|guardAborted) {
 			g.abort()

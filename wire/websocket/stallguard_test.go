@@ -124,3 +124,37 @@ func TestStallGuardReleasedAbortsNothing(t *testing.T) {
 		}
 	})
 }
+
+// uncomparableCtx is a context of a type that == cannot compare (it
+// holds a slice): the guard must not compare ctxs themselves.
+type uncomparableCtx struct {
+	context.Context
+	tags []string
+}
+
+// Sends whose ctxs end together (values added to one cancellable ctx, or
+// a ctx of an uncomparable type wrapping it) share one registration.
+func TestStallGuardReusesRegistrationForCtxsSharingDone(t *testing.T) {
+	root, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, aborts := newTestGuard()
+	defer g.release()
+	type key struct{}
+	ctxs := []context.Context{
+		root,
+		context.WithValue(root, key{}, 1),
+		uncomparableCtx{Context: root, tags: []string{"a"}},
+		uncomparableCtx{Context: root, tags: []string{"b"}},
+	}
+	for i, ctx := range ctxs {
+		if !g.begin(ctx) || !g.end() {
+			t.Fatalf("write %d refused or reported aborted", i)
+		}
+		if g.gen != 1 {
+			t.Fatalf("write %d made registration %d: a ctx ending with the first was registered again", i, g.gen)
+		}
+	}
+	if n := aborts.Load(); n != 0 {
+		t.Fatalf("aborted %d times", n)
+	}
+}
