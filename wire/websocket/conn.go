@@ -36,15 +36,6 @@ var ErrPeerStalled = errors.New("websocket: peer stopped reading: a frame was st
 // header frame and a payload frame of one message.
 const smallFrame = 4 << 10
 
-// frameBufs holds the buffers small frames are assembled in. They are
-// shared by every Conn rather than kept one per Conn: a buffer taken from
-// the pool is usually still in this CPU's cache, where one of 10,000
-// Conns' own buffers would not be, and idle Conns hold none.
-var frameBufs = sync.Pool{New: func() any {
-	b := make([]byte, 0, HeaderSize+smallFrame)
-	return &b
-}}
-
 // Conn is a WebSocket wire to one peer: a transport.Wire with one lane per
 // data payload type. A Conn made by a Dialer connects on Connect; one
 // accepted by a Gate is connected from birth.
@@ -78,6 +69,13 @@ type Conn struct {
 	aborted   chan struct{}
 	abortOnce sync.Once
 	guard     stallGuard
+	// wbuf is where small frames are assembled; it belongs to whoever
+	// holds the write slot. wrote says it was used since the last
+	// keepalive ping, which drops the buffer of a connection that sent
+	// nothing for a whole ping interval, so an idle connection holds none
+	// (with keepalive off, at most HeaderSize+smallFrame bytes stay).
+	wbuf  []byte
+	wrote bool
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
@@ -338,11 +336,9 @@ func (c *Conn) laneClosed(err error) error {
 func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 	ws := c.ws.Load()
 	if len(data) <= smallFrame {
-		bp := frameBufs.Get().(*[]byte)
-		*bp = AppendFrame((*bp)[:0], pt, data)
-		err := ws.Write(context.Background(), websocket.MessageBinary, *bp)
-		frameBufs.Put(bp)
-		return err
+		c.wbuf = AppendFrame(c.wbuf[:0], pt, data)
+		c.wrote = true
+		return ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
 	}
 	w, err := ws.Writer(context.Background(), websocket.MessageBinary)
 	if err != nil {
@@ -517,7 +513,23 @@ func (c *Conn) ping(ws *websocket.Conn) {
 		return
 	}
 	c.opts.Counters.Pings.Add(1)
+	c.trimWriteBuffer()
 	c.mu.Lock()
 	c.schedulePingLocked(ws)
 	c.mu.Unlock()
+}
+
+// trimWriteBuffer drops the frame buffer if nothing was written since the
+// last call; it leaves it alone while a Send holds the writer.
+func (c *Conn) trimWriteBuffer() {
+	select {
+	case c.wslot <- struct{}{}:
+	default:
+		return
+	}
+	if !c.wrote {
+		c.wbuf = nil
+	}
+	c.wrote = false
+	<-c.wslot
 }

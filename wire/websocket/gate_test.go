@@ -361,6 +361,45 @@ func TestKeepalivePingsAnsweringPeer(t *testing.T) {
 	}
 }
 
+// A connection that sends nothing for a whole keepalive interval gives its
+// frame buffer back: idle connections hold none.
+func TestIdleConnectionDropsItsFrameBuffer(t *testing.T) {
+	ctx := guard(t)
+	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) {
+		for { // reading answers pings
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	})
+	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: 5 * time.Millisecond, PingTimeout: 5 * time.Second}}
+	c := d.Conn(srv, idB, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	lane, _ := c.Lane(protocol.RPCReliable)
+	if err := lane.Send(ctx, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	if !websocket.FrameBufferHeld(c) {
+		t.Fatal("no frame buffer right after a Send")
+	}
+	// The first ping after the Send sees it; the next one finds nothing sent.
+	for pings := d.Counters().Pings.Load() + 2; d.Counters().Pings.Load() < pings; {
+		select {
+		case <-c.Done():
+			t.Fatalf("the connection died: %v", c.Err())
+		case <-ctx.Done():
+			t.Fatal("no keepalive pings")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if websocket.FrameBufferHeld(c) {
+		t.Fatal("an idle connection kept its frame buffer past two keepalive pings")
+	}
+}
+
 // A Send waiting behind a frame stuck on a peer that does not read returns
 // at its own deadline; the connection is not torn down by it.
 func TestSendWaitingForWriterHonoursCtx(t *testing.T) {
