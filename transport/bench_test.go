@@ -119,9 +119,9 @@ func connectedNoopMany(b *testing.B, n int) (*transport.OutprocManager, []transp
 	return m, dests
 }
 
-// randomOrder is a fixed pseudo-random permutation of 0..n-1 repeated to
-// 1<<20 steps: the order in which the many-dest benchmarks visit their
-// destinations, the same for actr and the baseline.
+// randomOrder is 1<<20 indexes below n, drawn from a fixed seed: the
+// order in which the many-dest benchmarks visit their destinations, the
+// same for actr and the baseline.
 func randomOrder(n int) []int {
 	rng := rand.New(rand.NewPCG(1, 2))
 	order := make([]int, 1<<20)

@@ -57,3 +57,17 @@ func (m *OutprocManager) CheckLive() error {
 	})
 	return errors.Join(errs...)
 }
+
+// each calls f for every dest in the index. Like set, it must be
+// serialized with writers.
+func (x *liveIndex) each(f func(Dest, *DestTransport)) {
+	tab := x.tab.Load()
+	if tab == nil {
+		return
+	}
+	for i := range tab.slots {
+		if e := tab.slots[i].Load(); e != nil && e != tombstone {
+			f(e.dest, e.t)
+		}
+	}
+}

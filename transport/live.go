@@ -159,20 +159,6 @@ func newLiveTable(n int) *liveTable {
 	return &liveTable{mask: uint64(n - 1), seed: rand.Uint64(), slots: make([]atomic.Pointer[liveEntry], n)}
 }
 
-// each calls f for every dest in the index. Like set, it must be
-// serialized with writers.
-func (x *liveIndex) each(f func(Dest, *DestTransport)) {
-	tab := x.tab.Load()
-	if tab == nil {
-		return
-	}
-	for i := range tab.slots {
-		if e := tab.slots[i].Load(); e != nil && e != tombstone {
-			f(e.dest, e.t)
-		}
-	}
-}
-
 // clear removes every dest. Like set, it must be serialized with writers.
 func (x *liveIndex) clear() {
 	x.tab.Store(nil)

@@ -119,14 +119,21 @@ func bareReader(b *testing.B, cnt *counter) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
-func benchBare(b *testing.B, size int) {
-	ctx := context.Background()
-	cnt := &counter{done: make(chan struct{}, 1)}
-	c, _, err := cws.Dial(ctx, bareReader(b, cnt), nil)
+// bareConn dials a bare reader that counts into cnt with a plain
+// coder/websocket connection, closed when the benchmark ends.
+func bareConn(b *testing.B, cnt *counter) *cws.Conn {
+	c, _, err := cws.Dial(context.Background(), bareReader(b, cnt), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.CloseNow()
+	b.Cleanup(func() { _ = c.CloseNow() })
+	return c
+}
+
+func benchBare(b *testing.B, size int) {
+	ctx := context.Background()
+	cnt := &counter{done: make(chan struct{}, 1)}
+	c := bareConn(b, cnt)
 	payload := make([]byte, size)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()

@@ -34,11 +34,7 @@ func benchPaired(b *testing.B, size int) {
 	mgr := w.node(b, idA, nodeOpts{noListen: true}).mgr
 	dest := transport.Actor(idB)
 	bareCnt := &counter{done: make(chan struct{}, 1)}
-	c, _, err := cws.Dial(ctx, bareReader(b, bareCnt), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.CloseNow()
+	c := bareConn(b, bareCnt)
 	payload := make([]byte, size)
 	sendActr := func() error { return mgr.Send(ctx, dest, protocol.RPCReliable, payload) }
 	sendBare := func() error { return c.Write(ctx, cws.MessageBinary, payload) }

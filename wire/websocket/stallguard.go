@@ -20,7 +20,7 @@ import (
 // Send whose ctx has another Done replaces the registration; closing the
 // Conn drops it, so a closed Conn is not kept reachable from a ctx.
 //
-// The registration and ctx are owned by the write slot's holder; state
+// The registration and done are owned by the write slot's holder; state
 // is shared with the registration's callback: the registration's
 // generation in the high bits, its phase in the low two.
 type stallGuard struct {
