@@ -330,8 +330,10 @@ func TestKeepaliveClosesUnresponsivePeer(t *testing.T) {
 // A peer that answers keeps the connection alive across many pings, each
 // run by a timer between which no goroutine waits; Close stops them
 // (goleak in TestMain).
-func TestKeepalivePingsAnsweringPeer(t *testing.T) {
-	ctx := guard(t)
+// pingedConn connects to a peer that reads (and so answers pings), with
+// a keepalive every 5 ms.
+func pingedConn(t *testing.T, ctx context.Context) (*websocket.Dialer, *websocket.Conn) {
+	t.Helper()
 	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) {
 		for { // reading answers pings
 			if _, _, err := c.Read(ctx); err != nil {
@@ -344,15 +346,27 @@ func TestKeepalivePingsAnsweringPeer(t *testing.T) {
 	if err := c.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for d.Counters().Pings.Load() < 20 {
+	return d, c
+}
+
+// waitPings waits until d's connections have had n pings answered.
+func waitPings(t *testing.T, ctx context.Context, d *websocket.Dialer, c *websocket.Conn, n uint64) {
+	t.Helper()
+	for d.Counters().Pings.Load() < n {
 		select {
 		case <-c.Done():
 			t.Fatalf("the connection died: %v", c.Err())
 		case <-ctx.Done():
-			t.Fatalf("%d pings answered", d.Counters().Pings.Load())
+			t.Fatalf("%d of %d pings answered", d.Counters().Pings.Load(), n)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+func TestKeepalivePingsAnsweringPeer(t *testing.T) {
+	ctx := guard(t)
+	d, c := pingedConn(t, ctx)
+	waitPings(t, ctx, d, c, 20)
 	if d.Counters().PingFailures.Load() != 0 || !c.Ready() {
 		t.Fatalf("ping failures %d, ready %v", d.Counters().PingFailures.Load(), c.Ready())
 	}
@@ -365,18 +379,7 @@ func TestKeepalivePingsAnsweringPeer(t *testing.T) {
 // frame buffer back: idle connections hold none.
 func TestIdleConnectionDropsItsFrameBuffer(t *testing.T) {
 	ctx := guard(t)
-	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) {
-		for { // reading answers pings
-			if _, _, err := c.Read(ctx); err != nil {
-				return
-			}
-		}
-	})
-	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: 5 * time.Millisecond, PingTimeout: 5 * time.Second}}
-	c := d.Conn(srv, idB, nil)
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d, c := pingedConn(t, ctx)
 	defer c.Close()
 	lane, _ := c.Lane(protocol.RPCReliable)
 	if err := lane.Send(ctx, make([]byte, 1024)); err != nil {
@@ -386,15 +389,7 @@ func TestIdleConnectionDropsItsFrameBuffer(t *testing.T) {
 		t.Fatal("no frame buffer right after a Send")
 	}
 	// The first ping after the Send sees it; the next one finds nothing sent.
-	for pings := d.Counters().Pings.Load() + 2; d.Counters().Pings.Load() < pings; {
-		select {
-		case <-c.Done():
-			t.Fatalf("the connection died: %v", c.Err())
-		case <-ctx.Done():
-			t.Fatal("no keepalive pings")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitPings(t, ctx, d, c, d.Counters().Pings.Load()+2)
 	if websocket.FrameBufferHeld(c) {
 		t.Fatal("an idle connection kept its frame buffer past two keepalive pings")
 	}
