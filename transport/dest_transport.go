@@ -18,18 +18,16 @@ var lastTransportID atomic.Uint64
 // [WirePool]. It is created by an [OutprocManager]; get it with
 // [OutprocManager.GetOrCreateTransport].
 type DestTransport struct {
+	pool   WirePool // first: see WirePool.current
 	id     TransportID
-	dest   Dest
 	routes *RouteTable
-	pool   WirePool
-	sent   *laneCounters // nil unless WithSendStats
 }
 
 // ID returns the transport's identity.
 func (t *DestTransport) ID() TransportID { return t.id }
 
 // Dest returns the destination the transport carries messages to.
-func (t *DestTransport) Dest() Dest { return t.dest }
+func (t *DestTransport) Dest() Dest { return t.pool.dest }
 
 // Pool returns the transport's wires.
 func (t *DestTransport) Pool() *WirePool { return &t.pool }
@@ -55,7 +53,7 @@ func (t *DestTransport) send(ctx context.Context, pt protocol.PayloadType, data 
 retry:
 	for {
 		rs := t.pool.current.Load()
-		lanes := rs.lanes[pt]
+		lanes := rs.lanes[pt].refs
 		for i := range lanes {
 			ref := &lanes[i]
 			if !ref.wire.Ready() {
@@ -63,8 +61,8 @@ retry:
 			}
 			err := ref.lane.Send(ctx, data)
 			if err == nil {
-				if t.sent != nil {
-					t.sent.add(pt, ref.kind, len(data))
+				if ref.sent != nil {
+					ref.sent.add(pt, ref.kind, len(data))
 				}
 				return nil
 			}
@@ -79,14 +77,14 @@ retry:
 		case rs.dead: // before closed: a dead pool is closed when reaped, and the cause matters more
 			return t.noRoute(pt, "every wire failed", orErr(rs.cause, laneErr))
 		case rs.closed:
-			return fmt.Errorf("%w: transport to %s", ErrClosed, t.dest)
+			return fmt.Errorf("%w: transport to %s", ErrClosed, t.pool.dest)
 		case !rs.routable[pt]:
 			return t.noRoute(pt, "no wire of the destination can carry it", orErr(rs.cause, laneErr))
 		}
 		select {
 		case <-rs.changed:
 		case <-ctx.Done():
-			return ctxError(ctx, "waiting for a ready lane to "+t.dest.String())
+			return ctxError(ctx, "waiting for a ready lane to "+t.pool.dest.String())
 		}
 	}
 }
@@ -100,14 +98,14 @@ func orErr(err, fallback error) error {
 }
 
 func (t *DestTransport) noRoute(pt protocol.PayloadType, reason string, cause error) error {
-	return &NoRouteError{Dest: t.dest, PayloadType: pt, Reason: reason, Cause: cause}
+	return &NoRouteError{Dest: t.pool.dest, PayloadType: pt, Reason: reason, Cause: cause}
 }
 
 // Healthy reports whether at least one wire is ready.
 func (t *DestTransport) Healthy() bool {
 	rs := t.pool.current.Load()
-	for _, refs := range rs.lanes {
-		if len(refs) > 0 {
+	for i := range rs.lanes {
+		if len(rs.lanes[i].refs) > 0 {
 			return true
 		}
 	}
@@ -146,7 +144,7 @@ func (t *DestTransport) Lanes() []LaneInfo {
 	var out []LaneInfo
 	for _, pt := range protocol.DataPayloadTypes() {
 		li := LaneInfo{PayloadType: pt}
-		for _, ref := range rs.lanes[pt] {
+		for _, ref := range rs.lanes[pt].refs {
 			li.Wires = append(li.Wires, LaneWire{ID: ref.id, Kind: ref.kind})
 		}
 		out = append(out, li)

@@ -58,7 +58,7 @@ func (m *OutprocManager) CheckLive() error {
 	return errors.Join(errs...)
 }
 
-// each calls f for every dest in the index. Like set, it must be
+// each calls f for every dest in the index. Like put, it must be
 // serialized with writers.
 func (x *liveIndex) each(f func(Dest, *DestTransport)) {
 	tab := x.tab.Load()
@@ -66,8 +66,8 @@ func (x *liveIndex) each(f func(Dest, *DestTransport)) {
 		return
 	}
 	for i := range tab.slots {
-		if e := tab.slots[i].Load(); e != nil && e != tombstone {
-			f(e.dest, e.t)
+		if t := tab.slots[i].Load(); t != nil && t != tombstone {
+			f(t.pool.dest, t)
 		}
 	}
 }

@@ -83,7 +83,7 @@ func (m *OutprocManager) checkHealth() {
 		case h.ready == 0 && h.connecting == 0:
 			m.reapAsync(t, reasonHealthCheck)
 		case h.failed > 0:
-			t.pool.reconnect(m.builder, m.buildRequest(t.dest, nil))
+			t.pool.reconnect(m.builder, m.buildRequest(t.pool.dest, nil))
 		}
 	}
 }

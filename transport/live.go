@@ -9,11 +9,12 @@ import (
 // path of OutprocManager.Send. Loads never block and write nothing shared,
 // so concurrent senders do not contend; writers must be serialized by the
 // caller (the manager holds its mu). Every operation is linearizable: once
-// set(d, nil) has returned, no load(d) returns the old transport.
+// remove(d) has returned, no load(d) returns the old transport.
 //
 // It is an open-addressing hash table (linear probing) of atomic pointers
-// to immutable entries, replaced whole when it grows. Why this and not a
-// map:
+// to the transports themselves, replaced whole when it grows; a slot's
+// transport is its key (DestTransport.Dest never changes). Why this and
+// not a map:
 //
 //   - A copy-on-write map behind an atomic.Pointer copies itself on each
 //     change: O(destinations) per change, O(n²) to connect n of them.
@@ -22,11 +23,12 @@ import (
 //     per trie level, then a boxed value and its slice: at 10,000
 //     destinations each is a cache miss, and the lookup was the largest
 //     part of the transport layer's cost per Send (perf, issue 7). Here a
-//     load reads the slot array and one entry: two misses when cold.
+//     load reads the slot array and the transport, whose first cache line
+//     holds both its Dest and what Send reads next: two misses when cold.
 //   - The hash is of the Dest's fixed-size part (realm, serial, kind),
 //     mixed with a per-table random seed (so peers cannot line their ids
 //     up in one probe sequence); the full Dest is compared only in the
-//     entry. Dests that differ only by type name share a hash and sit in
+//     transport. Dests that differ only by type name share a hash and sit in
 //     neighbouring slots.
 type liveIndex struct {
 	tab atomic.Pointer[liveTable]
@@ -36,22 +38,17 @@ type liveIndex struct {
 }
 
 // liveTable is one generation of the index: a power-of-two array of slots.
-// A slot is nil (never used: a probe stops there), an entry, or the
-// tombstone (an entry removed: a probe goes on past it).
+// A slot is nil (never used: a probe stops there), a transport, or the
+// tombstone (a transport removed: a probe goes on past it).
 type liveTable struct {
 	mask  uint64
 	seed  uint64
-	slots []atomic.Pointer[liveEntry]
+	slots []atomic.Pointer[DestTransport]
 }
 
-// liveEntry is immutable once stored.
-type liveEntry struct {
-	dest Dest
-	t    *DestTransport
-}
-
-// tombstone marks a slot whose entry was removed.
-var tombstone = &liveEntry{}
+// tombstone marks a slot whose transport was removed. Its Dest is the zero
+// Dest, which a caller may look up: load checks for it by address.
+var tombstone = &DestTransport{}
 
 const liveMinSlots = 16
 
@@ -73,17 +70,23 @@ func (x *liveIndex) load(d Dest) *DestTransport {
 		return nil
 	}
 	for i := tab.hash(d) & tab.mask; ; i = (i + 1) & tab.mask {
-		e := tab.slots[i].Load()
-		if e == nil {
+		t := tab.slots[i].Load()
+		if t == nil {
 			return nil
 		}
-		if e != tombstone && e.dest == d {
-			return e.t
+		if t != tombstone && t.pool.dest == d {
+			return t
 		}
 	}
 }
 
-// set makes d map to t, or removes d if t is nil. Calls must be serialized.
+// put makes t the transport of its Dest. Calls must be serialized.
+func (x *liveIndex) put(t *DestTransport) { x.set(t.pool.dest, t) }
+
+// remove removes d. Calls must be serialized.
+func (x *liveIndex) remove(d Dest) { x.set(d, nil) }
+
+// set makes d map to t (whose Dest is d), or removes d if t is nil.
 func (x *liveIndex) set(d Dest, t *DestTransport) {
 	tab := x.tab.Load()
 	if tab == nil {
@@ -106,7 +109,7 @@ func (x *liveIndex) set(d Dest, t *DestTransport) {
 				free = int(i)
 				x.used++
 			}
-			tab.slots[free].Store(&liveEntry{dest: d, t: t})
+			tab.slots[free].Store(t)
 			x.live++
 			x.growIfFull()
 			return
@@ -114,12 +117,12 @@ func (x *liveIndex) set(d Dest, t *DestTransport) {
 			if free < 0 {
 				free = int(i)
 			}
-		case e.dest == d:
+		case e.pool.dest == d:
 			if t == nil {
 				tab.slots[i].Store(tombstone)
 				x.live--
 			} else {
-				tab.slots[i].Store(&liveEntry{dest: d, t: t})
+				tab.slots[i].Store(t)
 			}
 			return
 		}
@@ -145,7 +148,7 @@ func (x *liveIndex) growIfFull() {
 		if e == nil || e == tombstone {
 			continue
 		}
-		j := next.hash(e.dest) & next.mask
+		j := next.hash(e.pool.dest) & next.mask
 		for next.slots[j].Load() != nil {
 			j = (j + 1) & next.mask
 		}
@@ -156,10 +159,10 @@ func (x *liveIndex) growIfFull() {
 }
 
 func newLiveTable(n int) *liveTable {
-	return &liveTable{mask: uint64(n - 1), seed: rand.Uint64(), slots: make([]atomic.Pointer[liveEntry], n)}
+	return &liveTable{mask: uint64(n - 1), seed: rand.Uint64(), slots: make([]atomic.Pointer[DestTransport], n)}
 }
 
-// clear removes every dest. Like set, it must be serialized with writers.
+// clear removes every dest. Like put, it must be serialized with writers.
 func (x *liveIndex) clear() {
 	x.tab.Store(nil)
 	x.used, x.live = 0, 0

@@ -16,11 +16,11 @@ func TestLiveIndexSharedHash(t *testing.T) {
 	a := Actor(protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "echo"})
 	b := Actor(protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "other"})
 	c := Actor(protocol.ActorID{Realm: 2, Serial: 7, Manufacturer: "acme", Name: "echo"})
-	ta, tb, tb2, tc := &DestTransport{}, &DestTransport{}, &DestTransport{}, &DestTransport{}
+	ta, tb, tb2, tc := destTransport(a), destTransport(b), destTransport(b), destTransport(c)
 	var x liveIndex
-	x.set(a, ta)
-	x.set(b, tb)
-	x.set(c, tc)
+	x.put(ta)
+	x.put(tb)
+	x.put(tc)
 	if tab := x.tab.Load(); tab.hash(a) != tab.hash(b) || tab.hash(a) == tab.hash(c) {
 		t.Fatal("test dests do not share (only) the intended hash")
 	}
@@ -33,14 +33,14 @@ func TestLiveIndexSharedHash(t *testing.T) {
 	want(a, ta)
 	want(b, tb)
 	want(c, tc)
-	x.set(b, tb2) // replace next to a dest with the same hash
+	x.put(tb2) // replace next to a dest with the same hash
 	want(a, ta)
 	want(b, tb2)
-	x.set(a, nil)
+	x.remove(a)
 	want(a, nil)
 	want(b, tb2)
-	x.set(a, nil) // removing an absent dest is a no-op
-	x.set(b, nil)
+	x.remove(a) // removing an absent dest is a no-op
+	x.remove(b)
 	want(b, nil)
 	want(c, tc)
 	if x.live != 1 {
@@ -83,11 +83,11 @@ func TestLiveIndexMatchesMap(t *testing.T) {
 		d := dests[rng.IntN(len(dests))]
 		// Mostly growth first, then mostly churn.
 		if rng.IntN(20000) > step || rng.IntN(2) == 0 {
-			tr := &DestTransport{dest: d}
-			x.set(d, tr)
+			tr := destTransport(d)
+			x.put(tr)
 			ref[d] = tr
 		} else {
-			x.set(d, nil)
+			x.remove(d)
 			delete(ref, d)
 		}
 		if step%997 == 0 {
@@ -96,7 +96,7 @@ func TestLiveIndexMatchesMap(t *testing.T) {
 	}
 	check(20000)
 	for _, d := range dests {
-		x.set(d, nil)
+		x.remove(d)
 	}
 	clear(ref)
 	check(20001)
@@ -118,8 +118,8 @@ func TestLiveIndexConcurrentLoads(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(r), 1))
 			for !stop.Load() {
 				d := dests[rng.IntN(len(dests))]
-				if tr := x.load(d); tr != nil && tr.dest != d {
-					t.Errorf("load(%v) returned the transport of %v", d, tr.dest)
+				if tr := x.load(d); tr != nil && tr.Dest() != d {
+					t.Errorf("load(%v) returned the transport of %v", d, tr.Dest())
 					return
 				}
 			}
@@ -129,14 +129,38 @@ func TestLiveIndexConcurrentLoads(t *testing.T) {
 	for range 50000 {
 		d := dests[rng.IntN(len(dests))]
 		if rng.IntN(2) == 0 {
-			x.set(d, &DestTransport{dest: d})
+			x.put(destTransport(d))
 		} else {
-			x.set(d, nil)
+			x.remove(d)
 			if x.load(d) != nil {
-				t.Fatalf("load(%v) after set(nil) returned a transport", d)
+				t.Fatalf("load(%v) after remove returned a transport", d)
 			}
 		}
 	}
 	stop.Store(true)
 	wg.Wait()
+}
+
+// destTransport is a bare transport to d, enough for the live index.
+func destTransport(d Dest) *DestTransport {
+	t := &DestTransport{}
+	t.pool.dest = d
+	return t
+}
+
+// The zero Dest is the tombstone's: looking it up must not return the
+// tombstone it meets on its probe sequence.
+func TestLiveIndexZeroDestIsNotTheTombstone(t *testing.T) {
+	var x liveIndex
+	x.put(destTransport(Actor(protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "echo"})))
+	tab := x.tab.Load()
+	i := tab.hash(Dest{}) & tab.mask
+	for tab.slots[i].Load() != nil {
+		i = (i + 1) & tab.mask
+	}
+	tab.slots[i].Store(tombstone) // as if a dest stored there had been removed
+	x.used++
+	if got := x.load(Dest{}); got != nil {
+		t.Fatalf("load(zero Dest) = %p, want nil", got)
+	}
 }

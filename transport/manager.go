@@ -337,17 +337,17 @@ func (m *OutprocManager) settleLocked(e *entry, t *DestTransport, err error) {
 // syncLiveLocked makes live agree with entries for dest. Call it, with mu
 // held, after any change to entries[dest] or to that entry's t or closing.
 func (m *OutprocManager) syncLiveLocked(dest Dest) {
-	var t *DestTransport
 	if e := m.entries[dest]; e != nil && e.t != nil && !e.closing {
-		t = e.t
+		m.live.put(e.t)
+	} else {
+		m.live.remove(dest)
 	}
-	m.live.set(dest, t)
 }
 
 func (m *OutprocManager) newTransport(dest Dest) *DestTransport {
-	t := &DestTransport{id: TransportID(lastTransportID.Add(1)), dest: dest, routes: &m.cfg.routes}
+	t := &DestTransport{id: TransportID(lastTransportID.Add(1)), routes: &m.cfg.routes}
 	if m.cfg.sendStats {
-		t.sent = &laneCounters{}
+		t.pool.sent = &laneCounters{}
 	}
 	t.pool.init(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks, func() { m.reapAsync(t, "every wire failed") })
 	return t
@@ -380,7 +380,7 @@ func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
 		defer func() { h.afterReap(t, removed) }()
 	}
 	m.mu.Lock()
-	e := m.entries[t.dest]
+	e := m.entries[t.pool.dest]
 	if m.closed || e == nil || e.t != t || e.closing || t.pool.live() {
 		// Stale, or revived since the reap was decided: a wire was
 		// adopted into the pool (Adopt registers under m.mu, so it
@@ -388,17 +388,17 @@ func (m *OutprocManager) reap(t *DestTransport, reason string) (removed bool) {
 		m.mu.Unlock()
 		return false
 	}
-	delete(m.entries, t.dest)
-	m.syncLiveLocked(t.dest)
+	delete(m.entries, t.pool.dest)
+	m.syncLiveLocked(t.pool.dest)
 	m.stats.removed++
 	if reason == reasonHealthCheck || t.pool.failedByHealthCheck() {
 		m.stats.healthRemoved++
 	}
-	m.stats.sent.addFrom(t.sent)
+	m.stats.sent.addFrom(t.pool.sent)
 	m.mu.Unlock()
 	_ = t.Close()
-	m.log.Debug("transport removed", "dest", t.dest, "reason", reason)
-	m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.dest, TransportID: t.id, Reason: reason})
+	m.log.Debug("transport removed", "dest", t.pool.dest, "reason", reason)
+	m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.pool.dest, TransportID: t.id, Reason: reason})
 	return true
 }
 
@@ -522,7 +522,7 @@ func (m *OutprocManager) CloseTransport(ctx context.Context, dest Dest) error {
 		m.syncLiveLocked(dest)
 	}
 	m.stats.removed++
-	m.stats.sent.addFrom(t.sent)
+	m.stats.sent.addFrom(t.pool.sent)
 	m.mu.Unlock()
 	close(e.closedCh)
 	m.events.Publish(Event{Kind: EventTransportRemoved, Dest: dest, TransportID: t.id, Reason: "closed"})
@@ -580,7 +580,7 @@ func (m *OutprocManager) Close() error {
 		if err := t.Close(); err != nil {
 			errs = append(errs, err)
 		}
-		m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.dest, TransportID: t.id, Reason: "manager closed"})
+		m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.pool.dest, TransportID: t.id, Reason: "manager closed"})
 	}
 	m.wg.Wait()
 	m.in.close()
@@ -659,7 +659,7 @@ func (m *OutprocManager) Stats() Stats {
 	sent := c.sent
 	for _, e := range m.entries {
 		if e.t != nil {
-			sent.addFrom(e.t.sent)
+			sent.addFrom(e.t.pool.sent)
 		}
 	}
 	m.mu.RUnlock()

@@ -17,7 +17,12 @@ import (
 // once, retries each with exponential backoff, and publishes the set of
 // ready lanes to any number of watchers (see Watch).
 type WirePool struct {
+	// current and dest come first: they open their DestTransport, and a
+	// Send through the live index reads nothing else of it (one cache
+	// line when cold).
+	current atomic.Pointer[readySet]
 	dest    Dest
+	sent    *laneCounters // nil unless WithSendStats; copied into each laneRef
 	tid     TransportID
 	cfg     *config
 	events  *EventBus
@@ -27,7 +32,6 @@ type WirePool struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	current atomic.Pointer[readySet]
 
 	mu           sync.Mutex
 	members      []*member
@@ -56,7 +60,7 @@ type member struct {
 // replaces it whenever a wire changes state; changed is closed then, which
 // wakes every sender waiting for a lane.
 type readySet struct {
-	lanes    [protocol.PayloadTypeCount][]laneRef
+	lanes    [protocol.PayloadTypeCount]laneList
 	routable [protocol.PayloadTypeCount]bool // some wire that may still carry it is ready or connecting
 	changed  chan struct{}
 	closed   bool
@@ -64,9 +68,18 @@ type readySet struct {
 	cause    error
 }
 
+// laneList is the lanes of one payload type, best first. refs lives in
+// inline while it fits: a Send then finds its lane next to the list
+// instead of at the end of one more pointer.
+type laneList struct {
+	refs   []laneRef
+	inline [2]laneRef
+}
+
 type laneRef struct {
 	lane Lane
 	wire Wire
+	sent *laneCounters // the transport's, nil unless WithSendStats
 	id   WireID
 	kind WireKind
 }
@@ -106,8 +119,8 @@ func (p *WirePool) Wires() []WireInfo {
 func (p *WirePool) Watch() (ready []WireID, changed <-chan struct{}) {
 	rs := p.current.Load()
 	seen := map[WireID]bool{}
-	for _, refs := range rs.lanes {
-		for _, r := range refs {
+	for i := range rs.lanes {
+		for _, r := range rs.lanes[i].refs {
 			if !seen[r.id] {
 				seen[r.id] = true
 				ready = append(ready, r.id)
@@ -123,8 +136,8 @@ func (p *WirePool) Watch() (ready []WireID, changed <-chan struct{}) {
 func (p *WirePool) WaitReady(ctx context.Context) error {
 	for {
 		rs := p.current.Load()
-		for _, refs := range rs.lanes {
-			if len(refs) > 0 {
+		for i := range rs.lanes {
+			if len(rs.lanes[i].refs) > 0 {
 				return nil
 			}
 		}
@@ -354,6 +367,8 @@ func (p *WirePool) rebuildLocked() {
 	rs := &readySet{changed: make(chan struct{}), closed: p.closed, dead: p.dead, cause: p.lastErr}
 	if !p.closed {
 		for _, pt := range protocol.DataPayloadTypes() {
+			l := &rs.lanes[pt]
+			l.refs = l.inline[:0]
 			for _, m := range p.members {
 				if p.cfg.routes.rank(pt, m.kind) < 0 {
 					continue
@@ -364,7 +379,7 @@ func (p *WirePool) rebuildLocked() {
 				case WireReady:
 					if m.lanes[pt] != nil {
 						rs.routable[pt] = true
-						rs.lanes[pt] = append(rs.lanes[pt], laneRef{lane: m.lanes[pt], wire: m.wire, id: m.id, kind: m.kind})
+						l.refs = append(l.refs, laneRef{lane: m.lanes[pt], wire: m.wire, sent: p.sent, id: m.id, kind: m.kind})
 					}
 				}
 			}
@@ -372,7 +387,7 @@ func (p *WirePool) rebuildLocked() {
 				rs.routable[pt] = true
 			}
 			// Best kind first; among equals, the older wire first.
-			slices.SortStableFunc(rs.lanes[pt], func(a, b laneRef) int {
+			slices.SortStableFunc(l.refs, func(a, b laneRef) int {
 				return p.cfg.routes.rank(pt, a.kind) - p.cfg.routes.rank(pt, b.kind)
 			})
 		}
