@@ -27,6 +27,8 @@ echo "== Send latency at 10 and 10,000 WebSocket dests, separate and paired (a s
 go test -run '^$' -bench SendLatencyAtScale -benchtime 200000x -count "$rounds" ./wire/websocket >"$tmp/scale.txt"
 echo "== signaling relay" >&2
 go test -run '^$' -bench Relay -benchtime 2s -count "$rounds" ./signaling >"$tmp/relay.txt"
+echo "== user-space instructions per WebSocket message (callgrind)" >&2
+for size in 64 1024; do ./scripts/count-instructions.sh "$size"; done >"$tmp/instructions.txt"
 
 # median VALUE-COLUMN of the lines of FILE matching RE
 median() {
@@ -81,6 +83,12 @@ met() { case "$1" in *n/a*) echo "n/a" ;; *) awk "BEGIN { print ($1) ? \"yes\" :
 # wsrow NAME: actr ns/op, bare ns/op and ratio of a row of bench-websocket.sh's table
 wsrow() { awk -v k="$1" '$1 == k { print $2, $3, $4; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/websocket.txt"; }
 # wsprow NAME: actr, bare, ratio and ratio range of a paired row of bench-websocket.sh
+# insrow SIZE: actr and bare instructions per message and bare/actr, from count-instructions.sh
+insrow() { awk -v k="user-space instructions per $1 B message" '
+  index($0, k) == 1 { f = 1; next }
+  f && $1 == "bare" { b = $NF } f && $1 == "actr" { a = $NF }
+  f && /^bare\/actr:/ { print a, b, $2; f = 0; done = 1 }
+  END { if (!done) print "n/a n/a n/a" }' "$tmp/instructions.txt"; }
 wsprow() { awk -v k="$1" '$1 == k { print $2, $3, $4, $5; f = 1 } END { if (!f) print "n/a n/a n/a n/a" }' "$tmp/websocket.txt"; }
 # rtcrow FIGURE: actr, bare and ratio of a row of bench-webrtc.sh's table
 rtcrow() { awk -v k="$1" 'substr($0, 1, 34) == sprintf("%-34s", k) { $0 = substr($0, 35); print $1, $2, $3; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/webrtc.txt"; }
@@ -107,6 +115,10 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
     read -r a b r range < <(wsprow "BenchmarkSendPaired/$size")
     echo "| \`Send\` throughput over WebSocket, $size (actr and bare taking turns in one process) | $a ns/msg | coder/websocket write loop $b ns/msg | $r (bare time ÷ actr time; rounds $range) | ≥ 0.95 | $(met "$r >= 0.95") |"
   done
+  for size in 64 1024; do
+    read -r a b r < <(insrow "$size")
+    echo "| the same counted in user-space instructions per message (callgrind; the kernel's share is not counted), ${size}B | $a | coder/websocket write loop $b | $r (bare ÷ actr) | reported | |"
+  done
   for size in 64B 1024B 65536B; do
     read -r a b r < <(wsrow "BenchmarkSend/$size/actr")
     echo "| the same, each side in a process of its own, $size | $a ns/op | coder/websocket write loop $b ns/op | $r | reported | |"
@@ -119,8 +131,9 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
     read -r _ _ p < <(rtcrow "Send $size paired, median burst")
     read -r a b r < <(rtcrow "Send $size paired ns/msg")
     read -r sa sb _ < <(rtcrow "Send $size paired, stalled bursts")
-    echo "| \`Send\` throughput over WebRTC, $size (actr and bare taking turns in one process), median burst | — | pion DataChannel write loop, default settings | $p (bare time ÷ actr time) | ≥ 0.95 | $(met "$p >= 0.95") |"
-    echo "| the same over all bursts, stalled ones included | $a ns/msg, $sa stalled bursts | $b ns/msg, $sb stalled bursts | $r | reported | |"
+    read -r da db _ < <(rtcrow "Send $size paired, UDP drops")
+    echo "| \`Send\` throughput over WebRTC, $size (actr and bare taking turns in one process) | $a ns/msg; $sa stalled bursts, $da UDP drops | pion DataChannel write loop, default settings: $b ns/msg; $sb stalled bursts, $db UDP drops | $r (bare time ÷ actr time) | ≥ 0.95 | $(met "$r >= 0.95") |"
+    echo "| the same, each side's median burst (leaves out the bursts stalled by a lost packet) | — | — | $p | reported | |"
     read -r a b r < <(rtcrow "Send $size ns/op")
     echo "| the same, each side in a run of its own, $size | $a ns/op | $b ns/op | $r | reported | |"
     read -r a b r < <(rtcrow "Send $size ns/op, UDPMux 4 MiB")
@@ -154,6 +167,13 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "turns in bursts of a few milliseconds in one process, each to its own bare reader; ratio range: the"
   echo "lowest and highest round. Send: each side in a process of its own, to a bare reader; EndToEnd: an"
   echo "actr node receives (gate, reader, inbound queue, handler). ctxsw: context switches per message."
+  echo
+  echo "User-space instructions per message of BenchmarkSend (\`scripts/count-instructions.sh\`), by the package"
+  echo "that executed them; runtime and other include the bare reader counting the messages:"
+  echo
+  echo '```'
+  cat "$tmp/instructions.txt"
+  echo '```'
   echo
   echo "## WebRTC wire: \`OutprocManager.Send\` vs a bare pion DataChannel loop; cold connect"
   echo

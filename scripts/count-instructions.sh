@@ -25,7 +25,7 @@ size="${1:-64}"
 if ! command -v valgrind >/dev/null 2>&1; then
 	sudo=""
 	if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-	$sudo apt-get install -y valgrind || { $sudo apt-get update && $sudo apt-get install -y valgrind; }
+	{ $sudo apt-get install -y valgrind || { $sudo apt-get update && $sudo apt-get install -y valgrind; }; } >&2
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -2,7 +2,10 @@ package webrtc_test
 
 import (
 	"context"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,14 +133,14 @@ func timeSends(b *testing.B, ctx context.Context, size int, send func() error, c
 // drifted by more than the difference being measured (64 KiB: 1.7 to
 // 3.1 ms per message across the rounds of one run, for either side).
 // b.N messages go each way. Reported: each side's ns per message and
-// bare/actr over all bursts; bare/actr-p50, the same for the median burst
-// of each side (the issue-7 ratio, goal >= 0.95); and each side's stalled
-// bursts, those over 4 times its median. On loopback with pion's default
-// socket buffers a burst that loses a packet can wait for SCTP's
-// retransmission timer (a second at first) and take many times as long
-// as the others: one such stall decides a whole run's sum, so the sum
-// says how often each side stalled more than what a message costs it.
-// The stall counts say whether actr stalls more often than bare.
+// bare/actr over all bursts (the issue-7 ratio, goal >= 0.95);
+// bare/actr-p50, the same for the median burst of each side; and each
+// side's stalled bursts, those over 4 times its median. On loopback with
+// pion's default socket buffers a burst that loses a packet can wait for
+// SCTP's retransmission timer (a second at first) and take many times as
+// long as the others: one such stall can decide a run, and the median
+// burst and the stall counts tell that apart from a cost per message.
+// On Linux each side's UDP receive-buffer drops are reported too.
 func BenchmarkSendPaired(b *testing.B) {
 	for _, sz := range sendSizes {
 		b.Run(sz.name, func(b *testing.B) { benchSendPaired(b, sz.size) })
@@ -149,8 +152,9 @@ func benchSendPaired(b *testing.B, size int) {
 	sendActr, actrCnt := actrSendPair(b, ctx, size, benchConfig())
 	sendBare, bareCnt := bareSendPair(b, ctx, size)
 	per := max(1, (1<<20)/size)
-	burst := func(send func() error, cnt *byteCounter, k int) time.Duration {
+	burst := func(send func() error, cnt *byteCounter, k int, drops *int64) time.Duration {
 		cnt.expect(int64(k) * int64(size))
+		before := udpRcvbufErrors()
 		start := time.Now()
 		for range k {
 			if err := send(); err != nil {
@@ -158,21 +162,24 @@ func benchSendPaired(b *testing.B, size int) {
 			}
 		}
 		cnt.wait(b, ctx)
-		return time.Since(start)
+		d := time.Since(start)
+		*drops += udpRcvbufErrors() - before
+		return d
 	}
 	var actr, bare time.Duration
 	var actrPer, barePer []time.Duration // per message, of each burst
+	var actrDrops, bareDrops int64       // UDP datagrams dropped on full receive buffers
 	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for done, round := 0, 0; done < b.N; round++ {
 		k := min(per, b.N-done)
 		var a, r time.Duration
 		if round%2 == 0 {
-			a = burst(sendActr, actrCnt, k)
-			r = burst(sendBare, bareCnt, k)
+			a = burst(sendActr, actrCnt, k, &actrDrops)
+			r = burst(sendBare, bareCnt, k, &bareDrops)
 		} else {
-			r = burst(sendBare, bareCnt, k)
-			a = burst(sendActr, actrCnt, k)
+			r = burst(sendBare, bareCnt, k, &bareDrops)
+			a = burst(sendActr, actrCnt, k, &actrDrops)
 		}
 		actr, bare = actr+a, bare+r
 		actrPer, barePer = append(actrPer, a/time.Duration(k)), append(barePer, r/time.Duration(k))
@@ -185,6 +192,43 @@ func benchSendPaired(b *testing.B, size int) {
 	b.ReportMetric(float64(median(barePer))/float64(median(actrPer)), "bare/actr-p50")
 	b.ReportMetric(float64(stalls(actrPer)), "actr-stalls")
 	b.ReportMetric(float64(stalls(barePer)), "bare-stalls")
+	if udpRcvbufErrors() >= 0 {
+		b.ReportMetric(float64(actrDrops), "actr-udp-drops")
+		b.ReportMetric(float64(bareDrops), "bare-udp-drops")
+	}
+}
+
+// udpRcvbufErrors is the host's count of UDP datagrams dropped because a
+// socket's receive buffer was full (Linux: /proc/net/snmp), or -1 where it
+// cannot be read. It counts every process: the bursts of the paired
+// benchmark run one at a time, so each side's bursts see their own drops,
+// plus whatever the machine's other tenants lose meanwhile.
+func udpRcvbufErrors() int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return -1
+	}
+	var names []string
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, err := strconv.ParseInt(f[i], 10, 64)
+				if err != nil {
+					return -1
+				}
+				return v
+			}
+		}
+	}
+	return -1
 }
 
 // median returns the median of ds (the upper one of an even count).
