@@ -3,6 +3,7 @@ package webrtc_test
 import (
 	"context"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,7 +141,8 @@ func timeSends(b *testing.B, ctx context.Context, size int, send func() error, c
 // SCTP's retransmission timer (a second at first) and take many times as
 // long as the others: one such stall can decide a run, and the median
 // burst and the stall counts tell that apart from a cost per message.
-// On Linux each side's UDP receive-buffer drops are reported too.
+// On Linux each side's UDP datagrams per message and receive-buffer drops
+// are reported too.
 func BenchmarkSendPaired(b *testing.B) {
 	for _, sz := range sendSizes {
 		b.Run(sz.name, func(b *testing.B) { benchSendPaired(b, sz.size) })
@@ -149,12 +151,17 @@ func BenchmarkSendPaired(b *testing.B) {
 
 func benchSendPaired(b *testing.B, size int) {
 	ctx := benchGuard(b)
-	sendActr, actrCnt := actrSendPair(b, ctx, size, benchConfig())
-	sendBare, bareCnt := bareSendPair(b, ctx, size)
+	// Each pair's goroutines carry a side label (pion's and actr's are
+	// started during set-up and inherit it): -tagfocus side=actr or
+	// side=bare splits a -cpuprofile between the two.
+	var sendActr, sendBare func() error
+	var actrCnt, bareCnt *byteCounter
+	pprof.Do(ctx, pprof.Labels("side", "actr"), func(ctx context.Context) { sendActr, actrCnt = actrSendPair(b, ctx, size, benchConfig()) })
+	pprof.Do(ctx, pprof.Labels("side", "bare"), func(ctx context.Context) { sendBare, bareCnt = bareSendPair(b, ctx, size) })
 	per := max(1, (1<<20)/size)
-	burst := func(send func() error, cnt *byteCounter, k int, drops *int64) time.Duration {
+	burst := func(send func() error, cnt *byteCounter, k int, udp *udpCounts) time.Duration {
 		cnt.expect(int64(k) * int64(size))
-		before := udpRcvbufErrors()
+		before := readUDPCounts()
 		start := time.Now()
 		for range k {
 			if err := send(); err != nil {
@@ -163,23 +170,23 @@ func benchSendPaired(b *testing.B, size int) {
 		}
 		cnt.wait(b, ctx)
 		d := time.Since(start)
-		*drops += udpRcvbufErrors() - before
+		udp.add(readUDPCounts(), before)
 		return d
 	}
 	var actr, bare time.Duration
 	var actrPer, barePer []time.Duration // per message, of each burst
-	var actrDrops, bareDrops int64       // UDP datagrams dropped on full receive buffers
+	var actrUDP, bareUDP udpCounts       // during each side's bursts
 	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for done, round := 0, 0; done < b.N; round++ {
 		k := min(per, b.N-done)
 		var a, r time.Duration
 		if round%2 == 0 {
-			a = burst(sendActr, actrCnt, k, &actrDrops)
-			r = burst(sendBare, bareCnt, k, &bareDrops)
+			a = burst(sendActr, actrCnt, k, &actrUDP)
+			r = burst(sendBare, bareCnt, k, &bareUDP)
 		} else {
-			r = burst(sendBare, bareCnt, k, &bareDrops)
-			a = burst(sendActr, actrCnt, k, &actrDrops)
+			r = burst(sendBare, bareCnt, k, &bareUDP)
+			a = burst(sendActr, actrCnt, k, &actrUDP)
 		}
 		actr, bare = actr+a, bare+r
 		actrPer, barePer = append(actrPer, a/time.Duration(k)), append(barePer, r/time.Duration(k))
@@ -192,21 +199,35 @@ func benchSendPaired(b *testing.B, size int) {
 	b.ReportMetric(float64(median(barePer))/float64(median(actrPer)), "bare/actr-p50")
 	b.ReportMetric(float64(stalls(actrPer)), "actr-stalls")
 	b.ReportMetric(float64(stalls(barePer)), "bare-stalls")
-	if udpRcvbufErrors() >= 0 {
-		b.ReportMetric(float64(actrDrops), "actr-udp-drops")
-		b.ReportMetric(float64(bareDrops), "bare-udp-drops")
+	if readUDPCounts().ok {
+		b.ReportMetric(float64(actrUDP.drops), "actr-udp-drops")
+		b.ReportMetric(float64(bareUDP.drops), "bare-udp-drops")
+		b.ReportMetric(float64(actrUDP.out)/float64(b.N), "actr-udp-out/msg")
+		b.ReportMetric(float64(bareUDP.out)/float64(b.N), "bare-udp-out/msg")
 	}
 }
 
-// udpRcvbufErrors is the host's count of UDP datagrams dropped because a
-// socket's receive buffer was full (Linux: /proc/net/snmp), or -1 where it
-// cannot be read. It counts every process: the bursts of the paired
-// benchmark run one at a time, so each side's bursts see their own drops,
-// plus whatever the machine's other tenants lose meanwhile.
-func udpRcvbufErrors() int64 {
+// udpCounts are the host's UDP counters (Linux: /proc/net/snmp): datagrams
+// sent, and datagrams dropped because a socket's receive buffer was full.
+// They count every process: the bursts of the paired benchmark run one at
+// a time, so each side's bursts see their own datagrams (both directions:
+// both ends are in this process), plus whatever the machine's other
+// tenants send and lose meanwhile.
+type udpCounts struct {
+	out, drops int64
+	ok         bool // read: Linux, and the fields were found
+}
+
+// add adds now-before to c.
+func (c *udpCounts) add(now, before udpCounts) {
+	c.out += now.out - before.out
+	c.drops += now.drops - before.drops
+}
+
+func readUDPCounts() udpCounts {
 	b, err := os.ReadFile("/proc/net/snmp")
 	if err != nil {
-		return -1
+		return udpCounts{}
 	}
 	var names []string
 	for line := range strings.Lines(string(b)) {
@@ -218,17 +239,27 @@ func udpRcvbufErrors() int64 {
 			names = f
 			continue
 		}
+		var c udpCounts
+		found := 0
 		for i, n := range names {
-			if n == "RcvbufErrors" && i < len(f) {
-				v, err := strconv.ParseInt(f[i], 10, 64)
-				if err != nil {
-					return -1
-				}
-				return v
+			if i >= len(f) || (n != "OutDatagrams" && n != "RcvbufErrors") {
+				continue
 			}
+			v, err := strconv.ParseInt(f[i], 10, 64)
+			if err != nil {
+				return udpCounts{}
+			}
+			if n == "OutDatagrams" {
+				c.out = v
+			} else {
+				c.drops = v
+			}
+			found++
 		}
+		c.ok = found == 2
+		return c
 	}
-	return -1
+	return udpCounts{}
 }
 
 // median returns the median of ds (the upper one of an even count).
