@@ -99,7 +99,7 @@ awk '
     print "ratio: Send = bare time / actr time (MB/s rows: actr / bare); ColdConnect = actr / bare"
     print "paired: both pairs in one process, taking turns in bursts of about 1 MiB; medians of the rounds."
     print "  ns/msg and ratio: over all bursts (the goal); median burst: bare/actr of the median bursts of each side;"
-    print "  stalled bursts: those over 4x the median of their side (a lost packet waits for the SCTP timer);"
+    print "  stalled bursts: those over 4x the median of their side (held up by an SCTP timer);"
     print "  UDP drops, datagrams/msg: dropped on full receive buffers, and sent (both ends), during the bursts of each side (/proc/net/snmp)"
     print "Send ns/op rows: each side in a run of its own"
     print "actr Send 64KiB = 2 data channel messages (8-byte fragment header per <= 65527-byte chunk); bare = 1"

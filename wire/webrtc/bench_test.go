@@ -137,10 +137,10 @@ func timeSends(b *testing.B, ctx context.Context, size int, send func() error, c
 // bare/actr over all bursts (the issue-7 ratio, goal >= 0.95);
 // bare/actr-p50, the same for the median burst of each side; and each
 // side's stalled bursts, those over 4 times its median. On loopback with
-// pion's default socket buffers a burst that loses a packet can wait for
-// SCTP's retransmission timer (a second at first) and take many times as
-// long as the others: one such stall can decide a run, and the median
-// burst and the stall counts tell that apart from a cost per message.
+// pion's default socket buffers, datagrams are dropped and a few bursts
+// stall for one of SCTP's timers, taking many times as long as the
+// others: one such stall can decide a run, and the median burst and the
+// stall counts tell that apart from a cost per message.
 // On Linux each side's UDP datagrams per message and receive-buffer drops
 // are reported too.
 func BenchmarkSendPaired(b *testing.B) {
