@@ -229,14 +229,17 @@ func reportPercentiles(b *testing.B, ds []time.Duration) {
 	if len(ds) == 0 {
 		return
 	}
+	b.ReportMetric(float64(percentile(ds, 0.50)), "p50-ns")
+	b.ReportMetric(float64(percentile(ds, 0.99)), "p99-ns")
+}
+
+// percentile returns the p-th percentile (nearest rank) of ds, which must
+// not be empty.
+func percentile(ds []time.Duration, p float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	rank := func(p float64) time.Duration {
-		i := int(math.Ceil(p*float64(len(s)))) - 1
-		return s[max(0, min(i, len(s)-1))]
-	}
-	b.ReportMetric(float64(rank(0.50)), "p50-ns")
-	b.ReportMetric(float64(rank(0.99)), "p99-ns")
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
 }
 
 // benchGuard bounds a benchmark that would hang if the code were broken.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,7 +195,7 @@ func benchSendPaired(b *testing.B, size int) {
 	b.ReportMetric(float64(actr.Nanoseconds())/float64(b.N), "actr-ns/msg")
 	b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N), "bare-ns/msg")
 	b.ReportMetric(float64(bare)/float64(actr), "bare/actr")
-	b.ReportMetric(float64(median(barePer))/float64(median(actrPer)), "bare/actr-p50")
+	b.ReportMetric(float64(percentile(barePer, 0.5))/float64(percentile(actrPer, 0.5)), "bare/actr-p50")
 	b.ReportMetric(float64(stalls(actrPer)), "actr-stalls")
 	b.ReportMetric(float64(stalls(barePer)), "bare-stalls")
 	if readUDPCounts().ok {
@@ -262,16 +261,9 @@ func readUDPCounts() udpCounts {
 	return udpCounts{}
 }
 
-// median returns the median of ds (the upper one of an even count).
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 // stalls counts the bursts of ds over 4 times their median.
 func stalls(ds []time.Duration) int {
-	m, n := median(ds), 0
+	m, n := percentile(ds, 0.5), 0
 	for _, d := range ds {
 		if d > 4*m {
 			n++
