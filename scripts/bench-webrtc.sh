@@ -5,7 +5,7 @@
 #   turns in bursts): bare time / actr time >= 0.95 (median of the
 #   rounds). For information: the same for each side's median burst, and
 #   how many bursts stalled on each side; BenchmarkSend's separate runs of
-#   each side; actr with Config.UDPMux and 4 MiB socket buffers.
+#   each side; actr with the OS-default socket buffers (UDPSocketBuffer -1).
 #   cold connect (BenchmarkColdConnect): actr / bare <= 2, at p50 and p99
 # Usage: scripts/bench-webrtc.sh [count] [benchtime] [connect-benchtime]
 #   count              rounds (default 5)
@@ -28,7 +28,7 @@ out="$dir/out"
 : >"$out"
 for i in $(seq "$count"); do
   if ((i % 2)); then order="actr bare"; else order="bare actr"; fi
-  for side in $order actr-mux4MiB; do
+  for side in $order actr-osbuf; do
     run -test.bench "^BenchmarkSend\$/^$side\$" -test.benchtime "$benchtime" | tee -a "$out" | grep '^Benchmark' || true
   done
   run -test.bench '^BenchmarkSendPaired$' -test.benchtime "$benchtime" | tee -a "$out" | grep '^Benchmark' || true
@@ -82,8 +82,8 @@ awk '
       row("Send " sizes[s] " ns/op", a, b, "%.0f", r, "", "")
       a = med("BenchmarkSend/actr/" sizes[s], "MB/s"); b = med("BenchmarkSend/bare/" sizes[s], "MB/s")
       row("Send " sizes[s] " MB/s", a, b, "%.2f", a / b, "", "")
-      a = med("BenchmarkSend/actr-mux4MiB/" sizes[s], "ns/op"); b = med("BenchmarkSend/bare/" sizes[s], "ns/op")
-      if (a > 0) row("Send " sizes[s] " ns/op, UDPMux 4 MiB", a, b, "%.0f", b / a, "", "")
+      a = med("BenchmarkSend/actr-osbuf/" sizes[s], "ns/op"); b = med("BenchmarkSend/bare/" sizes[s], "ns/op")
+      if (a > 0) row("Send " sizes[s] " ns/op, OS socket buffers", a, b, "%.0f", b / a, "", "")
     }
     split("p50-ns p99-ns ns/op", units, " ")
     split("p50 p99 mean", labels, " ")
@@ -99,7 +99,7 @@ awk '
     print "ratio: Send = bare time / actr time (MB/s rows: actr / bare); ColdConnect = actr / bare"
     print "paired: both pairs in one process, taking turns in bursts of about 1 MiB; medians of the rounds."
     print "  ns/msg and ratio: over all bursts (the goal); median burst: bare/actr of the median bursts of each side;"
-    print "  stalled bursts: those over 4x the median of their side (held up by an SCTP timer);"
+    print "  stalled bursts: those over 4x the median of their side (SCTP recovering lost retransmissions one probe at a time);"
     print "  UDP drops, datagrams/msg: dropped on full receive buffers, and sent (both ends), during the bursts of each side (/proc/net/snmp)"
     print "Send ns/op rows: each side in a run of its own"
     print "actr Send 64KiB = 2 data channel messages (8-byte fragment header per <= 65527-byte chunk); bare = 1"

@@ -37,6 +37,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"node", "--ws-tls-cert", "c.pem", "--ws-tls-key", "k.pem"}, 2, "needs --ws-listen"},
 		{[]string{"node", "--ca-file", "/nonexistent.pem"}, 1, "reading --ca-file"},
 		{[]string{"node", "--udp-port", "70000"}, 2, "--udp-port"},
+		{[]string{"node", "--udp-buffer", "0"}, 2, "--udp-buffer 0"},
+		{[]string{"send", "--udp-buffer", "-2", "--to", "acme:echo@1.5", "x"}, 2, "--udp-buffer -2"},
 		{[]string{"node", "--config", "/nonexistent.json"}, 2, "config file"},
 		{[]string{"send", "--signal", "ws://127.0.0.1:1/", "--to", "acme:echo@1.5", "--timeout", "5s", "hi"}, 1, "registering with ws://127.0.0.1:1/"},
 	} {

@@ -14,6 +14,7 @@ import (
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/wire"
+	"github.com/actr-go/actr/wire/webrtc"
 )
 
 // nodeFlags are the flags of every command that runs a node.
@@ -32,7 +33,7 @@ type nodeFlags struct {
 	caFile       string
 	udpMux       bool
 	udpPort      uint
-	udpBuffer    uint
+	udpBuffer    int
 }
 
 func addNodeFlags(f *flags, defaultType string) *nodeFlags {
@@ -49,7 +50,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers (prefer ACTR_ICE_CREDENTIAL: flags show in ps)")
 	f.BoolVar(&nf.udpMux, "udp-mux", false, "share one UDP socket per local address among all WebRTC connections")
 	f.UintVar(&nf.udpPort, "udp-port", 0, "UDP port of the shared sockets (implies --udp-mux; 0: any free port)")
-	f.UintVar(&nf.udpBuffer, "udp-buffer", 0, "kernel buffer size in bytes of the shared UDP sockets (implies --udp-mux; 0: the OS default)")
+	f.IntVar(&nf.udpBuffer, "udp-buffer", webrtc.DefaultUDPSocketBuffer, "kernel receive and send buffer in bytes asked for on every WebRTC UDP socket (-1: the OS default; capped by net.core.rmem_max without CAP_NET_ADMIN)")
 	f.StringVar(&nf.caFile, "ca-file", "", "PEM file of the CA certificates to trust for wss:// (signaling, peers' gates) instead of the system's")
 	f.DurationVar(&nf.health, "health-interval", 5*time.Second, "how often wires are health-checked and failed ones re-dialled")
 	return nf
@@ -87,8 +88,11 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	if nf.udpPort > 65535 {
 		return cfg, usageError("--udp-port %d: want 0-65535", nf.udpPort)
 	}
-	cfg.WebRTC.UDPMux = nf.udpMux || nf.udpPort != 0 || nf.udpBuffer != 0
-	cfg.WebRTC.UDPMuxPort, cfg.WebRTC.UDPSocketBuffer = int(nf.udpPort), int(nf.udpBuffer)
+	if nf.udpBuffer == 0 || nf.udpBuffer < -1 {
+		return cfg, usageError("--udp-buffer %d: want a size in bytes, or -1 for the OS default", nf.udpBuffer)
+	}
+	cfg.WebRTC.UDPMux = nf.udpMux || nf.udpPort != 0
+	cfg.WebRTC.UDPMuxPort, cfg.WebRTC.UDPSocketBuffer = int(nf.udpPort), nf.udpBuffer
 	cfg.WebRTC.LoopbackOnly = nf.loopbackOnly
 	if nf.iceServers != "" {
 		cred := nf.iceCred

@@ -192,7 +192,7 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 	nodeArgs := []string{"node", "--signal", url, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--log"}
-	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-buffer", "1048576", "--metrics-listen", "127.0.0.1:0")...) // WebRTC over shared UDP sockets
+	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-mux", "--udp-buffer", "1048576", "--metrics-listen", "127.0.0.1:0")...) // WebRTC over shared UDP sockets
 	n2 := startProc(t, "node 2", append(nodeArgs, "--type", "acme:other")...)
 	id1 := n1.line(ctx, "actor ")
 	n1Metrics, n1Status := n1.line(ctx, "metrics "), n1.line(ctx, "status ")

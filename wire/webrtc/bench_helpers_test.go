@@ -67,7 +67,8 @@ func (c *byteCounter) handler() transport.Handler {
 // bareAPI is a pion API with the SettingEngine choices that
 // webrtc.Config{LoopbackOnly: true} makes (host candidates on 127.0.0.1
 // over UDP4, no mDNS; pion's ICE timers are the Config defaults), and
-// otherwise pion's defaults: data channels are not detached.
+// otherwise pion's defaults: data channels are not detached, and the UDP
+// sockets keep the operating system's buffers.
 func bareAPI() *pion.API {
 	var se pion.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)

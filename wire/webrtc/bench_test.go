@@ -18,7 +18,8 @@ import (
 
 // Every benchmark compares the WebRTC wire (actr) with what a pion user
 // writes by hand (bare) in the same run, on loopback, with the same
-// SettingEngine choices except that actr detaches its data channels.
+// SettingEngine choices except that actr detaches its data channels and
+// asks for larger UDP socket buffers (Config.UDPSocketBuffer).
 // scripts/bench-webrtc.sh runs them interleaved and prints the ratios.
 
 var sendSizes = []struct {
@@ -40,13 +41,12 @@ func BenchmarkSend(b *testing.B) {
 	for _, sz := range sendSizes {
 		b.Run("actr/"+sz.name, func(b *testing.B) { benchSendActr(b, sz.size, benchConfig()) })
 	}
-	// The same with the shared UDP sockets and 4 MiB kernel buffers
-	// (Config.UDPMux, UDPSocketBuffer): on loopback the default buffers
-	// drop packets under load, and SCTP backs off.
+	// The same with the operating system's socket buffers, as bare has
+	// (Config.UDPSocketBuffer -1): what actr's larger default buys.
 	for _, sz := range sendSizes {
 		cfg := benchConfig()
-		cfg.UDPMux, cfg.UDPSocketBuffer = true, 4<<20
-		b.Run("actr-mux4MiB/"+sz.name, func(b *testing.B) { benchSendActr(b, sz.size, cfg) })
+		cfg.UDPSocketBuffer = -1
+		b.Run("actr-osbuf/"+sz.name, func(b *testing.B) { benchSendActr(b, sz.size, cfg) })
 	}
 	for _, sz := range sendSizes {
 		b.Run("bare/"+sz.name, func(b *testing.B) { benchSendBare(b, sz.size) })
@@ -136,10 +136,12 @@ func timeSends(b *testing.B, ctx context.Context, size int, send func() error, c
 // bare/actr over all bursts (the issue-7 ratio, goal >= 0.95);
 // bare/actr-p50, the same for the median burst of each side; and each
 // side's stalled bursts, those over 4 times its median. On loopback with
-// pion's default socket buffers, datagrams are dropped and a few bursts
-// stall for one of SCTP's timers, taking many times as long as the
-// others: one such stall can decide a run, and the median burst and the
-// stall counts tell that apart from a cost per message.
+// the OS-default socket buffers (bare's), datagrams are dropped, and a
+// burst that loses retransmissions stalls while pion's SCTP recovers them
+// one tail-loss probe at a time, taking many times as long as the others
+// (see webrtc.DefaultUDPSocketBuffer): one such stall can decide a run,
+// and the median burst and the stall counts tell that apart from a cost
+// per message.
 // On Linux each side's UDP datagrams per message and receive-buffer drops
 // are reported too.
 func BenchmarkSendPaired(b *testing.B) {

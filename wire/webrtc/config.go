@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -49,12 +50,17 @@ type Config struct {
 	// UDPMux makes all the Coordinator's PeerConnections share one UDP
 	// socket per local address, on UDPMuxPort (0: a free port each),
 	// instead of a socket per PeerConnection: fewer sockets, and a fixed
-	// port to open in a firewall. UDPSocketBuffer, when set, sizes those
-	// sockets' kernel receive and send buffers in bytes: with the OS
-	// default, a fast sender on loopback loses packets and SCTP slows
-	// down to recover (see the benchmarks).
-	UDPMux          bool
-	UDPMuxPort      int
+	// port to open in a firewall.
+	UDPMux     bool
+	UDPMuxPort int
+	// UDPSocketBuffer is the kernel receive and send buffer, in bytes,
+	// asked for on every UDP socket, shared or not (default
+	// DefaultUDPSocketBuffer; negative: the operating system's default).
+	// The kernel grants at most net.core.rmem_max (wmem_max) unless the
+	// process has CAP_NET_ADMIN; a smaller grant is logged once, at warn
+	// level. With the OS default a receiver scheduled late drops
+	// datagrams, and pion's SCTP can take hundreds of milliseconds to
+	// recover (see DefaultUDPSocketBuffer). It does not apply with Net.
 	UDPSocketBuffer int
 
 	// MaxMessageSize bounds a message, on send (a
@@ -83,7 +89,8 @@ const DefaultMaxMessageSize = 16 << 20
 type settings struct {
 	Config
 	api *pion.API
-	mux io.Closer // the shared UDP sockets, with UDPMux
+	mux io.Closer    // the shared UDP sockets, with UDPMux
+	net *bufferedNet // the sockets' network, unless Net or UDPSocketBuffer < 0
 }
 
 // close releases what withDefaults opened.
@@ -157,12 +164,24 @@ func (c Config) withDefaults() (*settings, error) {
 		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
-	if c.UDPMuxPort < 0 || c.UDPMuxPort > 65535 || c.UDPSocketBuffer < 0 {
-		return nil, errors.New("webrtc: UDPMuxPort must be 0-65535 and UDPSocketBuffer not negative")
+	if c.UDPMuxPort < 0 || c.UDPMuxPort > 65535 {
+		return nil, errors.New("webrtc: UDPMuxPort must be 0-65535")
+	}
+	if c.UDPSocketBuffer == 0 {
+		c.UDPSocketBuffer = DefaultUDPSocketBuffer
 	}
 	st := &settings{Config: c}
+	var netw transport.Net = c.Net
+	if c.Net == nil && c.UDPSocketBuffer > 0 {
+		bn, err := newBufferedNet(c.UDPSocketBuffer, c.warnSocketBuffer())
+		if err != nil {
+			return nil, fmt.Errorf("webrtc: listing the network interfaces: %w", err)
+		}
+		netw, st.net = bn, bn
+		se.SetNet(bn)
+	}
 	if c.UDPMux {
-		mux, err := c.udpMux()
+		mux, err := c.udpMux(netw)
 		if err != nil {
 			return nil, err
 		}
@@ -173,20 +192,17 @@ func (c Config) withDefaults() (*settings, error) {
 	return st, nil
 }
 
-// udpMux opens the shared UDP sockets, on the same addresses candidate
-// gathering would use.
-func (c *Config) udpMux() (*ice.MultiUDPMuxDefault, error) {
+// udpMux opens the shared UDP sockets through netw (nil: the operating
+// system's), on the same addresses candidate gathering would use.
+func (c *Config) udpMux(netw transport.Net) (*ice.MultiUDPMuxDefault, error) {
 	opts := []ice.UDPMuxFromPortOption{}
-	if c.UDPSocketBuffer > 0 {
-		opts = append(opts, ice.UDPMuxFromPortWithReadBufferSize(c.UDPSocketBuffer), ice.UDPMuxFromPortWithWriteBufferSize(c.UDPSocketBuffer))
-	}
 	if c.InterfaceFilter != nil {
 		opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(c.InterfaceFilter))
 	}
-	switch {
-	case c.Net != nil:
-		opts = append(opts, ice.UDPMuxFromPortWithNet(c.Net))
-	case c.LoopbackOnly:
+	if netw != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithNet(netw))
+	}
+	if c.Net == nil && c.LoopbackOnly { // as in withDefaults, Net wins
 		opts = append(opts, ice.UDPMuxFromPortWithLoopback(),
 			ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil }),
 			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
@@ -196,4 +212,18 @@ func (c *Config) udpMux() (*ice.MultiUDPMuxDefault, error) {
 		return nil, fmt.Errorf("webrtc: opening the shared UDP sockets on port %d: %w", c.UDPMuxPort, err)
 	}
 	return mux, nil
+}
+
+// warnSocketBuffer returns the report of a socket whose buffer the kernel
+// capped below UDPSocketBuffer: logged once per Coordinator, since every
+// socket after the first gets the same answer.
+func (c *Config) warnSocketBuffer() func(got int) {
+	var once sync.Once
+	log, want := c.Logger, c.UDPSocketBuffer
+	return func(got int) {
+		once.Do(func() {
+			log.Warn("the kernel capped the UDP socket buffers: under load, datagrams are dropped and SCTP stalls to recover; raise net.core.rmem_max and net.core.wmem_max, or grant CAP_NET_ADMIN",
+				"asked", want, "granted", got)
+		})
+	}
 }

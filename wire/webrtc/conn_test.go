@@ -316,3 +316,32 @@ func openFDs(t *testing.T) int {
 	}
 	return len(ents)
 }
+
+// With the default Config every socket pion opens for a PeerConnection
+// goes through the Coordinator's sized network (Config.UDPSocketBuffer);
+// with a negative size, none does.
+func TestPeerConnectionSocketsAreSized(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		buffer int
+		sized  bool
+	}{{"default", 0, true}, {"os-default", -1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := guard(t)
+			url := startSignaling(t)
+			cfg := testConfig()
+			cfg.UDPSocketBuffer = tc.buffer
+			a := newNode(t, ctx, url, nodeOpts{cfg: &cfg})
+			b := newNode(t, ctx, url, nodeOpts{cfg: &cfg})
+			if err := a.mgr.Send(ctx, transport.Actor(b.id), protocol.RPCReliable, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			b.in.wait(t, ctx, 1)
+			for _, n := range []*testNode{a, b} {
+				if got := webrtc.SizedSockets(n.co); (got > 0) != tc.sized {
+					t.Fatalf("%s: %d sockets sized, want sized: %v", n.id, got, tc.sized)
+				}
+			}
+		})
+	}
+}
