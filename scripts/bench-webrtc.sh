@@ -71,6 +71,10 @@ awk '
         row("Send " sizes[s] " paired ns/msg", a, b, "%.0f", r, ">= 0.95", r >= 0.95 ? "ok" : "MISSED")
         row("Send " sizes[s] " paired, median burst", "-", "-", "%s", med(k, "bare/actr-p50"), "", "")
         row("Send " sizes[s] " paired, stalled bursts", med(k, "actr-stalls"), med(k, "bare-stalls"), "%.1f", "-", "", "")
+        if (med(k, "actr-cpu-ns/msg") >= 0) {
+          row("Send " sizes[s] " paired, CPU ns/msg", med(k, "actr-cpu-ns/msg"), med(k, "bare-cpu-ns/msg"), "%.0f", med(k, "bare-cpu-ns/msg") / med(k, "actr-cpu-ns/msg"), "", "")
+          row("Send " sizes[s] " paired, CPUs kept busy", med(k, "actr-cpu-busy"), med(k, "bare-cpu-busy"), "%.3f", "-", "", "")
+        }
         if (med(k, "actr-udp-drops") >= 0) {
           row("Send " sizes[s] " paired, UDP drops", med(k, "actr-udp-drops"), med(k, "bare-udp-drops"), "%.0f", "-", "", "")
           row("Send " sizes[s] " paired, UDP datagrams/msg", med(k, "actr-udp-out/msg"), med(k, "bare-udp-out/msg"), "%.2f", "-", "", "")
@@ -100,6 +104,7 @@ awk '
     print "paired: both pairs in one process, taking turns in bursts of about 1 MiB; medians of the rounds."
     print "  ns/msg and ratio: over all bursts (the goal); median burst: bare/actr of the median bursts of each side;"
     print "  stalled bursts: those over 4x the median of their side (SCTP recovering lost retransmissions one probe at a time);"
+    print "  CPU ns/msg: the process CPU time (getrusage) during the bursts of each side, per message; CPUs kept busy: that / wall time / GOMAXPROCS;"
     print "  UDP drops, datagrams/msg: dropped on full receive buffers, and sent (both ends), during the bursts of each side (/proc/net/snmp)"
     print "Send ns/op rows: each side in a run of its own"
     print "actr Send 64KiB = 2 data channel messages (8-byte fragment header per <= 65527-byte chunk); bare = 1"

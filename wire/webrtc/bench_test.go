@@ -3,6 +3,7 @@ package webrtc_test
 import (
 	"context"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -163,6 +164,7 @@ func benchSendPaired(b *testing.B, size int) {
 	burst := func(send func() error, cnt *byteCounter, k int, udp *udpCounts) time.Duration {
 		cnt.expect(int64(k) * int64(size))
 		before := readUDPCounts()
+		cpu0, _ := processCPU()
 		start := time.Now()
 		for range k {
 			if err := send(); err != nil {
@@ -171,7 +173,9 @@ func benchSendPaired(b *testing.B, size int) {
 		}
 		cnt.wait(b, ctx)
 		d := time.Since(start)
+		cpu1, _ := processCPU()
 		udp.add(readUDPCounts(), before)
+		udp.cpu += cpu1 - cpu0
 		return d
 	}
 	var actr, bare time.Duration
@@ -200,6 +204,16 @@ func benchSendPaired(b *testing.B, size int) {
 	b.ReportMetric(float64(percentile(barePer, 0.5))/float64(percentile(actrPer, 0.5)), "bare/actr-p50")
 	b.ReportMetric(float64(stalls(actrPer)), "actr-stalls")
 	b.ReportMetric(float64(stalls(barePer)), "bare-stalls")
+	if _, ok := processCPU(); ok {
+		// CPU time per message, and the share of the 2 (GOMAXPROCS) CPUs
+		// the process kept busy: a side that costs no more CPU per message
+		// but takes longer spent the difference waiting.
+		b.ReportMetric(float64(actrUDP.cpu.Nanoseconds())/float64(b.N), "actr-cpu-ns/msg")
+		b.ReportMetric(float64(bareUDP.cpu.Nanoseconds())/float64(b.N), "bare-cpu-ns/msg")
+		procs := float64(runtime.GOMAXPROCS(0))
+		b.ReportMetric(float64(actrUDP.cpu)/float64(actr)/procs, "actr-cpu-busy")
+		b.ReportMetric(float64(bareUDP.cpu)/float64(bare)/procs, "bare-cpu-busy")
+	}
 	if readUDPCounts().ok {
 		b.ReportMetric(float64(actrUDP.drops), "actr-udp-drops")
 		b.ReportMetric(float64(bareUDP.drops), "bare-udp-drops")
@@ -216,7 +230,8 @@ func benchSendPaired(b *testing.B, size int) {
 // tenants send and lose meanwhile.
 type udpCounts struct {
 	out, drops int64
-	ok         bool // read: Linux, and the fields were found
+	ok         bool          // read: Linux, and the fields were found
+	cpu        time.Duration // this process's CPU time, summed by the burst
 }
 
 // add adds now-before to c.
