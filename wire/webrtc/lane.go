@@ -35,18 +35,13 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		return l.c.laneClosed(errNotReady)
 	}
 	ls := s.lanes[l.idx]
-	select {
-	case ls.slot <- struct{}{}:
-	default:
-		select {
-		case ls.slot <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("webrtc: waiting to write to %s: %w", s.peer, ctx.Err())
-		case <-s.done:
-			return l.c.laneClosed(nil)
+	if ok, err := ls.slot.Take(ctx, s.done); !ok {
+		if err != nil {
+			return fmt.Errorf("webrtc: waiting to write to %s: %w", s.peer, err)
 		}
+		return l.c.laneClosed(nil)
 	}
-	defer func() { <-ls.slot }()
+	defer ls.slot.Release()
 	high := uint64(s.cfg.BufferedAmountHigh)
 	for ls.dc.BufferedAmount() > high {
 		select {

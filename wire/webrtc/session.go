@@ -12,6 +12,7 @@ import (
 	"github.com/pion/datachannel"
 	pion "github.com/pion/webrtc/v4"
 
+	"github.com/actr-go/actr/internal/writeslot"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
 )
@@ -99,10 +100,10 @@ type laneState struct {
 	spec  channelSpec
 	dc    *pion.DataChannel
 	rwc   atomic.Pointer[datachannel.ReadWriteCloserDeadliner]
-	slot  chan struct{} // held while a message's fragments are written
-	low   chan struct{} // signalled by OnBufferedAmountLow
-	msgID uint32        // guarded by slot
-	buf   []byte        // guarded by slot
+	slot  writeslot.Slot // held while a message's fragments are written
+	low   chan struct{}  // signalled by OnBufferedAmountLow
+	msgID uint32         // guarded by slot
+	buf   []byte         // guarded by slot
 }
 
 const maxPendingCandidates = 128
@@ -126,7 +127,7 @@ func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID
 			_ = pc.Close()
 			return nil, fmt.Errorf("webrtc: creating data channel %s: %w", spec.label, err)
 		}
-		ls := &laneState{spec: spec, dc: dc, slot: make(chan struct{}, 1), low: make(chan struct{}, 1)}
+		ls := &laneState{spec: spec, dc: dc, slot: writeslot.New(), low: make(chan struct{}, 1)}
 		s.lanes[i] = ls
 		dc.SetBufferedAmountLowThreshold(uint64(s.cfg.BufferedAmountLow))
 		dc.OnBufferedAmountLow(func() {

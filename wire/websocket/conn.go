@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/actr-go/actr/internal/writeslot"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
 )
@@ -62,7 +63,7 @@ type Conn struct {
 	// first message must find this connection already adopted.
 	hold chan struct{}
 
-	wslot writeSlot // held while a frame is being written
+	wslot writeslot.Slot // held while a frame is being written
 
 	// aborted is closed once abortStalled has closed the connection, so
 	// that the Send whose deadline ran it returns only after it is done.
@@ -91,7 +92,7 @@ func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options)
 		id: transport.NewWireID(), local: local, remote: remote, in: in, opts: opts,
 		log:     opts.Logger.With("wire", "websocket", "peer", remote.String()),
 		done:    make(chan struct{}),
-		wslot:   newWriteSlot(),
+		wslot:   writeslot.New(),
 		aborted: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -271,24 +272,24 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	if len(data) > c.opts.MaxMessageSize {
 		return &transport.MessageTooLargeError{Size: len(data), Max: c.opts.MaxMessageSize}
 	}
-	if ok, err := c.wslot.take(ctx, c.done); !ok {
+	if ok, err := c.wslot.Take(ctx, c.done); !ok {
 		if err != nil {
 			return fmt.Errorf("websocket: waiting to write to %s: %w", c.remote, err)
 		}
 		return c.laneClosed(nil)
 	}
 	if !c.ready.Load() {
-		c.wslot.release()
+		c.wslot.Release()
 		return c.laneClosed(nil)
 	}
 	guarded := ctx.Done() != nil // only a ctx that can end needs the guard
 	if guarded && !c.guard.begin(ctx) {
-		c.wslot.release()
+		c.wslot.Release()
 		return fmt.Errorf("websocket: write to %s: %w", c.remote, ctx.Err())
 	}
 	err := c.writeFrame(l.pt, data)
 	intime := !guarded || c.guard.end()
-	c.wslot.release()
+	c.wslot.Release()
 	if !intime {
 		<-c.aborted // abortStalled's goroutine is done with the connection
 		// Not ErrLaneClosed: the caller's deadline, not the lane, ended
@@ -517,12 +518,12 @@ func (c *Conn) ping(ws *websocket.Conn) {
 // trimWriteBuffer drops the frame buffer if nothing was written since the
 // last call; it leaves it alone while a Send holds the writer.
 func (c *Conn) trimWriteBuffer() {
-	if !c.wslot.tryTake() {
+	if !c.wslot.TryTake() {
 		return
 	}
 	if !c.wrote {
 		c.wbuf = nil
 	}
 	c.wrote = false
-	c.wslot.release()
+	c.wslot.Release()
 }

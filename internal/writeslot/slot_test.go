@@ -1,4 +1,4 @@
-package websocket
+package writeslot
 
 import (
 	"context"
@@ -12,13 +12,13 @@ import (
 // Many goroutines taking the slot never overlap, and every take is
 // matched by a release (run with -race: the counter is a plain int).
 func TestWriteSlotExcludes(t *testing.T) {
-	s := newWriteSlot()
+	s := New()
 	var inside, total int
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for range 2000 {
-				if ok, err := s.take(context.Background(), nil); !ok {
+				if ok, err := s.Take(context.Background(), nil); !ok {
 					t.Errorf("take: %v", err)
 					return
 				}
@@ -28,7 +28,7 @@ func TestWriteSlotExcludes(t *testing.T) {
 				}
 				total++
 				inside--
-				s.release()
+				s.Release()
 			}
 		})
 	}
@@ -36,7 +36,7 @@ func TestWriteSlotExcludes(t *testing.T) {
 	if total != 8*2000 {
 		t.Fatalf("%d takes, want %d", total, 8*2000)
 	}
-	if s.isHeld() {
+	if s.IsHeld() {
 		t.Fatal("slot still held after every release")
 	}
 }
@@ -45,25 +45,25 @@ func TestWriteSlotExcludes(t *testing.T) {
 // it back first.
 func TestWriteSlotHandsOver(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := newWriteSlot()
-		if !s.tryTake() {
+		s := New()
+		if !s.TryTake() {
 			t.Fatal("a free slot could not be taken")
 		}
 		got := make(chan bool)
 		go func() {
-			ok, _ := s.take(context.Background(), nil)
+			ok, _ := s.Take(context.Background(), nil)
 			got <- ok
 		}()
 		synctest.Wait() // the waiter is blocked
-		s.release()
-		if s.tryTake() {
+		s.Release()
+		if s.TryTake() {
 			t.Fatal("the releaser took the slot back from its waiter")
 		}
 		if !<-got {
 			t.Fatal("the waiter did not get the slot")
 		}
-		s.release()
-		if !s.tryTake() {
+		s.Release()
+		if !s.TryTake() {
 			t.Fatal("slot not free after the last release")
 		}
 	})
@@ -73,17 +73,17 @@ func TestWriteSlotHandsOver(t *testing.T) {
 // the slot as it was.
 func TestWriteSlotWaiterGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := newWriteSlot()
-		s.tryTake()
+		s := New()
+		s.TryTake()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if ok, err := s.take(ctx, nil); ok || !errors.Is(err, context.DeadlineExceeded) {
+		if ok, err := s.Take(ctx, nil); ok || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("take with a deadline on a held slot = %v, %v; want false, DeadlineExceeded", ok, err)
 		}
 		done := make(chan struct{})
 		res := make(chan error)
 		go func() {
-			ok, err := s.take(context.Background(), done)
+			ok, err := s.Take(context.Background(), done)
 			if ok {
 				err = errors.New("took a held slot")
 			}
@@ -94,8 +94,8 @@ func TestWriteSlotWaiterGivesUp(t *testing.T) {
 		if err := <-res; err != nil {
 			t.Fatalf("take when done closed: %v, want not ok and nil", err)
 		}
-		s.release()
-		if !s.tryTake() {
+		s.Release()
+		if !s.TryTake() {
 			t.Fatal("slot not free: a waiter that gave up was handed it")
 		}
 	})
@@ -106,22 +106,22 @@ func TestWriteSlotWaiterGivesUp(t *testing.T) {
 func TestWriteSlotHandoffToLeavingWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for range 200 {
-			s := newWriteSlot()
-			s.tryTake()
+			s := New()
+			s.TryTake()
 			ctx, cancel := context.WithCancel(context.Background())
 			res := make(chan bool)
 			go func() {
-				ok, _ := s.take(ctx, nil)
+				ok, _ := s.Take(ctx, nil)
 				res <- ok
 			}()
 			synctest.Wait()
 			cancel()    // both cases of the waiter's select are ready
-			s.release() // before it runs
+			s.Release() // before it runs
 			if <-res {
-				s.release()
+				s.Release()
 			}
 			next, stop := context.WithTimeout(context.Background(), time.Minute)
-			if ok, err := s.take(next, nil); !ok {
+			if ok, err := s.Take(next, nil); !ok {
 				t.Fatalf("take after a waiter left: %v (the slot was lost in transit)", err)
 			}
 			stop()
