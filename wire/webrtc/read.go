@@ -36,13 +36,19 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 	if ls.spec.reliable() {
 		ra = newReassembler(s.cfg.MaxMessageSize, s.cfg.ReassemblyTimeout)
 	}
+	var set time.Time // the deadline the channel has: none yet
 	for {
 		// A partly received message bounds the wait for its next fragment.
+		// Set only on a change: each call takes the SCTP stream's lock,
+		// which the association holds while it queues arriving data.
 		var dl time.Time
 		if ra != nil && ra.pending() {
 			dl = ra.deadline
 		}
-		_ = rwc.SetReadDeadline(dl)
+		if !dl.Equal(set) {
+			_ = rwc.SetReadDeadline(dl)
+			set = dl
+		}
 		n, isString, err := rwc.ReadDataChannel(buf)
 		if !s.received(ls, ra, buf, n, isString, err) {
 			return
