@@ -87,7 +87,7 @@ awk '
       a = med("BenchmarkSend/actr/" sizes[s], "MB/s"); b = med("BenchmarkSend/bare/" sizes[s], "MB/s")
       row("Send " sizes[s] " MB/s", a, b, "%.2f", a / b, "", "")
       a = med("BenchmarkSend/actr-osbuf/" sizes[s], "ns/op"); b = med("BenchmarkSend/bare/" sizes[s], "ns/op")
-      if (a > 0) row("Send " sizes[s] " ns/op, OS socket buffers", a, b, "%.0f", b / a, "", "")
+      if (a > 0) row("Send " sizes[s] " ns/op, OS buffers", a, b, "%.0f", b / a, "", "")
     }
     split("p50-ns p99-ns ns/op", units, " ")
     split("p50 p99 mean", labels, " ")

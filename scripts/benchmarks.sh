@@ -136,7 +136,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
     echo "| the same, each side's median burst (leaves out the stalled bursts) | — | — | $p | reported | |"
     read -r a b r < <(rtcrow "Send $size ns/op")
     echo "| the same, each side in a run of its own, $size | $a ns/op | $b ns/op | $r | reported | |"
-    read -r a b r < <(rtcrow "Send $size ns/op, OS socket buffers")
+    read -r a b r < <(rtcrow "Send $size ns/op, OS buffers")
     echo "| the same, actr with the OS-default socket buffers (\`UDPSocketBuffer\` -1, as bare has), $size | $a ns/op | $b ns/op | $r | reported | |"
   done
   for q in p50 p99; do
