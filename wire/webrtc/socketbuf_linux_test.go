@@ -29,15 +29,24 @@ func sockBuf(t *testing.T, c any, opt int) int {
 }
 
 // Both ways pion's ICE agent opens sockets get the buffer asked for, or
-// the kernel's cap is reported with what it granted.
+// the kernel's cap is reported with what it granted: asked for twice the
+// default (so that a socket left alone cannot pass), and for twice
+// rmem_max (granted only with CAP_NET_ADMIN; otherwise capped and
+// reported).
 func TestBufferedNetSizesSockets(t *testing.T) {
 	plain, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer plain.Close()
-	// Twice the default, so that a socket left alone cannot pass.
-	want := max(1<<20, 2*sockBuf(t, plain, syscall.SO_RCVBUF))
+	rmemMax := procInt(t, "/proc/sys/net/core/rmem_max")
+	t.Run("above-default", func(t *testing.T) {
+		testBufferedNet(t, plain, max(1<<20, 2*sockBuf(t, plain, syscall.SO_RCVBUF)), rmemMax)
+	})
+	t.Run("above-rmem_max", func(t *testing.T) { testBufferedNet(t, plain, 2*rmemMax, rmemMax) })
+}
+
+func testBufferedNet(t *testing.T, plain *net.UDPConn, want, rmemMax int) {
 	var capped []int
 	bn, err := newBufferedNet(want, func(got int) { capped = append(capped, got) })
 	if err != nil {
@@ -54,7 +63,7 @@ func TestBufferedNetSizesSockets(t *testing.T) {
 	}
 	defer pc.Close()
 	// Without CAP_NET_ADMIN the kernel grants up to rmem_max.
-	least := min(want, procInt(t, "/proc/sys/net/core/rmem_max"))
+	least := min(want, rmemMax)
 	for i, c := range []any{udp, pc} {
 		got := sockBuf(t, c, syscall.SO_RCVBUF)
 		switch {
