@@ -161,7 +161,7 @@ func benchSendPaired(b *testing.B, size int) {
 	pprof.Do(ctx, pprof.Labels("side", "actr"), func(ctx context.Context) { sendActr, actrCnt = actrSendPair(b, ctx, size, benchConfig()) })
 	pprof.Do(ctx, pprof.Labels("side", "bare"), func(ctx context.Context) { sendBare, bareCnt = bareSendPair(b, ctx, size) })
 	per := max(1, (1<<20)/size)
-	burst := func(send func() error, cnt *byteCounter, k int, udp *udpCounts) time.Duration {
+	burst := func(send func() error, cnt *byteCounter, k int, tot *burstTotals) time.Duration {
 		cnt.expect(int64(k) * int64(size))
 		before := readUDPCounts()
 		cpu0, _ := processCPU()
@@ -174,24 +174,24 @@ func benchSendPaired(b *testing.B, size int) {
 		cnt.wait(b, ctx)
 		d := time.Since(start)
 		cpu1, _ := processCPU()
-		udp.add(readUDPCounts(), before)
-		udp.cpu += cpu1 - cpu0
+		tot.udp.add(readUDPCounts(), before)
+		tot.cpu += cpu1 - cpu0
 		return d
 	}
 	var actr, bare time.Duration
 	var actrPer, barePer []time.Duration // per message, of each burst
-	var actrUDP, bareUDP udpCounts       // during each side's bursts
+	var actrTot, bareTot burstTotals     // over each side's bursts
 	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for done, round := 0, 0; done < b.N; round++ {
 		k := min(per, b.N-done)
 		var a, r time.Duration
 		if round%2 == 0 {
-			a = burst(sendActr, actrCnt, k, &actrUDP)
-			r = burst(sendBare, bareCnt, k, &bareUDP)
+			a = burst(sendActr, actrCnt, k, &actrTot)
+			r = burst(sendBare, bareCnt, k, &bareTot)
 		} else {
-			r = burst(sendBare, bareCnt, k, &bareUDP)
-			a = burst(sendActr, actrCnt, k, &actrUDP)
+			r = burst(sendBare, bareCnt, k, &bareTot)
+			a = burst(sendActr, actrCnt, k, &actrTot)
 		}
 		actr, bare = actr+a, bare+r
 		actrPer, barePer = append(actrPer, a/time.Duration(k)), append(barePer, r/time.Duration(k))
@@ -208,17 +208,17 @@ func benchSendPaired(b *testing.B, size int) {
 		// CPU time per message, and the share of the 2 (GOMAXPROCS) CPUs
 		// the process kept busy: a side that costs no more CPU per message
 		// but takes longer spent the difference waiting.
-		b.ReportMetric(float64(actrUDP.cpu.Nanoseconds())/float64(b.N), "actr-cpu-ns/msg")
-		b.ReportMetric(float64(bareUDP.cpu.Nanoseconds())/float64(b.N), "bare-cpu-ns/msg")
+		b.ReportMetric(float64(actrTot.cpu.Nanoseconds())/float64(b.N), "actr-cpu-ns/msg")
+		b.ReportMetric(float64(bareTot.cpu.Nanoseconds())/float64(b.N), "bare-cpu-ns/msg")
 		procs := float64(runtime.GOMAXPROCS(0))
-		b.ReportMetric(float64(actrUDP.cpu)/float64(actr)/procs, "actr-cpu-busy")
-		b.ReportMetric(float64(bareUDP.cpu)/float64(bare)/procs, "bare-cpu-busy")
+		b.ReportMetric(float64(actrTot.cpu)/float64(actr)/procs, "actr-cpu-busy")
+		b.ReportMetric(float64(bareTot.cpu)/float64(bare)/procs, "bare-cpu-busy")
 	}
 	if readUDPCounts().ok {
-		b.ReportMetric(float64(actrUDP.drops), "actr-udp-drops")
-		b.ReportMetric(float64(bareUDP.drops), "bare-udp-drops")
-		b.ReportMetric(float64(actrUDP.out)/float64(b.N), "actr-udp-out/msg")
-		b.ReportMetric(float64(bareUDP.out)/float64(b.N), "bare-udp-out/msg")
+		b.ReportMetric(float64(actrTot.udp.drops), "actr-udp-drops")
+		b.ReportMetric(float64(bareTot.udp.drops), "bare-udp-drops")
+		b.ReportMetric(float64(actrTot.udp.out)/float64(b.N), "actr-udp-out/msg")
+		b.ReportMetric(float64(bareTot.udp.out)/float64(b.N), "bare-udp-out/msg")
 	}
 }
 
@@ -230,8 +230,14 @@ func benchSendPaired(b *testing.B, size int) {
 // tenants send and lose meanwhile.
 type udpCounts struct {
 	out, drops int64
-	ok         bool          // read: Linux, and the fields were found
-	cpu        time.Duration // this process's CPU time, summed by the burst
+	ok         bool // read: Linux, and the fields were found
+}
+
+// burstTotals sums what one side's bursts of the paired benchmark cost:
+// the host's UDP counters and this process's CPU time.
+type burstTotals struct {
+	udp udpCounts
+	cpu time.Duration
 }
 
 // add adds now-before to c.
