@@ -45,11 +45,20 @@ func sinkActor(i int) protocol.ActorID {
 // sender.
 type sinkAcceptor struct{ id protocol.ActorID }
 
-func (s sinkAcceptor) LocalID() protocol.ActorID                                   { return s.id }
-func (s sinkAcceptor) Inbound() transport.Inbound                                  { return s }
-func (s sinkAcceptor) Dialling(transport.Dest, transport.WireKind) bool            { return false }
-func (s sinkAcceptor) Adopt(context.Context, transport.Dest, transport.Wire) error { return nil }
-func (s sinkAcceptor) Deliver(context.Context, transport.Message) error            { return nil }
+func (s sinkAcceptor) LocalID() protocol.ActorID                        { return s.id }
+func (s sinkAcceptor) Inbound() transport.Inbound                       { return s }
+func (s sinkAcceptor) Dialling(transport.Dest, transport.WireKind) bool { return false }
+func (s sinkAcceptor) Deliver(context.Context, transport.Message) error { return nil }
+
+// Adopt owns w from here on, as a manager would: it closes w once w dies,
+// which lets go of the socket when the sender hangs up.
+func (s sinkAcceptor) Adopt(_ context.Context, _ transport.Dest, w transport.Wire) error {
+	go func() {
+		<-w.Done()
+		_ = w.Close()
+	}()
+	return nil
+}
 
 // runSink serves the gates of $ACTR_WS_SINK_ACTORS actors on one listener
 // until stdin closes.
@@ -80,8 +89,10 @@ func runSink() int {
 	if err != nil {
 		return fail(err)
 	}
+	cl := newCountingListener(ln)
+	mux.Handle(drainedPath, serveDrained(cl))
 	srv := &http.Server{Handler: mux}
-	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = srv.Serve(cl) }()
 	fmt.Printf("READY %s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	_ = srv.Close()
@@ -124,16 +135,20 @@ func startSink(b *testing.B, ctx context.Context, w *world, n int) string {
 // same run: as many plain coder/websocket connections to the same sink,
 // each op one Write of the same framed 1 KiB message to a random one
 // (context.Background, the library's cheapest write), so the ratio bare
-// shows between 10 and 10,000 connections is what the socket layer
-// itself costs at scale. Run with -benchtime 200000x.
+// shows between 10 and 10,000 connections is what the library and the
+// socket layer cost at scale. tcp is the floor: as many hand-upgraded
+// TCP connections, each op one net.Conn Write of the same frame already
+// masked (scale_tcp_bench_test.go), so its ratio is what the kernel and
+// Go's poller alone cost at scale. Run with -benchtime 200000x.
 func BenchmarkSendLatencyAtScale(b *testing.B) {
 	for _, n := range []int{10, 10000} {
 		b.Run(fmt.Sprintf("dests=%d", n), func(b *testing.B) { benchScale(b, n, timeSends) })
 	}
 }
 
-// benchScale connects to n sink actors, over actr and then over bare
-// coder/websocket connections, and has timing send over each: send(i)
+// benchScale connects to n sink actors, over actr, then over bare
+// coder/websocket connections, then over hand-upgraded TCP connections,
+// and has timing send over each: send(i)
 // sends 1 KiB to the i-th.
 func benchScale(b *testing.B, n int, timing func(b *testing.B, n int, send func(i int) error)) {
 	if err := raiseFileLimit(n + 256); err != nil {
@@ -170,6 +185,7 @@ func benchScale(b *testing.B, n int, timing func(b *testing.B, n int, send func(
 	})
 	if mgr != nil {
 		_ = mgr.Close()
+		waitSinkDrained(b, ctx, addr)
 	}
 	b.Run("bare", func(b *testing.B) {
 		if bare == nil {
@@ -180,6 +196,20 @@ func benchScale(b *testing.B, n int, timing func(b *testing.B, n int, send func(
 	})
 	for _, c := range bare {
 		_ = c.CloseNow()
+	}
+	if bare != nil {
+		waitSinkDrained(b, ctx, addr)
+	}
+	var raw *tcpPool
+	b.Run("tcp", func(b *testing.B) {
+		if raw == nil {
+			raw = connectTCP(b, ctx, local, cred, urls)
+		}
+		frame := maskedClientFrame(websocket.AppendFrame(nil, protocol.RPCReliable, payload))
+		timing(b, n, func(i int) error { return raw.conns[i].write(frame) })
+	})
+	if raw != nil {
+		raw.close()
 	}
 }
 
@@ -284,7 +314,7 @@ func timeSends(b *testing.B, n int, send func(i int) error) {
 // traffic and whatever else the machine does at that moment, so the
 // ratio is what a destination's state going cold costs a Send, without
 // the drift between two separate runs. bare does the same over plain
-// coder/websocket connections. Reported: p50, p99 and p99.9 of each set
+// coder/websocket connections, tcp over hand-upgraded TCP connections. Reported: p50, p99 and p99.9 of each set
 // and the p99 ratio. Run with -benchtime 200000x (per set).
 func BenchmarkSendLatencyAtScalePaired(b *testing.B) {
 	const n, hot = 10000, 10
