@@ -41,6 +41,23 @@ const smallFrame = 4 << 10
 // data payload type. A Conn made by a Dialer connects on Connect; one
 // accepted by a Gate is connected from birth.
 type Conn struct {
+	// What every Send reads, first and together: a Send to one of
+	// thousands of connections finds it cold in the cache, and each
+	// cache line it touches is a miss (docs/PROFILES.md). These 64 bytes
+	// and the guard below are all of the Conn a Send reads.
+	wslot writeslot.Slot                 // held while a frame is being written
+	ready atomic.Bool                    // connected, and not dead
+	wrote bool                           // wbuf was used since the last keepalive ping
+	ws    atomic.Pointer[websocket.Conn] // set once, under mu, by start
+	done  chan struct{}
+	// wbuf is where small frames are assembled; it belongs to whoever
+	// holds the write slot. wrote lets a keepalive ping drop the buffer
+	// of a connection that sent nothing for a whole ping interval, so an
+	// idle connection holds none (with keepalive off, at most
+	// HeaderSize+smallFrame bytes stay).
+	wbuf  []byte
+	guard stallGuard
+
 	id     transport.WireID
 	local  protocol.ActorID
 	remote protocol.ActorID
@@ -55,33 +72,20 @@ type Conn struct {
 	ctx    context.Context // ends when the connection dies or is closed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // reader and keepalive
-	ready  atomic.Bool
-	done   chan struct{}
-	onDone func() // called once when the connection has died or closed
+	onDone func()         // called once when the connection has died or closed
 	// hold, when set (by the gate, before start), keeps inbound frames
 	// from being delivered until it is closed: a handler replying to the
 	// first message must find this connection already adopted.
 	hold chan struct{}
 
-	wslot writeslot.Slot // held while a frame is being written
-
 	// aborted is closed once abortStalled has closed the connection, so
 	// that the Send whose deadline ran it returns only after it is done.
 	aborted   chan struct{}
 	abortOnce sync.Once
-	guard     stallGuard
-	// wbuf is where small frames are assembled; it belongs to whoever
-	// holds the write slot. wrote says it was used since the last
-	// keepalive ping, which drops the buffer of a connection that sent
-	// nothing for a whole ping interval, so an idle connection holds none
-	// (with keepalive off, at most HeaderSize+smallFrame bytes stay).
-	wbuf  []byte
-	wrote bool
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
-	ws        atomic.Pointer[websocket.Conn] // set once, under mu, by start
-	pingTimer *time.Timer                    // the next keepalive ping
+	pingTimer *time.Timer // the next keepalive ping
 	closed    bool
 	dead      bool
 	err       error // why it died
@@ -98,7 +102,7 @@ func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.guard.abort = c.abortStalled
 	for _, pt := range protocol.DataPayloadTypes() {
-		c.lanes[pt] = &lane{c: c, pt: pt}
+		c.lanes[pt] = &lane{c: c, counters: opts.Counters, max: opts.MaxMessageSize, pt: pt}
 	}
 	return c
 }
@@ -256,9 +260,14 @@ func isClosedErr(err error) bool {
 	return s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway || errors.Is(err, errNetClosed)
 }
 
+// lane is one payload type's lane. It carries what Send reads of the
+// Conn's options, so that a Send touches no cache line of the Conn's
+// beyond its first ones.
 type lane struct {
-	c  *Conn
-	pt protocol.PayloadType
+	c        *Conn
+	counters *Counters
+	max      int // Options.MaxMessageSize
+	pt       protocol.PayloadType
 }
 
 // Send implements transport.Lane. It waits for the connection's writer
@@ -269,8 +278,8 @@ type lane struct {
 // ctx's error. The death is reported like any other; the next Send dials.
 func (l *lane) Send(ctx context.Context, data []byte) error {
 	c := l.c
-	if len(data) > c.opts.MaxMessageSize {
-		return &transport.MessageTooLargeError{Size: len(data), Max: c.opts.MaxMessageSize}
+	if len(data) > l.max {
+		return &transport.MessageTooLargeError{Size: len(data), Max: l.max}
 	}
 	if ok, err := c.wslot.Take(ctx, c.done); !ok {
 		if err != nil {
@@ -301,8 +310,8 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		_ = c.ws.Load().CloseNow()
 		return c.laneClosed(err)
 	}
-	c.opts.Counters.FramesOut.Add(1)
-	c.opts.Counters.BytesOut.Add(uint64(len(data)))
+	l.counters.FramesOut.Add(1)
+	l.counters.BytesOut.Add(uint64(len(data)))
 	return nil
 }
 
