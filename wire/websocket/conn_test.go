@@ -1,6 +1,7 @@
 package websocket_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -115,6 +116,59 @@ func TestLargeAndSmallPayloadsArriveIntact(t *testing.T) {
 				t.Fatalf("message %d corrupt at byte %d", i, j)
 			}
 		}
+	}
+}
+
+// Small frames are assembled in buffers shared by every connection: four
+// senders, each on its own connection, sending at once, must each have
+// every message arrive whole and in order, never one assembled from
+// another's bytes.
+func TestConcurrentConnectionsShareFrameBuffersSafely(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{})
+	const senders, n = 4, 300
+	nodes := make([]*testNode, senders)
+	for s := range nodes {
+		nodes[s] = w.node(t, protocol.ActorID{Realm: 1, Serial: uint64(50 + s), Manufacturer: "acme", Name: "sender"}, nodeOpts{noListen: true})
+	}
+	// payload: the sender, the sequence number, then a fill of the
+	// sender's byte, to a length that varies up to the largest small frame.
+	payload := func(s, i int) []byte {
+		p := binary.BigEndian.AppendUint32([]byte{byte(s)}, uint32(i))
+		for len(p) < 5+(i*97+s*31)%(4<<10-4) {
+			p = append(p, byte(s)^0x5a)
+		}
+		return p
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for s, nd := range nodes {
+		wg.Go(func() {
+			for i := range n {
+				if err := nd.mgr.Send(ctx, transport.Actor(idB), protocol.RPCReliable, payload(s, i)); err != nil {
+					errs <- fmt.Errorf("sender %d, Send %d: %w", s, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	next := make([]int, senders)
+	for _, m := range b.in.wait(t, ctx, senders*n) {
+		if len(m.Data) < 5 || int(m.Data[0]) >= senders {
+			t.Fatalf("a message of %d bytes from no sender", len(m.Data))
+		}
+		s := int(m.Data[0])
+		i := int(binary.BigEndian.Uint32(m.Data[1:5]))
+		if i != next[s] || !bytes.Equal(m.Data, payload(s, i)) {
+			t.Fatalf("sender %d: got message %d (%d bytes), want message %d intact", s, i, len(m.Data), next[s])
+		}
+		next[s]++
 	}
 }
 
