@@ -8,7 +8,8 @@ import (
 	"sync/atomic"
 )
 
-// Slot is held by whoever writes on a connection: one Send at a time. The zero
+// Slot is held by whoever writes on a connection: one Send at a time (or,
+// on a WebSocket, the keepalive trimming the frame buffer). The zero
 // value is not ready: use New.
 //
 // A channel of capacity one did this before, at a cost of about 370

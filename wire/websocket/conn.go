@@ -37,28 +37,25 @@ var ErrPeerStalled = errors.New("websocket: peer stopped reading: a frame was st
 // header frame and a payload frame of one message.
 const smallFrame = 4 << 10
 
-// frameBufs holds the buffers small frames are assembled in, shared by
-// every connection rather than kept by each: the buffer the last Send
-// used, to whichever connection, is still in the CPU cache, where one
-// kept by each of 10,000 connections is not (docs/PROFILES.md); and no
-// connection holds one between Sends.
-var frameBufs = sync.Pool{New: func() any {
-	b := make([]byte, 0, HeaderSize+smallFrame)
-	return &b
-}}
-
 // Conn is a WebSocket wire to one peer: a transport.Wire with one lane per
 // data payload type. A Conn made by a Dialer connects on Connect; one
 // accepted by a Gate is connected from birth.
 type Conn struct {
 	// What every Send reads, first and together: a Send to one of
 	// thousands of connections finds it cold in the cache, and each
-	// cache line it touches is a miss (docs/PROFILES.md). These fields
-	// and the guard are all of the Conn a Send reads.
+	// cache line it touches is a miss (docs/PROFILES.md). These 64 bytes
+	// and the guard below are all of the Conn a Send reads.
 	wslot writeslot.Slot                 // held while a frame is being written
 	ready atomic.Bool                    // connected, and not dead
+	wrote bool                           // wbuf was used since the last keepalive ping
 	ws    atomic.Pointer[websocket.Conn] // set once, under mu, by start
 	done  chan struct{}
+	// wbuf is where small frames are assembled; it belongs to whoever
+	// holds the write slot. wrote lets a keepalive ping drop the buffer
+	// of a connection that sent nothing for a whole ping interval, so an
+	// idle connection holds none (with keepalive off, at most
+	// HeaderSize+smallFrame bytes stay).
+	wbuf  []byte
 	guard stallGuard
 
 	id     transport.WireID
@@ -344,11 +341,9 @@ func (c *Conn) laneClosed(err error) error {
 func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 	ws := c.ws.Load()
 	if len(data) <= smallFrame {
-		bp := frameBufs.Get().(*[]byte)
-		*bp = AppendFrame((*bp)[:0], pt, data)
-		err := ws.Write(context.Background(), websocket.MessageBinary, *bp)
-		frameBufs.Put(bp) // Write copied it (and masks its own copy)
-		return err
+		c.wbuf = AppendFrame(c.wbuf[:0], pt, data)
+		c.wrote = true
+		return ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
 	}
 	w, err := ws.Writer(context.Background(), websocket.MessageBinary)
 	if err != nil {
@@ -523,7 +518,21 @@ func (c *Conn) ping(ws *websocket.Conn) {
 		return
 	}
 	c.opts.Counters.Pings.Add(1)
+	c.trimWriteBuffer()
 	c.mu.Lock()
 	c.schedulePingLocked(ws)
 	c.mu.Unlock()
+}
+
+// trimWriteBuffer drops the frame buffer if nothing was written since the
+// last call; it leaves it alone while a Send holds the writer.
+func (c *Conn) trimWriteBuffer() {
+	if !c.wslot.TryTake() {
+		return
+	}
+	if !c.wrote {
+		c.wbuf = nil
+	}
+	c.wrote = false
+	c.wslot.Release()
 }

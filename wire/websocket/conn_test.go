@@ -119,11 +119,10 @@ func TestLargeAndSmallPayloadsArriveIntact(t *testing.T) {
 	}
 }
 
-// Small frames are assembled in buffers shared by every connection: four
-// senders, each on its own connection, sending at once, must each have
-// every message arrive whole and in order, never one assembled from
-// another's bytes.
-func TestConcurrentConnectionsShareFrameBuffersSafely(t *testing.T) {
+// Four senders, each on its own connection, sending at once, of sizes up
+// to the largest small frame: each must have every message arrive whole
+// and in order, never one assembled from another's bytes.
+func TestConcurrentConnectionsDeliverEveryMessageIntact(t *testing.T) {
 	ctx := guard(t)
 	w := newWorld(t)
 	b := w.node(t, idB, nodeOpts{})

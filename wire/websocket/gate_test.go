@@ -375,6 +375,26 @@ func TestKeepalivePingsAnsweringPeer(t *testing.T) {
 	}
 }
 
+// A connection that sends nothing for a whole keepalive interval gives its
+// frame buffer back: idle connections hold none.
+func TestIdleConnectionDropsItsFrameBuffer(t *testing.T) {
+	ctx := guard(t)
+	d, c := pingedConn(t, ctx)
+	defer c.Close()
+	lane, _ := c.Lane(protocol.RPCReliable)
+	if err := lane.Send(ctx, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	if !websocket.FrameBufferHeld(c) {
+		t.Fatal("no frame buffer right after a Send")
+	}
+	// The first ping after the Send sees it; the next one finds nothing sent.
+	waitPings(t, ctx, d, c, d.Counters().Pings.Load()+2)
+	if websocket.FrameBufferHeld(c) {
+		t.Fatal("an idle connection kept its frame buffer past two keepalive pings")
+	}
+}
+
 // A Send waiting behind a frame stuck on a peer that does not read returns
 // at its own deadline; the connection is not torn down by it.
 func TestSendWaitingForWriterHonoursCtx(t *testing.T) {
