@@ -62,6 +62,13 @@ type Config struct {
 	// datagrams, and pion's SCTP can take hundreds of milliseconds to
 	// recover (see DefaultUDPSocketBuffer). It does not apply with Net.
 	UDPSocketBuffer int
+	// SCTPChecksums keeps the CRC32c checksum on every SCTP packet. By
+	// default actr offers RFC 9653's zero checksum instead: SCTP runs
+	// inside DTLS, whose AEAD already authenticates every record, and a
+	// peer that does not take the offer (the parameter is one an older
+	// stack skips) is sent checksums as before. Set it for a peer that
+	// mishandles the offer.
+	SCTPChecksums bool
 
 	// MaxMessageSize bounds a message, on send (a
 	// *transport.MessageTooLargeError) and on reassembly (default 16 MiB).
@@ -141,6 +148,7 @@ func (c Config) withDefaults() (*settings, error) {
 
 	var se pion.SettingEngine
 	se.DetachDataChannels()
+	se.EnableSCTPZeroChecksum(!c.SCTPChecksums)
 	se.SetICETimeouts(c.ICEDisconnectedTimeout, c.ICEFailedTimeout, c.ICEKeepaliveInterval)
 	if len(c.NetworkTypes) > 0 {
 		se.SetNetworkTypes(c.NetworkTypes)

@@ -345,3 +345,54 @@ func TestPeerConnectionSocketsAreSized(t *testing.T) {
 		})
 	}
 }
+
+// Zero checksums (RFC 9653) are offered by default and used only when both
+// ends offer them; SCTPChecksums withdraws the offer, and a pair where one
+// end withdrew it still carries messages both ways, with checksums.
+func TestSCTPZeroChecksumIsNegotiated(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		keepA, keepB bool
+		aSends       bool // a sends zero checksums (b offered them)
+		bSends       bool
+	}{
+		{"both-offer", false, false, true, true},
+		{"both-keep", true, true, false, false},
+		{"one-keeps", false, true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := guard(t)
+			url := startSignaling(t)
+			cfgA, cfgB := testConfig(), testConfig()
+			cfgA.SCTPChecksums, cfgB.SCTPChecksums = tc.keepA, tc.keepB
+			a := newNode(t, ctx, url, nodeOpts{cfg: &cfgA})
+			b := newNode(t, ctx, url, nodeOpts{cfg: &cfgB})
+			if err := a.mgr.Send(ctx, transport.Actor(b.id), protocol.RPCReliable, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			b.in.wait(t, ctx, 1)
+			b.events.await(t, ctx, 0, "b to adopt the WebRTC wire", isWireState(transport.WireWebRTC, transport.WireReady))
+			if err := b.mgr.Send(ctx, transport.Actor(a.id), protocol.RPCReliable, []byte("hello back")); err != nil {
+				t.Fatal(err)
+			}
+			a.in.wait(t, ctx, 1)
+			for _, side := range []struct {
+				n, peer     *testNode
+				keep, sends bool
+			}{{a, b, tc.keepA, tc.aSends}, {b, a, tc.keepB, tc.bSends}} {
+				c, ok := side.n.co.Conn(side.peer.id)
+				if !ok {
+					t.Fatalf("%s has no connected Conn to %s", side.n.id, side.peer.id)
+				}
+				md, ok := webrtc.SCTPMetadata(c)
+				if !ok {
+					t.Fatalf("%s: no SCTP association", side.n.id)
+				}
+				if md.ZeroChecksumSendingEnabled != side.sends || md.ZeroChecksumReceivingEnabled != !side.keep {
+					t.Errorf("%s: sending zero checksums %v, accepting them %v; want %v, %v",
+						side.n.id, md.ZeroChecksumSendingEnabled, md.ZeroChecksumReceivingEnabled, side.sends, !side.keep)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,11 @@
 // strand the rest. Send waits, honouring its ctx, while a channel has
 // more than Config.BufferedAmountHigh bytes queued.
 //
+// SCTP: actr offers RFC 9653's zero checksum (SCTP inside DTLS needs no
+// CRC32c of its own; Config.SCTPChecksums keeps it), and asks for
+// Config.UDPSocketBuffer on every UDP socket, so that a burst is not
+// dropped by the kernel and recovered a probe at a time.
+//
 // Recovery: when a connected session goes disconnected or failed, the
 // offerer restarts ICE up to Config.ICERestarts times; the Conn is not
 // Ready meanwhile (other wires carry the traffic) and is declared dead
