@@ -19,8 +19,9 @@ import (
 
 // Every benchmark compares the WebRTC wire (actr) with what a pion user
 // writes by hand (bare) in the same run, on loopback, with the same
-// SettingEngine choices except that actr detaches its data channels and
-// asks for larger UDP socket buffers (Config.UDPSocketBuffer).
+// SettingEngine choices except that actr detaches its data channels,
+// asks for larger UDP socket buffers (Config.UDPSocketBuffer) and offers
+// SCTP zero checksums (Config.SCTPChecksums).
 // scripts/bench-webrtc.sh runs them interleaved and prints the ratios.
 
 var sendSizes = []struct {
