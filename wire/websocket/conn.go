@@ -44,7 +44,8 @@ type Conn struct {
 	// What every Send reads, first and together: a Send to one of
 	// thousands of connections finds it cold in the cache, and each
 	// cache line it touches is a miss (docs/PROFILES.md). These 64 bytes
-	// and the guard below are all of the Conn a Send reads.
+	// and the guard below are all of the Conn a Send reads unless it
+	// fails.
 	wslot writeslot.Slot                 // held while a frame is being written
 	ready atomic.Bool                    // connected, and not dead
 	wrote bool                           // wbuf was used since the last keepalive ping

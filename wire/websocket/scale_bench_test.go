@@ -148,8 +148,7 @@ func BenchmarkSendLatencyAtScale(b *testing.B) {
 
 // benchScale connects to n sink actors, over actr, then over bare
 // coder/websocket connections, then over hand-upgraded TCP connections,
-// and has timing send over each: send(i)
-// sends 1 KiB to the i-th.
+// and has timing send over each: send(i) sends 1 KiB to the i-th.
 func benchScale(b *testing.B, n int, timing func(b *testing.B, n int, send func(i int) error)) {
 	if err := raiseFileLimit(n + 256); err != nil {
 		b.Skip(err)
@@ -314,8 +313,9 @@ func timeSends(b *testing.B, n int, send func(i int) error) {
 // traffic and whatever else the machine does at that moment, so the
 // ratio is what a destination's state going cold costs a Send, without
 // the drift between two separate runs. bare does the same over plain
-// coder/websocket connections, tcp over hand-upgraded TCP connections. Reported: p50, p99 and p99.9 of each set
-// and the p99 ratio. Run with -benchtime 200000x (per set).
+// coder/websocket connections, tcp over hand-upgraded TCP connections.
+// Reported: p50, p99 and p99.9 of each set and the p99 ratio. Run with
+// -benchtime 200000x (per set).
 func BenchmarkSendLatencyAtScalePaired(b *testing.B) {
 	const n, hot = 10000, 10
 	benchScale(b, n, func(b *testing.B, n int, send func(i int) error) { timeSendsPaired(b, n, hot, send) })

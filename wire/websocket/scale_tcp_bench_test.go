@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -177,13 +176,12 @@ func answerPings(t *tcpConn, br *bufio.Reader) {
 			}
 			continue
 		}
-		pong := make([]byte, 6, 6+n) // final pong, masked with the zero key: the payload goes as it is
+		pong := make([]byte, 6+n) // final pong, masked with the zero key: the payload goes as it is
 		pong[0], pong[1] = 0x8a, 0x80|byte(n)
-		pong = pong[:6+n]
 		if _, err := io.ReadFull(br, pong[6:]); err != nil {
 			return
 		}
-		if err := t.write(pong); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := t.write(pong); err != nil {
 			return
 		}
 	}
