@@ -57,6 +57,12 @@ var (
 	// ErrInboundFull: an inbound queue of a lossy payload type was full and
 	// the message was dropped (and counted).
 	ErrInboundFull = errors.New("transport: inbound queue full")
+	// ErrStalled: the peer stopped reading: a wire's send buffer made no
+	// progress for the wire's stall timeout, so the wire was failed to
+	// free what it held for that peer. Wires return it (wrapped) from
+	// Lane.Send and report it as the wire's failure; the peer is re-dialled
+	// on the next Send like any other failed wire.
+	ErrStalled = errors.New("transport: peer stopped reading")
 )
 
 // ConnectError reports a failed dial of a destination or of one of its wires.
