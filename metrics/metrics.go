@@ -109,6 +109,10 @@ var (
 	dSentBytes       = desc("sent_bytes_total", "Payload bytes handed to a lane, by payload type and wire kind (needs transport.WithSendStats).", "payload_type", "kind")
 	dSendErrors      = desc("send_errors_total", "Sends that returned an error, by payload type.", "payload_type")
 	dInbound         = desc("inbound_messages_total", "Inbound messages: delivered to the handler, dropped (lossy queue full) or rejected.", "outcome")
+	dInboundWaits    = desc("inbound_throttled_total", "Inbound deliveries that waited for room in their peer's queue or byte budget, or the manager's.")
+	dInboundBytes    = desc("inbound_bytes_held", "Payload bytes queued for the inbound handler, all peers.")
+	dInboundPeers    = desc("inbound_peers", "Peers with inbound messages queued or being handled.")
+	dInboundWorkers  = desc("inbound_workers", "Inbound handler goroutines started.")
 	dMissed          = desc("metrics_missed_events_total", "Events the metrics watcher missed (its buffer was full).")
 
 	dWSFrames    = desc("websocket_frames_total", "WebSocket data frames, by role and direction.", "role", "direction")
@@ -138,6 +142,7 @@ var (
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dDests, dWires, dDials, dDialFailures, dConnectFailures, dRemoved, dHealthRemoved,
 		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
+		dInboundWaits, dInboundBytes, dInboundPeers, dInboundWorkers,
 		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
 		dSigConns, dSigActors, dSigRelays, dSigRejects} {
@@ -192,6 +197,10 @@ func (m *Metrics) collectManager(ch chan<- prometheus.Metric) {
 	counter(ch, dInbound, st.Inbound.Delivered, "delivered")
 	counter(ch, dInbound, st.Inbound.Dropped, "dropped")
 	counter(ch, dInbound, st.Inbound.Rejected, "rejected")
+	counter(ch, dInboundWaits, st.Inbound.Throttled)
+	gauge(ch, dInboundBytes, float64(st.Inbound.BytesHeld))
+	gauge(ch, dInboundPeers, float64(st.Inbound.Peers))
+	gauge(ch, dInboundWorkers, float64(st.Inbound.Workers))
 
 	var wires [wireKinds][len(wireStatesArr)]int
 	for _, dest := range mgr.ListDests() {

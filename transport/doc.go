@@ -30,9 +30,12 @@
 //
 // Wires deliver what they receive to an [Inbound] given to them when they are
 // built ([BuildRequest]) or by the code that adopts them
-// ([OutprocManager.Adopt]). The manager's inbound queues are bounded and
-// separate per payload type, so a slow consumer of bulk streams does not
-// hold up signalling traffic; a [Handler] drains each queue in order.
+// ([OutprocManager.Adopt]). The manager keeps a queue per peer and payload
+// type, bounded in messages and, per peer and in all, in bytes
+// ([InboundLimits]): a slow consumer of bulk streams does not hold up
+// signalling traffic, and a peer that floods, or whose handler calls block,
+// holds up only itself. A bounded pool of workers runs the [Handler], each
+// queue in order, the queues taking turns.
 //
 // # Lock order
 //

@@ -13,7 +13,7 @@ type config struct {
 	routes         RouteTable
 	connectTimeout time.Duration
 	dialTimeout    time.Duration
-	queueDepth     int
+	inbound        InboundLimits
 	handler        Handler
 	logger         *slog.Logger
 	sendStats      bool
@@ -28,7 +28,6 @@ func defaultConfig() config {
 		routes:         DefaultRoutes(),
 		connectTimeout: 10 * time.Second,
 		dialTimeout:    30 * time.Second,
-		queueDepth:     256,
 		logger:         slog.New(slog.DiscardHandler),
 		maxDests:       DefaultMaxDests,
 		maxDials:       DefaultMaxPendingDials,
@@ -64,12 +63,84 @@ func WithDialTimeout(d time.Duration) Option {
 // inbound messages are refused with ErrNoHandler (and counted).
 func WithHandler(h Handler) Option { return func(c *config) { c.handler = h } }
 
-// WithInboundQueueDepth sets the capacity of each payload type's inbound
-// queue (default 256 messages).
+// WithInboundQueueDepth sets the capacity of each peer's inbound queue of
+// each payload type (default 256 messages); it is shorthand for
+// WithInboundLimits(InboundLimits{QueueDepth: n}) that keeps the other
+// limits as they are.
 func WithInboundQueueDepth(n int) Option {
 	return func(c *config) {
 		if n > 0 {
-			c.queueDepth = n
+			c.inbound.QueueDepth = n
+		}
+	}
+}
+
+// InboundLimits bound what the manager holds for inbound messages waiting
+// for the Handler, and how many Handler calls run at once. A zero field
+// keeps its default.
+//
+// A Deliver that would go over a limit waits for room (which pushes back
+// on the sending peer's wire alone), except on the lossy payload type
+// (STREAM_LATENCY_FIRST), where the message is dropped and counted. A peer
+// or a manager holding no bytes takes one message whatever its size, so a
+// message larger than a budget gets through, one at a time.
+type InboundLimits struct {
+	// QueueDepth bounds each peer's queue of each payload type, in
+	// messages (default 256).
+	QueueDepth int
+	// PeerBytes bounds the payload bytes queued for one peer, all payload
+	// types together (default DefaultInboundPeerBytes).
+	PeerBytes int64
+	// TotalBytes bounds the payload bytes queued for all peers together
+	// (default DefaultInboundTotalBytes).
+	TotalBytes int64
+	// Workers bounds the Handler calls running at once (default
+	// DefaultInboundWorkers). Workers start as traffic needs them and stay
+	// until the manager closes. One peer occupies at most one worker per
+	// payload type, so a peer whose handler calls block cannot take the
+	// others' turns unless it is one of that many such peers.
+	Workers int
+}
+
+// Default inbound limits.
+const (
+	DefaultInboundQueueDepth = 256
+	DefaultInboundPeerBytes  = 4 << 20
+	DefaultInboundTotalBytes = 256 << 20
+	DefaultInboundWorkers    = 256
+)
+
+func (l InboundLimits) withDefaults() InboundLimits {
+	if l.QueueDepth <= 0 {
+		l.QueueDepth = DefaultInboundQueueDepth
+	}
+	if l.PeerBytes <= 0 {
+		l.PeerBytes = DefaultInboundPeerBytes
+	}
+	if l.TotalBytes <= 0 {
+		l.TotalBytes = DefaultInboundTotalBytes
+	}
+	if l.Workers <= 0 {
+		l.Workers = DefaultInboundWorkers
+	}
+	return l
+}
+
+// WithInboundLimits sets the inbound queues' limits; zero fields keep
+// their defaults (or what WithInboundQueueDepth set).
+func WithInboundLimits(l InboundLimits) Option {
+	return func(c *config) {
+		if l.QueueDepth > 0 {
+			c.inbound.QueueDepth = l.QueueDepth
+		}
+		if l.PeerBytes > 0 {
+			c.inbound.PeerBytes = l.PeerBytes
+		}
+		if l.TotalBytes > 0 {
+			c.inbound.TotalBytes = l.TotalBytes
+		}
+		if l.Workers > 0 {
+			c.inbound.Workers = l.Workers
 		}
 	}
 }

@@ -24,6 +24,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxPerIP := f.Int("ws-max-conns-per-ip", 64, "the gate's connection limit per remote address (-1: none)")
 	logMsgs := f.Bool("log", false, "print every inbound message")
 	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
+	echoTimeout := f.Duration("echo-timeout", defaultEchoTimeout, "bound on each echo's Send: a peer that stops reading is given up on after this long")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -61,7 +62,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *noEcho {
 			return
 		}
-		if err := n.Send(ctx, m.From, m.Type, m.Data); err != nil && ctx.Err() == nil {
+		ectx, cancel := context.WithTimeout(ctx, *echoTimeout)
+		defer cancel()
+		if err := n.Send(ectx, m.From, m.Type, m.Data); err != nil && ctx.Err() == nil {
 			log.Warn("echo failed", "to", m.From.String(), "type", m.Type.String(), "err", err)
 		}
 	})

@@ -123,6 +123,11 @@ func (p *pair) close() {
 	}
 }
 
+// defaultEchoTimeout bounds each echo's Send. Without a bound, an echo to
+// a peer that stopped reading would wait for as long as that peer's wire
+// lasts, and the peer's later messages with it.
+const defaultEchoTimeout = 5 * time.Second
+
 // echoHandler returns a handler that sends every message back to its sender
 // from n, with byte 8 (if any) set to the wire it came in on.
 func echoHandler(n func() *node.Node, log *slog.Logger) transport.Handler {
@@ -131,7 +136,9 @@ func echoHandler(n func() *node.Node, log *slog.Logger) transport.Handler {
 		if len(data) > 8 {
 			data[8] = byte(m.Wire)
 		}
-		if err := n().Send(ctx, m.From, m.Type, data); err != nil && ctx.Err() == nil {
+		ectx, cancel := context.WithTimeout(ctx, defaultEchoTimeout)
+		defer cancel()
+		if err := n().Send(ectx, m.From, m.Type, data); err != nil && ctx.Err() == nil {
 			log.Warn("echo failed", "to", m.From.String(), "err", err)
 		}
 	})
