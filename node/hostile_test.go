@@ -1,0 +1,254 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
+)
+
+// The tests of this file are issue 19's H1, H2 and H11 end to end: a
+// victim node that echoes, as actr node does (with a per-message
+// deadline), one attacking peer, and one well-behaved peer whose round
+// trips are measured while the attack goes on.
+
+// echoTally counts, per peer, the echoes the victim started and finished.
+type echoTally struct {
+	mu       sync.Mutex
+	entered  map[protocol.ActorID]int
+	returned map[protocol.ActorID]int
+}
+
+func newEchoTally() *echoTally {
+	return &echoTally{entered: map[protocol.ActorID]int{}, returned: map[protocol.ActorID]int{}}
+}
+
+func (e *echoTally) outstanding(id protocol.ActorID) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.entered[id] - e.returned[id]
+}
+
+// victimEcho echoes every message back with its own deadline, like actr
+// node's handler.
+func victimEcho(n **node.Node, deadline time.Duration, tally *echoTally) transport.Handler {
+	return transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+		tally.mu.Lock()
+		tally.entered[m.From]++
+		tally.mu.Unlock()
+		ectx, cancel := context.WithTimeout(ctx, deadline)
+		_ = (*n).Send(ectx, m.From, m.Type, m.Data)
+		cancel()
+		tally.mu.Lock()
+		tally.returned[m.From]++
+		tally.mu.Unlock()
+	})
+}
+
+// roundTrips sends count messages from client to dest, one at a time, and
+// returns each one's round trip. Every message must be answered with its
+// own bytes; each wait is bounded by perTrip.
+func roundTrips(t *testing.T, ctx context.Context, client *node.Node, replies <-chan transport.Message, dest protocol.ActorID, count int, perTrip time.Duration, before func(), after func(i int)) []time.Duration {
+	t.Helper()
+	var rtts []time.Duration
+	for i := range count {
+		data := bytes.Repeat([]byte{'.'}, 1024)
+		copy(data, fmt.Sprintf("legit %d ", i))
+		if before != nil {
+			before()
+		}
+		tctx, cancel := context.WithTimeout(ctx, perTrip)
+		start := time.Now()
+		if err := client.Send(tctx, dest, protocol.RPCReliable, data); err != nil {
+			cancel()
+			t.Fatalf("legit message %d: Send: %v", i, err)
+		}
+		select {
+		case m := <-replies:
+			if !bytes.Equal(m.Data, data) {
+				cancel()
+				t.Fatalf("legit message %d: the echo is not the message", i)
+			}
+		case <-tctx.Done():
+			cancel()
+			t.Fatalf("legit message %d: no echo within %s while the attack went on (%d answered)", i, perTrip, len(rtts))
+		}
+		cancel()
+		rtts = append(rtts, time.Since(start))
+		if after != nil {
+			after(i)
+		}
+	}
+	return rtts
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+type stallCase struct {
+	webrtc bool // the attacker and the legit peer reach the victim over WebRTC, else over its gate
+}
+
+func (c stallCase) peerConfig(url, gate string, name string) node.Config {
+	cfg := node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: name},
+		WebRTC: webrtc.Config{LoopbackOnly: true}}
+	if !c.webrtc {
+		cfg.DisableWebRTC, cfg.WSURLTemplate = true, gate
+	}
+	return cfg
+}
+
+// hostileStall: the attacker sends big messages and never reads the
+// echoes (its handler never returns and it keeps almost nothing queued),
+// so the victim's echoes to it block once the wire's buffers are full.
+// The legit peer's round trips must all be answered while an echo to the
+// attacker is still stuck: it is not queued behind it.
+func hostileStall(t *testing.T, c stallCase) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	tally := newEchoTally()
+	var victim *node.Node
+	// The echo deadline outlasts the test: what frees the legit peer must
+	// be the per-peer queues, not the deadline.
+	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
+		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, Handler: victimEcho(&victim, time.Minute, tally)})
+
+	stop := make(chan struct{})
+	acfg := c.peerConfig(url, victim.GateURLTemplate(), "attacker")
+	acfg.Handler = transport.HandlerFunc(func(ctx context.Context, _ transport.Message) {
+		select {
+		case <-stop:
+		case <-ctx.Done():
+		}
+	})
+	acfg.ManagerOptions = []transport.Option{transport.WithInboundLimits(transport.InboundLimits{QueueDepth: 1, PeerBytes: 1})}
+	attacker := start(t, ctx, acfg)
+
+	replies := make(chan transport.Message, 1)
+	lcfg := c.peerConfig(url, victim.GateURLTemplate(), "legit")
+	lcfg.Handler = transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })
+	legit := start(t, ctx, lcfg)
+
+	before := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
+
+	actx, cancelAttack := context.WithCancel(ctx)
+	var flood sync.WaitGroup
+	defer func() { cancelAttack(); close(stop); flood.Wait() }()
+	big := make([]byte, 256<<10)
+	flood.Go(func() {
+		for actx.Err() == nil {
+			_ = attacker.Send(actx, victim.ID(), protocol.RPCReliable, big)
+		}
+	})
+	// The attack is in effect once the victim's queue for the attacker is
+	// full: its handler is stuck on an echo the attacker does not read.
+	for victim.Manager().Stats().Inbound.Throttled == 0 || tally.outstanding(attacker.ID()) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the attack never filled the victim's queue: %+v", victim.Manager().Stats().Inbound)
+		case <-time.After(5 * time.Millisecond): // polling a counter: no event says "full"
+		}
+	}
+
+	during := roundTrips(t, ctx, legit, replies, victim.ID(), 50, 10*time.Second, nil, nil)
+	if n := tally.outstanding(attacker.ID()); n == 0 {
+		t.Fatal("the echo to the attacker returned during the measurement: the legit round trips were not measured under the stall")
+	}
+	t.Logf("legit round trips, p50/p99: before %s/%s, during the stall %s/%s",
+		percentile(before, .5), percentile(before, .99), percentile(during, .5), percentile(during, .99))
+}
+
+// H1: a WebRTC peer that stops reading while the victim echoes to it.
+func TestHostileH1WebRTCPeerThatStopsReadingCostsOnlyItself(t *testing.T) {
+	hostileStall(t, stallCase{webrtc: true})
+}
+
+// H2: the same over the victim's WebSocket gate.
+func TestHostileH2GatePeerThatStopsReadingCostsOnlyItself(t *testing.T) {
+	hostileStall(t, stallCase{webrtc: false})
+}
+
+// H11: one authenticated peer floods the victim's gate with empty messages
+// (5-byte frames), each costing the victim's handler a millisecond. A
+// legit peer's message must not wait behind the flood: between its Send
+// and its echo, the victim handles at most a few of the attacker's
+// messages (each round trip takes a millisecond or less on loopback;
+// queued behind the attacker's full queue of 256 it would see ~256).
+func TestHostileH11FloodingPeerDoesNotDelayOthers(t *testing.T) {
+	ctx := guard(t)
+	url := startSignaling(t)
+	var attackerID atomic.Pointer[protocol.ActorID]
+	var handled atomic.Int64
+	var victim *node.Node
+	echoLegit := victimEcho(&victim, 10*time.Second, newEchoTally())
+	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
+		WSListen: "127.0.0.1:0", DisableWebRTC: true,
+		Handler: transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+			if a := attackerID.Load(); a != nil && m.From == *a {
+				time.Sleep(time.Millisecond) // the cost of handling one message
+				handled.Add(1)
+				return
+			}
+			echoLegit.ServeMessage(ctx, m)
+		})})
+	c := stallCase{webrtc: false}
+	attacker := start(t, ctx, c.peerConfig(url, victim.GateURLTemplate(), "attacker"))
+	id := attacker.ID()
+	attackerID.Store(&id)
+	replies := make(chan transport.Message, 1)
+	lcfg := c.peerConfig(url, victim.GateURLTemplate(), "legit")
+	lcfg.Handler = transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })
+	legit := start(t, ctx, lcfg)
+	before := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
+
+	actx, cancelAttack := context.WithCancel(ctx)
+	var flood sync.WaitGroup
+	defer func() { cancelAttack(); flood.Wait() }()
+	flood.Go(func() {
+		for actx.Err() == nil {
+			_ = attacker.Send(actx, victim.ID(), protocol.RPCReliable, nil)
+		}
+	})
+	for victim.Manager().Stats().Inbound.Throttled == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the flood never filled the victim's queue for the attacker")
+		case <-time.After(5 * time.Millisecond): // polling a counter: no event says "full"
+		}
+	}
+	var mark int64
+	var worst int64
+	during := roundTrips(t, ctx, legit, replies, victim.ID(), 50, 10*time.Second,
+		func() { mark = handled.Load() },
+		func(int) { worst = max(worst, handled.Load()-mark) })
+	const bound = 32
+	if worst > bound {
+		t.Fatalf("a legit round trip waited while the victim handled %d of the attacker's messages (bound %d): it was queued behind the flood", worst, bound)
+	}
+	t.Logf("legit round trips, p50/p99: before %s/%s, during the flood %s/%s; at most %d attacker messages handled during one",
+		percentile(before, .5), percentile(before, .99), percentile(during, .5), percentile(during, .99), worst)
+	// Let the victim work off the flood before the nodes close, so that
+	// the attacker's close finds the victim reading.
+	cancelAttack()
+	flood.Wait()
+	for victim.Manager().Stats().Inbound.Peers != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the victim never worked off the flood: %+v", victim.Manager().Stats().Inbound)
+		case <-time.After(5 * time.Millisecond): // polling a gauge: no event says "drained"
+		}
+	}
+}
