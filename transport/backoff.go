@@ -19,10 +19,14 @@ type Backoff struct {
 	// Multiplier grows the delay after each retry (default 2).
 	Multiplier float64
 	// Jitter spreads each delay uniformly over ±Jitter of itself, so peers
-	// that failed together do not retry together (default 0.2; negative
-	// disables jitter).
+	// that failed together do not retry together (default 0.2; at most 1).
+	// Zero means the default: use NoJitter for fixed delays.
 	Jitter float64
 }
+
+// NoJitter, as Backoff.Jitter, turns jitter off: every delay is exactly
+// Initial·Multiplier^retry, capped at Max.
+const NoJitter = -1.0
 
 // DefaultBackoff returns the defaults: 3 attempts, 1 s doubling to at most
 // 10 s, ±20 % jitter.
@@ -47,11 +51,13 @@ func (b Backoff) withDefaults() Backoff {
 	if b.Multiplier < 1 {
 		b.Multiplier = d.Multiplier
 	}
+	// A negative Jitter stays negative (off), so that a policy normalised
+	// twice, as WithBackoff and Delay both do, keeps it off.
 	if b.Jitter == 0 {
 		b.Jitter = d.Jitter
 	}
 	if b.Jitter < 0 {
-		b.Jitter = 0
+		b.Jitter = NoJitter
 	}
 	if b.Jitter > 1 {
 		b.Jitter = 1
@@ -77,7 +83,7 @@ func (b Backoff) delay(retry int, u float64) time.Duration {
 	if base > float64(b.Max) || math.IsInf(base, 0) || math.IsNaN(base) {
 		base = float64(b.Max)
 	}
-	d := base * (1 + b.Jitter*(2*u-1))
+	d := base * (1 + max(b.Jitter, 0)*(2*u-1))
 	if d < 0 {
 		d = 0
 	}

@@ -44,6 +44,11 @@ var (
 	// more attempts cannot help until the peer appears: the Send fails
 	// at once and the next Send dials again.
 	ErrPeerUnknown = errors.New("transport: peer unknown or offline")
+	// ErrRefused: the peer, or an authority, refused this node for good:
+	// its credential was not accepted, or its realm is not admitted. A
+	// wire's Connect returns it (wrapped); the pool does not retry such a
+	// wire, since more attempts with the same credential cannot succeed.
+	ErrRefused = errors.New("transport: refused by the peer")
 	// ErrTooManyDests: the manager holds as many destinations as
 	// WithMaxDests allows; close idle ones or raise the limit.
 	ErrTooManyDests = errors.New("transport: too many destinations")

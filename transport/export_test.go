@@ -71,3 +71,6 @@ func (x *liveIndex) each(f func(Dest, *DestTransport)) {
 		}
 	}
 }
+
+// NormalizeBackoff is what WithBackoff stores.
+func NormalizeBackoff(b Backoff) Backoff { return b.withDefaults() }

@@ -59,6 +59,10 @@ func (m *OutprocManager) StartHealthChecker(interval time.Duration) (stop func()
 // reasonHealthCheck is the removal reason of the health checker's reaps.
 const reasonHealthCheck = "health check: no healthy wire"
 
+// reasonClosedByUser is the removal reason of a transport closed by its
+// user (DestTransport.Close) rather than by the manager.
+const reasonClosedByUser = "closed by its user"
+
 // CheckHealth runs one health check now, as the periodic checker does
 // (see StartHealthChecker): failed wires are re-dialled in the
 // background, transports with no healthy wire are removed, and a wire

@@ -111,6 +111,9 @@ func (m *OutprocManager) Subscribe(buffer int) *Subscription { return m.events.S
 // an error when ctx ends, dest is invalid or closing, or no route exists.
 func (m *OutprocManager) Send(ctx context.Context, dest Dest, pt protocol.PayloadType, data []byte) error {
 	if !m.cfg.routes.hasLane(pt) {
+		if validPayloadType(pt) {
+			m.sendErrors[pt].Add(1)
+		}
 		return &NoRouteError{Dest: dest, PayloadType: pt, Reason: "the payload type has no data lane"}
 	}
 	t := m.live.load(dest)
@@ -135,7 +138,16 @@ func (m *OutprocManager) Send(ctx context.Context, dest Dest, pt protocol.Payloa
 // retrySend handles a Send whose transport was removed under it (err
 // matching ErrClosed): it dials afresh, once.
 func (m *OutprocManager) retrySend(ctx context.Context, dest Dest, t *DestTransport, pt protocol.PayloadType, data []byte, err error) error {
-	if errors.Is(err, ErrClosed) && m.replaced(dest, t) {
+	if !errors.Is(err, ErrClosed) {
+		return err
+	}
+	if !m.replaced(dest, t) && t.pool.isClosed() {
+		// Closed by its user (DestTransport.Close, or its pool's) while
+		// still dest's transport: take it out now rather than when its
+		// close callback's reap runs.
+		m.reap(t, reasonClosedByUser)
+	}
+	if m.replaced(dest, t) {
 		// t was removed (its wires died and it was reaped, or it was
 		// closed) while this Send was using it: dial afresh, once.
 		if t, err = m.GetOrCreateTransport(ctx, dest); err != nil {
@@ -144,6 +156,15 @@ func (m *OutprocManager) retrySend(ctx context.Context, dest Dest, t *DestTransp
 		err = t.send(ctx, pt, data)
 	}
 	return err
+}
+
+// holds reports whether t is its destination's transport, not being
+// closed, in an open manager.
+func (m *OutprocManager) holds(t *DestTransport) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e := m.entries[t.pool.dest]
+	return !m.closed && e != nil && e.t == t && !e.closing
 }
 
 // replaced reports whether t is no longer dest's transport while the
@@ -349,7 +370,16 @@ func (m *OutprocManager) newTransport(dest Dest) *DestTransport {
 	if m.cfg.sendStats {
 		t.pool.sent = &laneCounters{}
 	}
-	t.pool.init(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks, func() { m.reapAsync(t, "every wire failed") })
+	t.pool.init(m.ctx, dest, t.id, &m.cfg, m.events, m.cfg.hooks,
+		func() { m.reapAsync(t, "every wire failed") },
+		// A transport its user closed leaves the manager, so the next
+		// Send dials afresh. (When the manager closed it, it is no
+		// longer dest's transport, or is marked closing.)
+		func() {
+			if m.holds(t) {
+				m.reapAsync(t, reasonClosedByUser)
+			}
+		})
 	return t
 }
 

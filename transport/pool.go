@@ -28,10 +28,12 @@ type WirePool struct {
 	events  *EventBus
 	log     *slog.Logger
 	onDead  func() // called once, from a pool goroutine, when no wire can recover
-	hooks   *testHooks
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// onClosed is called once, by the first Close, when it has finished.
+	onClosed func()
+	hooks    *testHooks
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 
 	mu           sync.Mutex
 	members      []*member
@@ -87,8 +89,8 @@ type laneRef struct {
 // init prepares a zero WirePool, in place: it lives inside its
 // DestTransport, so that a Send reaches the ready set without following
 // one more pointer.
-func (p *WirePool) init(ctx context.Context, dest Dest, tid TransportID, cfg *config, events *EventBus, hooks *testHooks, onDead func()) {
-	p.dest, p.tid, p.cfg, p.events, p.log, p.hooks, p.onDead = dest, tid, cfg, events, cfg.logger, hooks, onDead
+func (p *WirePool) init(ctx context.Context, dest Dest, tid TransportID, cfg *config, events *EventBus, hooks *testHooks, onDead, onClosed func()) {
+	p.dest, p.tid, p.cfg, p.events, p.log, p.hooks, p.onDead, p.onClosed = dest, tid, cfg, events, cfg.logger, hooks, onDead, onClosed
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	p.current.Store(&readySet{changed: make(chan struct{})})
 }
@@ -288,7 +290,7 @@ func (p *WirePool) connect(m *member) bool {
 		}
 		p.publish(Event{Kind: EventConnectAttemptFailed, WireID: m.id, WireKind: m.kind, Err: err,
 			Reason: fmt.Sprintf("attempt %d of %d", attempt, bo.Attempts)})
-		if attempt >= bo.Attempts || errors.Is(err, ErrPeerUnknown) {
+		if attempt >= bo.Attempts || errors.Is(err, ErrPeerUnknown) || errors.Is(err, ErrRefused) {
 			p.fail(m, &ConnectError{Dest: p.dest, Kind: m.kind, Attempts: attempt, Err: err})
 			return false
 		}
@@ -434,13 +436,31 @@ type poolHealth struct {
 // no longer reports Ready is suspect; suspect at two checks in a row, it is
 // failed (a peer stuck half-dead is reaped within two intervals, DESIGN F14).
 func (p *WirePool) checkHealth() poolHealth {
+	// Ask the ready wires first, with no lock held: a Wire's Ready may
+	// take its own locks, or block (DESIGN F11).
+	p.mu.Lock()
+	var asked []*member
+	for _, m := range p.members {
+		if m.state == WireReady {
+			asked = append(asked, m)
+		}
+	}
+	p.mu.Unlock()
+	ready := make(map[*member]bool, len(asked))
+	for _, m := range asked {
+		ready[m] = m.wire.Ready()
+	}
+
 	p.mu.Lock()
 	var stale []*member
 	var h poolHealth
 	for _, m := range p.members {
 		switch m.state {
 		case WireReady:
-			if m.wire.Ready() {
+			isReady, seen := ready[m]
+			if !seen || isReady {
+				// Ready now, or it became ready after the question was
+				// asked: its next check will tell.
 				m.suspect = false
 				h.ready++
 				continue
@@ -578,7 +598,17 @@ func (p *WirePool) Close() error {
 		}
 	}
 	p.wg.Wait()
+	if p.onClosed != nil {
+		p.onClosed()
+	}
 	return errors.Join(errs...)
+}
+
+// isClosed reports whether Close has been called.
+func (p *WirePool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 func (p *WirePool) publish(ev Event) {
