@@ -24,10 +24,14 @@ type Options struct {
 	// takes none of its bytes: past it the connection is failed with an
 	// error matching transport.ErrStalled (counted in Counters.Stalls), and
 	// the Send writing the frame returns that error, whatever its ctx.
-	// Large frames count progress per 256 KiB written, so a peer reading
-	// slower than 256 KiB per StallTimeout is taken for a staller. Default
-	// 5 s; negative disables (Sends with no deadline then wait for the
-	// keepalive).
+	// Progress is bytes the kernel takes (large frames are written in
+	// 256 KiB pieces to show it), and the kernel wakes a blocked writer
+	// only once about half its send buffer is free: a peer reading slower
+	// than about half the send buffer per StallTimeout is taken for a
+	// staller (Linux caps the buffer at 4 MiB by default, so with the
+	// default timeout about 400 KB/s at worst; on a slow path the buffer,
+	// sized to it, is smaller). Default 5 s; negative disables (Sends
+	// with no deadline then wait for the keepalive).
 	StallTimeout time.Duration
 	// Logger receives refused frames and connection deaths. Default: discard.
 	Logger *slog.Logger
