@@ -7,8 +7,9 @@ import (
 
 // ErrBufferBudget: taking more bytes for a frame being read would put the
 // gate over its budget for such bytes (GateConfig.MaxBufferedBytes); the
-// connection that asked is closed at once (its frame is not drained: its
-// bytes may never come), counted in Counters.RefusedBudget.
+// connection that asked is closed with StatusTryAgainLater (its frame is
+// not drained: its bytes may never come), counted in
+// Counters.RefusedBudget.
 var ErrBufferBudget = errors.New("websocket: the gate is over its budget for frames being read; retry later")
 
 // byteBudget bounds the bytes held, all connections of a gate together,

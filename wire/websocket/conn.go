@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,10 @@ type Conn struct {
 	// them). Only the reader takes from and gives back to it.
 	budget *byteBudget
 	held   int // bytes the frame being read holds of budget; the reader's
+	// raw is the TCP connection under an accepted connection when the gate
+	// was served by Listen: closing it ends a close handshake that waits
+	// for a frame's rest, which may never come.
+	raw net.Conn
 
 	// stallTicks counts the watchdog's consecutive ticks that found the
 	// writer busy and its mark not cleared; only the watchdog touches it
@@ -592,9 +597,10 @@ func (c *Conn) giveBack() {
 }
 
 // refuseBudget closes the connection of a frame the gate's budget has no
-// room for. The frame is not drained (its bytes may never come), so there
-// is no close handshake to read the peer's answer: the reason is logged
-// and in Err.
+// room for. The frame is not drained: its bytes may never come. With the
+// TCP connection at hand, the peer gets a close frame with the reason
+// (StatusTryAgainLater) and refuseGrace to finish its frame before the
+// connection is cut; without, it is cut at once.
 func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
 	c.giveBack()
 	c.opts.Counters.RefusedBudget.Add(1)
@@ -604,8 +610,19 @@ func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
 	c.closed = true
 	c.mu.Unlock()
 	c.die(err)
-	_ = ws.CloseNow()
+	if c.raw == nil {
+		_ = ws.CloseNow()
+		return
+	}
+	cut := time.AfterFunc(refuseGrace, func() { _ = c.raw.Close() })
+	defer cut.Stop()
+	_ = ws.Close(websocket.StatusTryAgainLater, "the gate is over its memory budget for frames being read; retry later")
 }
+
+// refuseGrace bounds the close handshake of a connection refused for the
+// budget (the library's own bound is 5 s per step, and none while it skips
+// the rest of the frame).
+const refuseGrace = time.Second
 
 // readErr turns the library's read error into the connection's cause of
 // death.

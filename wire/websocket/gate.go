@@ -225,7 +225,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release := func() {} // a connection from Listen gives its slots back when it closes
-	switch gc, _ := r.Context().Value(gateConnKey{}).(*gateConn); {
+	gc, _ := r.Context().Value(gateConnKey{}).(*gateConn)
+	switch {
 	case gc != nil && gc.refused != 0: // over a limit at accept, counted then
 		w.Header().Set("Connection", "close")
 		g.refuse(w, r, gc.refused, refusal(gc.refused), nil)
@@ -270,6 +271,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn := newConn(g.local, peer, g.cfg.Acceptor.Inbound(), g.opts)
 	conn.budget = g.budget
+	if gc != nil {
+		conn.raw = gc
+	}
 	conn.onDone = release
 	conn.hold = make(chan struct{})
 	defer close(conn.hold)

@@ -2,6 +2,7 @@ package websocket_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -182,11 +183,15 @@ func TestHostileH3AnnouncedLengthNotAllocated(t *testing.T) {
 		if dl, ok := ctx.Deadline(); ok {
 			_ = cs[1].SetReadDeadline(dl)
 		}
-		// Closed (a reset, as the gate does not read the rest), not timed out.
-		if _, err := io.Copy(io.Discard, cs[1]); err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatalf("the connection over the budget was not closed: %v", err)
-			}
+		// A close frame with the reason, then the connection is cut
+		// (perhaps with a reset, as the gate does not read the rest).
+		closing, err := io.ReadAll(cs[1])
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("the connection over the budget was not closed: %v", err)
+		}
+		want := binary.BigEndian.AppendUint16([]byte{0x88}, uint16(cws.StatusTryAgainLater))
+		if len(closing) < 4 || closing[0] != want[0] || !bytes.Equal(closing[2:4], want[1:]) || !bytes.Contains(closing, []byte("budget")) {
+			t.Errorf("the gate closed the connection over the budget with %q, want a close frame, StatusTryAgainLater, naming the budget", closing)
 		}
 		waitCond(t, ctx, "the refusal counted", func() bool { return cnt.RefusedBudget.Load() == 1 })
 		if n := cnt.BufferedBytes.Load(); n != 64<<10 {
