@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -98,6 +99,24 @@ func waitCond(t *testing.T, ctx context.Context, what string, cond func() bool) 
 	}
 }
 
+// openFDs counts the process's open file descriptors (-1 where /proc
+// does not say).
+func openFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// checkFDs reports an fd left open since before (the count openFDs gave).
+func checkFDs(t *testing.T, before int) {
+	t.Helper()
+	if after := openFDs(); after != before {
+		t.Errorf("%d file descriptors open after the attack, %d before", after, before)
+	}
+}
+
 func heapAlloc() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
@@ -115,6 +134,7 @@ func TestHostileH3AnnouncedLengthNotAllocated(t *testing.T) {
 	b := w.node(t, idB, nodeOpts{maxPerIP: -1})
 	cnt := b.gate.Counters()
 	const conns, announced = 64, 16 << 20
+	fds := openFDs()
 	before := heapAlloc()
 	var attackers []net.Conn
 	for i := range conns {
@@ -147,6 +167,7 @@ func TestHostileH3AnnouncedLengthNotAllocated(t *testing.T) {
 	}
 	waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 0 }, b.mgr)
 	waitCond(t, ctx, "the budget given back", func() bool { return cnt.BufferedBytes.Load() == 0 && cnt.OpenConns.Load() == 0 })
+	checkFDs(t, fds)
 
 	// Over the budget: bytes that really arrive are held, up to the
 	// gate's budget; the connection that would go over it is closed.
@@ -318,6 +339,7 @@ func TestHostileH10HalfOpenConnsCountAgainstLimits(t *testing.T) {
 	}
 	defer srv.Close()
 	cnt := g.Counters()
+	fds := openFDs()
 	var d net.Dialer
 	var idle []net.Conn
 	for range 2 {
@@ -366,6 +388,10 @@ func TestHostileH10HalfOpenConnsCountAgainstLimits(t *testing.T) {
 	_ = c.Close()
 	waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 0 }, b.mgr)
 	waitCond(t, ctx, "every slot given back", func() bool { return cnt.OpenConns.Load() == 0 })
+	for _, c := range idle {
+		_ = c.Close()
+	}
+	checkFDs(t, fds)
 }
 
 // H13: a URL path naming another actor than the gate's is refused, even
@@ -478,4 +504,77 @@ func TestSlowReaderIsNotTakenForStaller(t *testing.T) {
 		t.Fatalf("a slow reader was failed as stalled (%d)", s)
 	}
 	t.Logf("%.0f MiB to a peer reading 12.8 MB/s took %v with a stall timeout of %v: not failed", float64(size)/(1<<20), took.Round(time.Millisecond), stallTimeout)
+}
+
+// Connections over a limit are answered within a bound, and only so many
+// at once: beyond, they are closed at accept unanswered. Either way none
+// holds a slot, and all are gone within a second or so.
+func TestHostileH10RefusalsBounded(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{})
+	_ = b.server.Close()
+	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, MaxConns: 1, MaxConnsPerIP: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := g.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cnt := g.Counters()
+	var d net.Dialer
+	const over = 70 // maxRefusing (64) answered, 6 dropped
+	var conns []net.Conn
+	for range 1 + over {
+		c, err := d.DialContext(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	waitCond(t, ctx, "every connection accepted or dropped", func() bool { return cnt.RejectedBusy.Load() == over })
+	if n := cnt.DroppedAtAccept.Load(); n != over-64 {
+		t.Errorf("DroppedAtAccept = %d, want %d", n, over-64)
+	}
+	if n := cnt.OpenConns.Load(); n != 1 {
+		t.Errorf("OpenConns = %d, want 1 (the first; refused ones hold no slot)", n)
+	}
+	// The refused connections, sending nothing, are closed by their 1 s
+	// bound, not the 10 s header deadline.
+	start := time.Now()
+	for _, c := range conns[1:] {
+		if dl, ok := ctx.Deadline(); ok {
+			_ = c.SetReadDeadline(dl)
+		}
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("a refused connection was kept open")
+			}
+		}
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("refused connections closed after %v, want about 1 s", took)
+	}
+	// A refused caller that does send its request is answered 503.
+	c, err := d.DialContext(ctx, "tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: gate\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a caller over the limit: %s, want 503", resp.Status)
+	}
+	_ = conns[0].Close()
+	waitCond(t, ctx, "every slot given back", func() bool { return cnt.OpenConns.Load() == 0 })
 }
