@@ -417,8 +417,9 @@ func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 }
 
 // writeChunk is how much of a large frame is written between two marks
-// of progress: the slowest reading peer not taken for a staller takes
-// writeChunk bytes per StallTimeout (256 KiB in 5 s: about 50 KB/s).
+// of progress. The kernel's own granularity is coarser (it wakes a
+// blocked writer once about half its send buffer is free; see
+// Options.StallTimeout), so smaller chunks would show no more progress.
 const writeChunk = 256 << 10
 
 // The bits of Conn.wst.
