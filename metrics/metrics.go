@@ -124,6 +124,10 @@ var (
 	dWSPingFails = desc("websocket_ping_failures_total", "Peers declared dead by the keepalive.", "role")
 	dWSStalled   = desc("websocket_stalled_writes_total", "Connections closed because a Send's deadline passed while its frame was stuck on a peer that stopped reading.", "role")
 	dWSPings     = desc("websocket_pings_total", "Keepalive pings answered.", "role")
+	dWSOpen      = desc("websocket_open_connections", "A gate's TCP connections open, from accept (half-open and handshaking included) to close.", "role")
+	dWSBuffered  = desc("websocket_buffered_bytes", "Bytes a gate's connections hold in frames being read, against its MaxBufferedBytes budget.", "role")
+	dWSDropped   = desc("websocket_accept_dropped_total", "Connections over a gate's limits closed at accept unanswered (too many refusals being answered already); also in websocket_rejected_total.", "role")
+	dWSDisc      = desc("websocket_disconnects_total", "Connections closed for a peer's fault, by reason: stalled (took nothing for StallTimeout), write_deadline (a Send's deadline passed mid-write), keepalive (no pong), budget (no room in the gate's buffer budget).", "role", "reason")
 
 	dRTCSessions = desc("webrtc_sessions", "Open WebRTC PeerConnections.")
 	dRTCCreated  = desc("webrtc_sessions_created_total", "PeerConnections created, by direction.", "direction")
@@ -144,6 +148,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
 		dInboundWaits, dInboundBytes, dInboundPeers, dInboundWorkers,
 		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
+		dWSOpen, dWSBuffered, dWSDropped, dWSDisc,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
 		dSigConns, dSigActors, dSigRelays, dSigRejects} {
 		ch <- d
@@ -241,6 +246,7 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSRejected, c.RejectedAuth.Load(), role, "auth")
 	counter(ch, dWSRejected, c.RejectedRealm.Load(), role, "realm")
 	counter(ch, dWSRejected, c.RejectedTarget.Load(), role, "target")
+	counter(ch, dWSRejected, c.RejectedPath.Load(), role, "path")
 	counter(ch, dWSRejected, c.RejectedDuplicate.Load(), role, "duplicate")
 	counter(ch, dWSRejected, c.RejectedBusy.Load(), role, "busy")
 	counter(ch, dWSRejected, c.RejectedPerIP.Load(), role, "per_ip")
@@ -248,6 +254,13 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSPingFails, c.PingFailures.Load(), role)
 	counter(ch, dWSStalled, c.StalledWrites.Load(), role)
 	counter(ch, dWSPings, c.Pings.Load(), role)
+	gauge(ch, dWSOpen, float64(c.OpenConns.Load()), role)
+	gauge(ch, dWSBuffered, float64(c.BufferedBytes.Load()), role)
+	counter(ch, dWSDropped, c.DroppedAtAccept.Load(), role)
+	counter(ch, dWSDisc, c.Stalls.Load(), role, "stalled")
+	counter(ch, dWSDisc, c.StalledWrites.Load(), role, "write_deadline")
+	counter(ch, dWSDisc, c.PingFailures.Load(), role, "keepalive")
+	counter(ch, dWSDisc, c.RefusedBudget.Load(), role, "budget")
 }
 
 func collectWebRTC(ch chan<- prometheus.Metric, co *webrtc.Coordinator) {

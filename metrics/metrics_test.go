@@ -127,6 +127,9 @@ func TestManagerMetrics(t *testing.T) {
 	want(t, reg, "actr_send_errors_total", map[string]string{"payload_type": "RPC_RELIABLE"}, 0)
 	want(t, reg, "actr_websocket_frames_total", map[string]string{"role": "gate", "direction": "out"}, 7)
 	want(t, reg, "actr_websocket_rejected_total", map[string]string{"role": "gate", "reason": "auth"}, 2)
+	want(t, reg, "actr_websocket_rejected_total", map[string]string{"role": "gate", "reason": "path"}, 0)
+	want(t, reg, "actr_websocket_disconnects_total", map[string]string{"role": "gate", "reason": "stalled"}, 0)
+	want(t, reg, "actr_websocket_buffered_bytes", map[string]string{"role": "gate"}, 0)
 
 	// The watcher counts what only events say. Close drains its
 	// subscription (events published before it are all counted) and

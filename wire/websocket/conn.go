@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -48,14 +49,22 @@ type Conn struct {
 	// fails.
 	wslot writeslot.Slot                 // held while a frame is being written
 	ready atomic.Bool                    // connected, and not dead
-	wrote bool                           // wbuf was used since the last keepalive ping
+	wst   atomic.Uint32                  // wstWrote | wstMark, see below
 	ws    atomic.Pointer[websocket.Conn] // set once, under mu, by start
 	done  chan struct{}
 	// wbuf is where small frames are assembled; it belongs to whoever
-	// holds the write slot. wrote lets a keepalive ping drop the buffer
-	// of a connection that sent nothing for a whole ping interval, so an
-	// idle connection holds none (with keepalive off, at most
+	// holds the write slot. wstWrote lets a keepalive ping drop the
+	// buffer of a connection that sent nothing for a whole ping interval,
+	// so an idle connection holds none (with keepalive off, at most
 	// HeaderSize+smallFrame bytes stay).
+	//
+	// wstMark is the stall watchdog's: it sets the mark when it finds a
+	// frame being written, and the writer clears it each time a frame,
+	// or a chunk of a large one, is on the socket. A mark that survives
+	// StallTimeout while the writer is still busy means the peer took
+	// nothing: the connection is failed with transport.ErrStalled. In
+	// the steady state the writer only loads wst (it is wstWrote) and
+	// stores nothing: no atomic read-modify-write on the send path.
 	wbuf  []byte
 	guard stallGuard
 
@@ -84,12 +93,28 @@ type Conn struct {
 	aborted   chan struct{}
 	abortOnce sync.Once
 
-	connectMu sync.Mutex // serialises Connect
-	mu        sync.Mutex
-	pingTimer *time.Timer // the next keepalive ping
-	closed    bool
-	dead      bool
-	err       error // why it died
+	// budget is the gate's budget for bytes being read, shared by all
+	// its connections (nil on a Dialer's: only MaxMessageSize bounds
+	// them). Only the reader takes from and gives back to it.
+	budget *byteBudget
+	held   int // bytes the frame being read holds of budget; the reader's
+	// raw is the TCP connection under an accepted connection when the gate
+	// was served by Listen: closing it ends a close handshake that waits
+	// for a frame's rest, which may never come.
+	raw net.Conn
+
+	// stallTicks counts the watchdog's consecutive ticks that found the
+	// writer busy and its mark not cleared; only the watchdog touches it
+	// (its runs are sequential: each arms the next).
+	stallTicks int
+
+	connectMu  sync.Mutex // serialises Connect
+	mu         sync.Mutex
+	pingTimer  *time.Timer // the next keepalive ping
+	stallTimer *time.Timer // the next stall check
+	closed     bool
+	dead       bool
+	err        error // why it died
 }
 
 func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options) *Conn {
@@ -178,6 +203,7 @@ func (c *Conn) start(ws *websocket.Conn) bool {
 	c.ws.Store(ws)
 	c.wg.Add(1)
 	c.schedulePingLocked(ws)
+	c.scheduleStallCheckLocked(ws)
 	c.ready.Store(true)
 	c.mu.Unlock()
 	go c.read(ws)
@@ -196,6 +222,9 @@ func (c *Conn) die(err error) {
 	c.err = err
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
+	}
+	if c.stallTimer != nil {
+		c.stallTimer.Stop()
 	}
 	c.mu.Unlock()
 	c.ready.Store(false)
@@ -226,6 +255,9 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) 
 	ws := c.ws.Load()
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
+	}
+	if c.stallTimer != nil {
+		c.stallTimer.Stop()
 	}
 	c.mu.Unlock()
 	c.die(cause)
@@ -276,7 +308,10 @@ type lane struct {
 // whole, unless ctx ends first: a peer that stopped reading holds the
 // write, and a frame cannot be abandoned half-written, so the connection
 // is closed (ErrPeerStalled, counted in StalledWrites) and Send returns
-// ctx's error. The death is reported like any other; the next Send dials.
+// ctx's error. Whatever the ctx, a frame of which the peer takes nothing
+// for Options.StallTimeout fails the connection (transport.ErrStalled,
+// counted in Stalls) and Send returns that. The death is reported like
+// any other; the next Send dials.
 func (l *lane) Send(ctx context.Context, data []byte) error {
 	c := l.c
 	if len(data) > l.max {
@@ -304,11 +339,17 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		<-c.aborted // abortStalled's goroutine is done with the connection
 		// Not ErrLaneClosed: the caller's deadline, not the lane, ended
 		// this Send, and it must not be retried on another lane.
-		return fmt.Errorf("websocket: write to %s: %w; connection closed: %w", c.remote, ctx.Err(), ErrPeerStalled)
+		return fmt.Errorf("websocket: write to %s: %w; connection closed: %w: %w", c.remote, ctx.Err(), transport.ErrStalled, ErrPeerStalled)
 	}
 	if err != nil {
 		c.die(fmt.Errorf("%w: write to %s failed: %w", transport.ErrWireClosed, c.remote, err))
 		_ = c.ws.Load().CloseNow()
+		if cause := c.Err(); errors.Is(cause, transport.ErrStalled) {
+			// The watchdog failed the connection under this Send: not
+			// ErrLaneClosed, so that the transport does not write the
+			// message again at once to a peer that does not read.
+			return fmt.Errorf("websocket: write to %s: %w", c.remote, cause)
+		}
 		return c.laneClosed(err)
 	}
 	l.counters.FramesOut.Add(1)
@@ -321,7 +362,7 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 func (c *Conn) abortStalled() {
 	c.opts.Counters.StalledWrites.Add(1)
 	c.log.Warn("peer stopped reading; closing", "peer", c.remote)
-	c.die(fmt.Errorf("%w: %w", transport.ErrWireClosed, ErrPeerStalled))
+	c.die(fmt.Errorf("%w: %w: %w", transport.ErrWireClosed, transport.ErrStalled, ErrPeerStalled))
 	_ = c.ws.Load().CloseNow()
 	c.abortOnce.Do(func() { close(c.aborted) })
 }
@@ -343,8 +384,13 @@ func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 	ws := c.ws.Load()
 	if len(data) <= smallFrame {
 		c.wbuf = AppendFrame(c.wbuf[:0], pt, data)
-		c.wrote = true
-		return ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
+		err := ws.Write(context.Background(), websocket.MessageBinary, c.wbuf)
+		// Written, and progress for the watchdog; a load, and a store
+		// only after a keepalive trim or a watchdog mark.
+		if c.wst.Load() != wstWrote {
+			c.wst.Store(wstWrote)
+		}
+		return err
 	}
 	w, err := ws.Writer(context.Background(), websocket.MessageBinary)
 	if err != nil {
@@ -355,17 +401,45 @@ func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
 		_ = w.Close()
 		return err
 	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Close()
-		return err
+	// In chunks, so that the watchdog sees a slow peer that reads make
+	// progress within one large frame; each chunk is one WebSocket
+	// fragment of the message.
+	for len(data) > 0 {
+		n := min(len(data), writeChunk)
+		if _, err := w.Write(data[:n]); err != nil {
+			_ = w.Close()
+			return err
+		}
+		data = data[n:]
+		c.progressed()
 	}
 	return w.Close()
+}
+
+// writeChunk is how much of a large frame is written between two marks
+// of progress. The kernel's own granularity is coarser (it wakes a
+// blocked writer once about half its send buffer is free; see
+// Options.StallTimeout), so smaller chunks would show no more progress.
+const writeChunk = 256 << 10
+
+// The bits of Conn.wst.
+const (
+	wstWrote uint32 = 1 << iota // wbuf used since the last keepalive trim
+	wstMark                     // set by the stall watchdog, cleared by progress
+)
+
+// progressed clears the watchdog's mark; the caller holds the write slot.
+func (c *Conn) progressed() {
+	if c.wst.Load()&wstMark != 0 {
+		c.wst.And(^wstMark)
+	}
 }
 
 // read is the connection's only reader: it must always be reading, or
 // control frames (pings, pongs, close) are not processed.
 func (c *Conn) read(ws *websocket.Conn) {
 	defer c.wg.Done()
+	defer c.giveBack()
 	max := c.opts.MaxMessageSize
 	hold := c.hold
 	var hdr [HeaderSize]byte
@@ -418,8 +492,11 @@ func (c *Conn) read(ws *websocket.Conn) {
 			c.abort(ws, websocket.StatusMessageTooBig, err)
 			return
 		}
-		payload := make([]byte, size)
-		got, err := io.ReadFull(r, payload)
+		payload, got, err := c.readPayload(r, size)
+		if errors.Is(err, ErrBufferBudget) {
+			c.refuseBudget(ws, size, got)
+			return
+		}
 		if err == nil {
 			var extra int64
 			extra, err = io.Copy(io.Discard, r)
@@ -452,6 +529,9 @@ func (c *Conn) read(ws *websocket.Conn) {
 			}
 		}
 		err = c.in.Deliver(c.ctx, transport.Message{From: c.remote, Type: pt, Data: payload, Wire: transport.WireWebSocket})
+		// Delivered (or dropped): the payload is the inbound queue's now,
+		// and its budget (transport.InboundLimits) takes over.
+		c.giveBack()
 		switch {
 		case err == nil:
 			c.opts.Counters.FramesIn.Add(1)
@@ -465,6 +545,85 @@ func (c *Conn) read(ws *websocket.Conn) {
 		}
 	}
 }
+
+// readChunk is the most the reader allocates for a frame before its bytes
+// arrive: the buffer starts at min(declared length, readChunk) and doubles
+// only when full, so a peer announcing 16 MiB and sending nothing costs
+// readChunk, and one sending n bytes costs less than 2n.
+const readChunk = 16 << 10
+
+// readPayload reads a payload of the declared size, never allocating
+// from the declared length alone: the buffer grows as bytes arrive.
+// Every byte of buffer is taken from the gate's budget first (held until
+// giveBack); ErrBufferBudget says the budget had no room. It returns the
+// buffer, the bytes read and io.ReadFull's error.
+func (c *Conn) readPayload(r io.Reader, size int) ([]byte, int, error) {
+	n := min(size, readChunk)
+	if !c.take(n) {
+		return nil, 0, ErrBufferBudget
+	}
+	buf := make([]byte, n)
+	got := 0
+	for {
+		m, err := io.ReadFull(r, buf[got:])
+		got += m
+		if err != nil || got == size {
+			return buf[:got], got, err
+		}
+		next := min(2*len(buf), size)
+		if !c.take(next) {
+			return nil, got, ErrBufferBudget
+		}
+		grown := make([]byte, next)
+		copy(grown, buf)
+		c.budget.give(len(buf))
+		c.held -= len(buf)
+		buf = grown
+	}
+}
+
+// take takes n bytes of the gate's budget for the frame being read.
+func (c *Conn) take(n int) bool {
+	if !c.budget.take(n) {
+		return false
+	}
+	c.held += n
+	return true
+}
+
+// giveBack returns what the frame being read held of the budget.
+func (c *Conn) giveBack() {
+	c.budget.give(c.held)
+	c.held = 0
+}
+
+// refuseBudget closes the connection of a frame the gate's budget has no
+// room for. The frame is not drained: its bytes may never come. With the
+// TCP connection at hand, the peer gets a close frame with the reason
+// (StatusTryAgainLater) and refuseGrace to finish its frame before the
+// connection is cut; without, it is cut at once.
+func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
+	c.giveBack()
+	c.opts.Counters.RefusedBudget.Add(1)
+	err := fmt.Errorf("%w: %w (frame of %d bytes, %d read; GateConfig.MaxBufferedBytes)", transport.ErrWireClosed, ErrBufferBudget, size, got)
+	c.log.Warn("closing: no room in the gate's budget for the frame being read", "declared", size, "read", got)
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.die(err)
+	if c.raw == nil {
+		_ = ws.CloseNow()
+		return
+	}
+	cut := time.AfterFunc(refuseGrace, func() { _ = c.raw.Close() })
+	defer cut.Stop()
+	_ = ws.Close(websocket.StatusTryAgainLater, "the gate is over its memory budget for frames being read; retry later")
+}
+
+// refuseGrace bounds the close handshake of a connection refused for the
+// budget (the library's own bound is 5 s per step, and none while it skips
+// the rest of the frame).
+const refuseGrace = time.Second
 
 // readErr turns the library's read error into the connection's cause of
 // death.
@@ -531,9 +690,9 @@ func (c *Conn) trimWriteBuffer() {
 	if !c.wslot.TryTake() {
 		return
 	}
-	if !c.wrote {
+	if c.wst.Load()&wstWrote == 0 {
 		c.wbuf = nil
 	}
-	c.wrote = false
+	c.wst.And(^wstWrote)
 	c.wslot.Release()
 }

@@ -19,16 +19,27 @@ type Counters struct {
 	PingFailures        atomic.Uint64 // peers declared dead by the keepalive
 	Pings               atomic.Uint64 // keepalive pings answered
 	StalledWrites       atomic.Uint64 // connections closed: a Send's deadline passed mid-write (ErrPeerStalled)
+	Stalls              atomic.Uint64 // connections failed: the peer took nothing for StallTimeout (transport.ErrStalled)
+	RefusedBudget       atomic.Uint64 // connections closed: no room in the gate's budget for a frame being read (ErrBufferBudget)
+
+	// Gauges of a gate.
+	OpenConns     atomic.Int64 // TCP connections open, from accept (half-open and handshaking included) to close
+	BufferedBytes atomic.Int64 // bytes held in frames being read, against GateConfig.MaxBufferedBytes
 
 	// Gate outcomes.
 	Accepted          atomic.Uint64
 	RejectedAuth      atomic.Uint64 // 401: missing, forged, tampered, expired or wrong-actor credential
 	RejectedRealm     atomic.Uint64 // 403
-	RejectedTarget    atomic.Uint64 // 404
+	RejectedTarget    atomic.Uint64 // 404: X-Actr-Target-ID names another actor
+	RejectedPath      atomic.Uint64 // 404: the URL path names another actor
 	RejectedDuplicate atomic.Uint64 // 409: lost a simultaneous-dial tie-break
 	RejectedBusy      atomic.Uint64 // 503: at the connection limit
 	RejectedPerIP     atomic.Uint64 // 429: at the per-address connection limit
-	RejectedBad       atomic.Uint64 // 400: missing or unparsable headers, failed upgrade
+	// DroppedAtAccept counts connections over a limit closed at accept
+	// without an answer, because maxRefusing refusals were being answered
+	// already (they are in RejectedBusy or RejectedPerIP too).
+	DroppedAtAccept atomic.Uint64
+	RejectedBad     atomic.Uint64 // 400: missing or unparsable headers, failed upgrade
 }
 
 // BadFrames is the total of refused frames of every fault.

@@ -25,9 +25,12 @@
 // X-Actr-Target-ID, and its credential in X-Actr-Credential (see
 // auth.EncodeHeader). The gate answers 401 when the credential is missing,
 // forged, tampered with, expired or names another actor; 403 when its realm
-// policy refuses the caller; 404 when the target is not this node; 409 when
+// policy refuses the caller; 404 when the target, or the actor the URL path
+// names (see GateConfig.Path), is not this node's; 409 when
 // the dial loses a simultaneous-dial tie-break (below); 503 when it is at
-// its connection limit. It answers with its own ActorID in X-Actr-Source-ID.
+// its connection limit, 429 at its limit per remote address (served by
+// Gate.Listen, connections count from TCP accept, before they send
+// anything). It answers with its own ActorID in X-Actr-Source-ID.
 //
 // # Simultaneous dials
 //
@@ -42,6 +45,17 @@
 //
 // A Send waits for the connection's writer honouring its ctx. Once a frame
 // has started onto the socket it is written whole (cancelling half a frame
-// would corrupt the stream): a peer that stops reading is detected by the
-// keepalive, which closes the connection and so ends the write.
+// would corrupt the stream): a Send whose ctx ends mid-frame closes the
+// connection (ErrPeerStalled), and whatever the ctx, a frame of which the
+// peer takes nothing for Options.StallTimeout fails the connection with
+// transport.ErrStalled; the stuck Send returns that error.
+//
+// # Hostile peers
+//
+// Every byte may come from an attacker holding a valid credential. No
+// buffer is sized from a length the peer announced: a frame's buffer grows
+// as its bytes arrive, against a budget all of a gate's connections share
+// (GateConfig.MaxBufferedBytes). Half-open connections hold connection
+// slots; a peer that stops reading costs only its own connection. Every
+// refusal is counted in [Counters].
 package websocket

@@ -59,9 +59,33 @@ type GateConfig struct {
 	// that one host cannot take every slot of MaxConns; further callers
 	// from it get 429 (default 64; negative: no per-IP limit).
 	MaxConnsPerIP int
+	// With Listen, a connection takes its slots of MaxConns and
+	// MaxConnsPerIP when it is accepted, before it sends anything, and
+	// gives them back when it closes: a caller that opens TCP connections
+	// and sends no request holds slots, for HandshakeTimeout at most. A
+	// connection over a limit is answered 503 or 429 after its request
+	// is read (bounded: at most maxRefusing at once, 1 s each; beyond,
+	// it is closed unanswered). Mounted in another server, the gate
+	// counts connections from their request.
+
 	// HandshakeTimeout bounds reading a caller's handshake when the gate
 	// listens through Listen (default 10 s).
 	HandshakeTimeout time.Duration
+	// MaxBufferedBytes bounds the bytes all the gate's connections hold
+	// together in frames being read and not yet delivered; a connection
+	// whose frame would take more is closed (ErrBufferBudget, counted in
+	// RefusedBudget). A connection reads one frame at a time and its
+	// buffer grows only as bytes arrive, so each holds at most
+	// Options.MaxMessageSize: that is the per-connection budget. What is
+	// delivered is the inbound queues' (transport.InboundLimits). Default
+	// 256 MiB; negative: no bound (still counted in BufferedBytes).
+	MaxBufferedBytes int64
+	// Path is where the gate is served, e.g. "/actr/": a caller's URL
+	// path must then be Path followed by the gate's ActorID, or it is
+	// refused with 404. Empty (the default): a path whose last segment
+	// parses as an ActorID must name the gate's; other paths (such as
+	// "/") are accepted, the X-Actr-Target-ID header naming the target.
+	Path string
 	// Options tune every accepted connection.
 	Options Options
 }
@@ -69,10 +93,11 @@ type GateConfig struct {
 // Gate is the server side of the WebSocket wire: an http.Handler that
 // authenticates callers and hands their connections to its Acceptor.
 type Gate struct {
-	cfg   GateConfig
-	opts  Options
-	local protocol.ActorID
-	slots chan struct{}
+	cfg    GateConfig
+	opts   Options
+	local  protocol.ActorID
+	slots  chan struct{}
+	budget *byteBudget
 
 	handlers sync.WaitGroup // ServeHTTP calls in progress
 
@@ -135,8 +160,53 @@ func NewGate(cfg GateConfig) (*Gate, error) {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = 64
 	}
-	return &Gate{cfg: cfg, opts: cfg.Options.withDefaults(), local: cfg.Acceptor.LocalID(), slots: make(chan struct{}, cfg.MaxConns),
-		perIP: make(map[netip.Addr]int)}, nil
+	if cfg.MaxBufferedBytes == 0 {
+		cfg.MaxBufferedBytes = defaultMaxBufferedBytes
+	}
+	if cfg.Path != "" && !strings.HasSuffix(cfg.Path, "/") {
+		cfg.Path += "/"
+	}
+	g := &Gate{cfg: cfg, opts: cfg.Options.withDefaults(), local: cfg.Acceptor.LocalID(), slots: make(chan struct{}, cfg.MaxConns),
+		perIP: make(map[netip.Addr]int)}
+	g.budget = &byteBudget{max: cfg.MaxBufferedBytes, gauge: &g.opts.Counters.BufferedBytes}
+	return g, nil
+}
+
+const defaultMaxBufferedBytes = 256 << 20
+
+// take takes a connection's slots: one of MaxConns and one of its
+// address's. It returns 0, or the status refusing the connection (its
+// refusal is counted).
+func (g *Gate) take(ip netip.Addr) int {
+	c := g.opts.Counters
+	select {
+	case g.slots <- struct{}{}:
+	default:
+		c.RejectedBusy.Add(1)
+		return http.StatusServiceUnavailable
+	}
+	if !g.takeIP(ip) {
+		<-g.slots
+		c.RejectedPerIP.Add(1)
+		return http.StatusTooManyRequests
+	}
+	c.OpenConns.Add(1)
+	return 0
+}
+
+// release gives back what take took.
+func (g *Gate) release(ip netip.Addr) {
+	g.opts.Counters.OpenConns.Add(-1)
+	g.releaseIP(ip)
+	<-g.slots
+}
+
+// refusal is the answer to a connection over a limit.
+func refusal(status int) string {
+	if status == http.StatusTooManyRequests {
+		return "too many connections from your address; retry later"
+	}
+	return "the gate is at its connection limit; retry later"
 }
 
 // Counters returns the counters of the gate and its connections.
@@ -154,23 +224,20 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this is an actr WebSocket gate: connect with a WebSocket client", http.StatusUpgradeRequired)
 		return
 	}
-	select {
-	case g.slots <- struct{}{}:
-	default:
-		c.RejectedBusy.Add(1)
-		g.refuse(w, r, http.StatusServiceUnavailable, "the gate is at its connection limit; retry later", nil)
+	release := func() {} // a connection from Listen gives its slots back when it closes
+	gc, _ := r.Context().Value(gateConnKey{}).(*gateConn)
+	switch {
+	case gc != nil && gc.refused != 0: // over a limit at accept, counted then
+		w.Header().Set("Connection", "close")
+		g.refuse(w, r, gc.refused, refusal(gc.refused), nil)
 		return
-	}
-	ip := remoteIP(r)
-	if !g.takeIP(ip) {
-		<-g.slots
-		c.RejectedPerIP.Add(1)
-		g.refuse(w, r, http.StatusTooManyRequests, "too many connections from your address; retry later", nil)
-		return
-	}
-	release := func() {
-		g.releaseIP(ip)
-		<-g.slots
+	case gc == nil: // mounted in another server: count from the request
+		ip := remoteIP(r)
+		if status := g.take(ip); status != 0 {
+			g.refuse(w, r, status, refusal(status), nil)
+			return
+		}
+		release = func() { g.release(ip) }
 	}
 	peer, status, msg, err := g.admit(r)
 	if status != 0 {
@@ -181,7 +248,11 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.StatusForbidden:
 			c.RejectedRealm.Add(1)
 		case http.StatusNotFound:
-			c.RejectedTarget.Add(1)
+			if errors.Is(err, errWrongPath) {
+				c.RejectedPath.Add(1)
+			} else {
+				c.RejectedTarget.Add(1)
+			}
 		case http.StatusConflict:
 			c.RejectedDuplicate.Add(1)
 		default:
@@ -199,6 +270,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := newConn(g.local, peer, g.cfg.Acceptor.Inbound(), g.opts)
+	conn.budget = g.budget
+	if gc != nil {
+		conn.raw = gc
+	}
 	conn.onDone = release
 	conn.hold = make(chan struct{})
 	defer close(conn.hold)
@@ -227,6 +302,9 @@ func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg st
 	if tgt := r.Header.Get(HeaderTargetID); tgt != "" && tgt != g.local.String() {
 		return peer, http.StatusNotFound, "this gate serves " + g.local.String() + ", not " + truncate(tgt, 200), nil
 	}
+	if err := g.checkPath(r.URL.Path); err != nil {
+		return peer, http.StatusNotFound, "this gate serves " + g.local.String(), err
+	}
 	if g.cfg.Verifier != nil {
 		h := r.Header.Get(HeaderCredential)
 		if h == "" {
@@ -247,6 +325,25 @@ func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg st
 		return peer, http.StatusConflict, g.local.String() + " is dialling you: its connection wins (the smaller ActorID's dial survives)", nil
 	}
 	return peer, 0, "", nil
+}
+
+// errWrongPath: the URL path names another actor than the gate's.
+var errWrongPath = errors.New("the URL path names another actor: dial the URL of the actor you want to reach")
+
+// checkPath checks that a caller's URL path names the gate's actor (see
+// GateConfig.Path).
+func (g *Gate) checkPath(path string) error {
+	if g.cfg.Path != "" {
+		if id, ok := strings.CutPrefix(path, g.cfg.Path); !ok || id != g.local.String() {
+			return fmt.Errorf("%w: %q is not %s%s", errWrongPath, truncate(path, 200), g.cfg.Path, g.local)
+		}
+		return nil
+	}
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	if id, err := protocol.ParseActorID(last); err == nil && id != g.local {
+		return fmt.Errorf("%w: %q names %s", errWrongPath, truncate(path, 200), id)
+	}
+	return nil
 }
 
 func (g *Gate) refuse(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {

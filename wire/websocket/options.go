@@ -20,6 +20,19 @@ type Options struct {
 	// dead and the connection closed. It must cover writing one
 	// MaxMessageSize frame, which a ping waits behind. Default 10 s.
 	PingTimeout time.Duration
+	// StallTimeout bounds how long a frame may be stuck on a peer that
+	// takes none of its bytes: past it the connection is failed with an
+	// error matching transport.ErrStalled (counted in Counters.Stalls), and
+	// the Send writing the frame returns that error, whatever its ctx.
+	// Progress is bytes the kernel takes (large frames are written in
+	// 256 KiB pieces to show it), and the kernel wakes a blocked writer
+	// only once about half its send buffer is free: a peer reading slower
+	// than about half the send buffer per StallTimeout is taken for a
+	// staller (Linux caps the buffer at 4 MiB by default, so with the
+	// default timeout about 400 KB/s at worst; on a slow path the buffer,
+	// sized to it, is smaller). Default 5 s; negative disables (Sends
+	// with no deadline then wait for the keepalive).
+	StallTimeout time.Duration
 	// Logger receives refused frames and connection deaths. Default: discard.
 	Logger *slog.Logger
 	// Counters, when set, is shared by every connection using these
@@ -30,6 +43,7 @@ type Options struct {
 const (
 	defaultPingInterval = 15 * time.Second
 	defaultPingTimeout  = 10 * time.Second
+	defaultStallTimeout = 5 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -41,6 +55,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = defaultPingTimeout
+	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = defaultStallTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
