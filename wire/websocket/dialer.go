@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -143,16 +142,22 @@ func (e *HandshakeError) Error() string {
 }
 
 // Unwrap makes a 409 (the peer's own connection wins a simultaneous dial)
-// match transport.ErrSuperseded and an auth refusal match ErrUnauthorized.
+// match transport.ErrSuperseded, an auth refusal match ErrUnauthorized,
+// and a gate that is not the peer's (404) match transport.ErrRefused: the
+// pool retries neither of the last two, which the same credential and URL
+// cannot change.
 func (e *HandshakeError) Unwrap() error {
 	switch e.Status {
 	case http.StatusConflict:
 		return transport.ErrSuperseded
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return ErrUnauthorized
+	case http.StatusNotFound:
+		return transport.ErrRefused
 	}
 	return nil
 }
 
-// ErrUnauthorized: the gate refused the caller's credential or realm.
-var ErrUnauthorized = errors.New("websocket: the gate refused the caller's credential or realm")
+// ErrUnauthorized: the gate refused the caller's credential or realm. It
+// matches transport.ErrRefused.
+var ErrUnauthorized = fmt.Errorf("websocket: the gate refused the caller's credential or realm: %w", transport.ErrRefused)

@@ -63,8 +63,8 @@ func TestGateRefusesBadCredentialsAndDeliversNothing(t *testing.T) {
 			c := d.Conn(b.server.URL("/actr/"+idB.String()), idB, transport.Inbound(nil))
 			err := c.Connect(ctx)
 			var he *websocket.HandshakeError
-			if !errors.As(err, &he) || he.Status != tc.status || !errors.Is(err, websocket.ErrUnauthorized) {
-				t.Fatalf("Connect: %v, want a HandshakeError with status %d", err, tc.status)
+			if !errors.As(err, &he) || he.Status != tc.status || !errors.Is(err, websocket.ErrUnauthorized) || !errors.Is(err, transport.ErrRefused) {
+				t.Fatalf("Connect: %v, want a HandshakeError with status %d, matching ErrUnauthorized and transport.ErrRefused", err, tc.status)
 			}
 			_ = c.Close()
 		})
@@ -88,8 +88,8 @@ func TestGateRefusesWrongTargetAndPlainHTTP(t *testing.T) {
 	d := &websocket.Dialer{Local: idA, Credential: websocket.StaticCredential(w.cred(t, idA))}
 	c := d.Conn(b.server.URL("/"), other, nil)
 	var he *websocket.HandshakeError
-	if err := c.Connect(ctx); !errors.As(err, &he) || he.Status != http.StatusNotFound {
-		t.Fatalf("Connect to the wrong actor: %v, want 404", err)
+	if err := c.Connect(ctx); !errors.As(err, &he) || he.Status != http.StatusNotFound || !errors.Is(err, transport.ErrRefused) {
+		t.Fatalf("Connect to the wrong actor: %v, want 404, matching transport.ErrRefused", err)
 	}
 	_ = c.Close()
 	resp, err := http.Get("http" + b.server.URL("/")[2:])
@@ -99,6 +99,25 @@ func TestGateRefusesWrongTargetAndPlainHTTP(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUpgradeRequired {
 		t.Fatalf("plain GET: %d, want 426", resp.StatusCode)
+	}
+}
+
+// A refusal the same credential cannot change is not retried: the Send
+// fails after one attempt, not after the backoff (issue 20, bug 5).
+func TestRefusedDialIsNotRetried(t *testing.T) {
+	ctx := guard(t)
+	w := newWorld(t)
+	b := w.node(t, idB, nodeOpts{})
+	otherRealm := protocol.ActorID{Realm: 2, Serial: 1, Manufacturer: "acme", Name: "alice"}
+	a := w.node(t, otherRealm, nodeOpts{noListen: true, mgrOpts: []transport.Option{
+		transport.WithBackoff(transport.Backoff{Attempts: 5, Initial: time.Hour})}})
+	err := a.mgr.Send(ctx, transport.Actor(idB), protocol.RPCReliable, []byte("x"))
+	var ce *transport.ConnectError
+	if !errors.Is(err, transport.ErrRefused) || !errors.As(err, &ce) || ce.Attempts != 1 {
+		t.Fatalf("Send from a realm the gate does not admit: %v, want ErrRefused after one attempt", err)
+	}
+	if got := b.gate.Counters().RejectedRealm.Load(); got != 1 {
+		t.Fatalf("the gate refused %d times, want 1", got)
 	}
 }
 
