@@ -15,6 +15,7 @@ import (
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/webrtc"
+	"github.com/actr-go/actr/wire/websocket"
 )
 
 // The tests of this file are issue 19's H1, H2 and H11 end to end: a
@@ -121,10 +122,12 @@ func hostileStall(t *testing.T, c stallCase) {
 	url := startSignaling(t)
 	tally := newEchoTally()
 	var victim *node.Node
-	// The echo deadline outlasts the test: what frees the legit peer must
-	// be the per-peer queues, not the deadline.
+	// The echo deadline and the wires' stall detection outlast the test:
+	// what frees the legit peer must be the per-peer queues, not the
+	// attacker's wire being failed.
 	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
-		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, Handler: victimEcho(&victim, time.Minute, tally)})
+		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, Handler: victimEcho(&victim, time.Minute, tally),
+		WebSocket: websocket.Options{StallTimeout: time.Minute}})
 
 	stop := make(chan struct{})
 	acfg := c.peerConfig(url, victim.GateURLTemplate(), "attacker")
