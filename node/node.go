@@ -116,7 +116,7 @@ func (n *Node) listen(ctx context.Context) error {
 			return fmt.Errorf("node: the gate needs the signaling server's public keys: %w", err)
 		}
 	}
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket,
+	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket, Path: GatePath,
 		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
