@@ -45,7 +45,7 @@ func FuzzServerEnvelope(f *testing.F) {
 	})
 }
 
-func fuzzServer(t *testing.T) *Server {
+func fuzzServer(t testing.TB) *Server {
 	iss, err := auth.NewIssuer(1, ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 	if err != nil {
 		t.Fatal(err)

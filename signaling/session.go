@@ -24,7 +24,8 @@ type session struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
-	authed atomic.Bool // registered or presented a valid credential
+	authed atomic.Bool   // registered or presented a valid credential
+	reads  atomic.Uint64 // messages read: progress, for the keepalive
 
 	bound protocol.ActorID // the actor this connection speaks for; guarded by srv.mu
 
@@ -73,6 +74,7 @@ func (ss *session) run() {
 		if err != nil {
 			return
 		}
+		ss.reads.Add(1)
 		if typ != websocket.MessageBinary {
 			ss.refuse("", CodeBadRequest, "envelopes are binary protobuf messages")
 			ss.srv.counters.Malformed.Add(1)
@@ -105,10 +107,13 @@ func (ss *session) watchdog() {
 				return
 			}
 		case <-ping.C:
+			reads := ss.reads.Load()
 			ctx, cancel := context.WithTimeout(ss.ctx, lim.PingTimeout)
 			err := ss.ws.Ping(ctx)
 			cancel()
-			if err != nil {
+			// A pong queued behind the client's own envelopes, which the
+			// reader is still working through, is late, not missing.
+			if err != nil && ss.reads.Load() == reads {
 				ss.close(DisconnectKeepalive, websocket.StatusPolicyViolation, "ping not answered")
 				return
 			}
@@ -215,9 +220,9 @@ func (ss *session) refuse(replyFor string, code uint32, msg string) {
 	if replyFor != "" {
 		env.ReplyFor = proto.String(replyFor)
 	}
-	if code == CodeRateLimited {
-		// Best effort: a client flooding faster than it reads the
-		// refusals loses some of them, it is not disconnected for it.
+	if code == CodeRateLimited || code == CodeUnavailable {
+		// Best effort: a client sending faster than it reads the refusals
+		// of a limit loses some of them, it is not disconnected for it.
 		ss.enqueue(env, true)
 		return
 	}
