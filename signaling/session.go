@@ -160,17 +160,22 @@ func (ss *session) close(why DisconnectReason, code websocket.StatusCode, reason
 		if ss.ws == nil {
 			return
 		}
+		now := false
 		switch why {
 		case DisconnectRegisterTimeout, DisconnectKeepalive, DisconnectWriteTimeout, DisconnectSendBudget, DisconnectAbuse:
-			_ = ss.ws.CloseNow()
-			return
+			now = true
 		}
-		// Not inline: the close handshake waits (boundedly, 5 s) for the
-		// reader, which may be the caller.
+		// Not inline: callers may hold Server.mu, and both ways of closing
+		// wait (the close handshake boundedly, 5 s, for the reader, which
+		// may be the caller; CloseNow for the library's goroutines).
 		ss.srv.wg.Add(1)
 		go func() {
 			defer ss.srv.wg.Done()
-			_ = ss.ws.Close(code, reason)
+			if now {
+				_ = ss.ws.CloseNow()
+			} else {
+				_ = ss.ws.Close(code, reason)
+			}
 		}()
 	})
 }
