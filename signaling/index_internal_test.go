@@ -107,3 +107,21 @@ func BenchmarkRouteCandidates22k(b *testing.B) {
 		iss.candidates(1, req)
 	}
 }
+
+// BenchmarkDiscovery22k measures a discovery among 22,000 online actors
+// of 1,000 types (the answer is capped at MaxAnswer).
+func BenchmarkDiscovery22k(b *testing.B) {
+	s := fuzzServer(b)
+	defer s.Close()
+	online := &session{srv: s}
+	s.mu.Lock()
+	for i := range 22_003 {
+		e := &actorEntry{id: protocol.ActorID{Realm: 1, Serial: uint64(i + 1), Manufacturer: "acme", Name: fmt.Sprint("t", i%1000)}, subs: map[ActorType]struct{}{}}
+		s.addLocked(e)
+		s.attachLocked(e, online)
+	}
+	s.mu.Unlock()
+	for b.Loop() {
+		s.discover(1, &protocol.DiscoveryRequest{})
+	}
+}
