@@ -41,7 +41,9 @@ type ServerConfig struct {
 	// Issuer's key).
 	Verifier *auth.Verifier
 	// Realms holds per-realm registration policies; realms not listed use
-	// DefaultPolicy, whose zero value refuses registration.
+	// DefaultPolicy, whose zero value refuses registration. A secret
+	// belongs in Realms, under its realm: a DefaultPolicy with a Secret
+	// would admit every unlisted realm with that one secret.
 	Realms        map[uint32]RegistrationPolicy
 	DefaultPolicy RegistrationPolicy
 	// HeartbeatInterval is suggested to clients (default 10 s).
