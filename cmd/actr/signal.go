@@ -19,7 +19,7 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	listen := f.String("listen", "127.0.0.1:7000", "address to listen on")
 	keyFile := f.String("key", "actr-signal.key", "the credential-signing key; generated (mode 0600) on first run, reused after")
 	keyID := f.Uint("key-id", 1, "key id of a newly generated key")
-	policy := f.String("policy", "open", "registration policy of every realm: open (anyone may register) or secret (the realm secret is required)")
+	policy := f.String("policy", "open", "registration policy: open (anyone may register in any realm) or secret (a realm admits only its own secret, see --secret-file)")
 	secretFile := f.String("secret-file", "", "for --policy secret: a file of realm=secret lines, one per realm, or holding one plain secret (or set ACTR_REALM_SECRET)")
 	secretRealms := f.String("secret-realms", "1", "the realms a plain secret admits (comma-separated); other realms refuse registration")
 	tlsCert := f.String("tls-cert", "", "TLS certificate file: serve wss:// (with --tls-key)")
