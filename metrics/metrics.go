@@ -140,6 +140,10 @@ var (
 	dSigActors  = desc("signaling_registrations_total", "Actor registrations, by kind.", "kind")
 	dSigRelays  = desc("signaling_relays_total", "Relayed messages, by outcome.", "outcome")
 	dSigRejects = desc("signaling_rejections_total", "Envelopes refused, by reason.", "reason")
+	dSigOpen    = desc("signaling_open_connections", "Signaling connections open now (TCP connections when the server owns the listener).")
+	dSigRefused = desc("signaling_refusals_total", "Connections and requests refused by a limit, by reason.", "reason")
+	dSigClosed  = desc("signaling_disconnections_total", "Signaling connections ended, by reason.", "reason")
+	dSigQueued  = desc("signaling_outbound_queued_bytes", "Bytes held in the signaling server's outbound queues, including envelopes being written.")
 )
 
 // Describe implements prometheus.Collector.
@@ -150,7 +154,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
 		dWSOpen, dWSBuffered, dWSDropped, dWSDisc,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
-		dSigConns, dSigActors, dSigRelays, dSigRejects} {
+		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued} {
 		ch <- d
 	}
 }
@@ -295,4 +299,12 @@ func collectSignaling(ch chan<- prometheus.Metric, c *signaling.ServerCounters) 
 	counter(ch, dSigRejects, c.RateLimited.Load(), "rate_limited")
 	counter(ch, dSigRejects, c.Dropped.Load(), "dropped")
 	counter(ch, dSigRejects, c.AbuseClosed.Load(), "abuse_closed")
+	gauge(ch, dSigOpen, float64(c.OpenConnections()))
+	gauge(ch, dSigQueued, float64(c.QueuedBytes()))
+	for _, r := range signaling.RefusalReasons() {
+		counter(ch, dSigRefused, c.Refused(r), r.String())
+	}
+	for _, r := range signaling.DisconnectReasons() {
+		counter(ch, dSigClosed, c.Disconnected(r), r.String())
+	}
 }

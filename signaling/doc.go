@@ -38,9 +38,19 @@
 //     one of them to offer (the one whose ActorID orders first), so two
 //     peers asking at the same moment get consistent answers.
 //
-// Security: registration is governed per realm (open, or a shared secret
-// presented in the X-Actr-Realm-Secret handshake header); envelopes are
-// bounded in size and rate per connection; a connection that keeps
-// sending refused envelopes is closed. Credentials and secrets never
-// appear in logs.
+// Security: registration is governed per realm (open, or that realm's own
+// secret presented in the X-Actr-Realm-Secret handshake header; wrong
+// secrets lock the remote address out for a doubling window). Envelopes
+// are bounded in size, and in rate per connection, per actor and per
+// remote address; registrations in rate per remote address. Connections
+// are capped in all and per remote address, counted at TCP accept; each
+// must register or present a credential within a deadline, answer
+// keepalive pings, and read: what is queued for it is bounded in bytes and
+// each write has a deadline. Presence subscriptions per actor and type
+// names are capped; discovery and route candidates read an index by type.
+// A limit answers with an error envelope (429, 503, 413) and never closes
+// the connection; a connection that keeps sending malformed or
+// unauthorised envelopes is closed. Every limit is a field of Limits with
+// a documented default; every refusal and disconnection is counted by
+// reason (ServerCounters). Credentials and secrets never appear in logs.
 package signaling

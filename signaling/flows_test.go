@@ -260,7 +260,8 @@ func TestFiftyClients(t *testing.T) {
 // with exactly one offerer, and each side's two answers agree.
 func TestRoleNegotiationOneOffererPerPair(t *testing.T) {
 	ctx := guard(t)
-	ts := newServer(t, signaling.ServerConfig{}, "")
+	// 200 clients from one address at once: above the per-address defaults.
+	ts := newServer(t, signaling.ServerConfig{Limits: signaling.Limits{MaxConnsPerAddr: 512, RegisterBurst: 512}}, "")
 	const pairs = 100
 	type result struct{ a, b bool }
 	results := make([]result, pairs)

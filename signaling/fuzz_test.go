@@ -27,25 +27,25 @@ func FuzzServerEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := fuzzServer(t)
 		defer s.Close()
-		ss := s.newSession("", nil)
+		ss := s.newSession("", nil, nil)
 		for range 2 {
-			before := len(ss.out)
+			before := ss.out.count()
 			ok := ss.handle(data)
-			if ok && len(ss.out) == before {
+			if ok && ss.out.count() == before {
 				// Accepted without an answer: only a relay may do that.
 				var env protocol.SignalingEnvelope
 				if proto.Unmarshal(data, &env) != nil || env.GetActrRelay() == nil && env.GetActrToServer().GetError() == nil {
 					t.Fatalf("envelope %x accepted with no answer", data)
 				}
 			}
-			for len(ss.out) > 0 {
-				<-ss.out
+			for b, ok := ss.out.pop(); ok; b, ok = ss.out.pop() {
+				ss.out.written(len(b))
 			}
 		}
 	})
 }
 
-func fuzzServer(t *testing.T) *Server {
+func fuzzServer(t testing.TB) *Server {
 	iss, err := auth.NewIssuer(1, ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 	if err != nil {
 		t.Fatal(err)

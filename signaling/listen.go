@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 )
 
 // Listener is a Server listening on an address.
@@ -24,17 +23,24 @@ func (s *Server) Listen(addr string, tlsCfg *tls.Config) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{srv: &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+	ht := s.cfg.HeaderTimeout
+	l := &Listener{srv: &http.Server{Handler: s, MaxHeaderBytes: 16 << 10,
+		// A connection must send its request (and finish its TLS
+		// handshake) within HeaderTimeout; until then it holds a slot of
+		// the connection caps, which it took at accept.
+		ReadHeaderTimeout: ht, IdleTimeout: 4 * ht,
+		ConnContext: connContext, ConnState: s.connState,
 		// Failed TLS handshakes and the like: the server's log, not stderr.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)},
 		ln: ln, scheme: "ws", done: make(chan struct{})}
+	var served net.Listener = &capListener{Listener: ln, srv: s}
 	if tlsCfg != nil {
 		l.scheme = "wss"
-		ln = tls.NewListener(ln, tlsCfg)
+		served = tls.NewListener(served, tlsCfg)
 	}
 	go func() {
 		defer close(l.done)
-		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := l.srv.Serve(served); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("signaling: serving stopped", "err", err)
 		}
 	}()

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +41,9 @@ type ServerConfig struct {
 	// Issuer's key).
 	Verifier *auth.Verifier
 	// Realms holds per-realm registration policies; realms not listed use
-	// DefaultPolicy, whose zero value refuses registration.
+	// DefaultPolicy, whose zero value refuses registration. A secret
+	// belongs in Realms, under its realm: a DefaultPolicy with a Secret
+	// would admit every unlisted realm with that one secret.
 	Realms        map[uint32]RegistrationPolicy
 	DefaultPolicy RegistrationPolicy
 	// HeartbeatInterval is suggested to clients (default 10 s).
@@ -55,16 +56,23 @@ type ServerConfig struct {
 	// MaxEnvelopeSize bounds an envelope (default 64 KiB); bigger closes
 	// the connection.
 	MaxEnvelopeSize int
-	// RateLimit and RateBurst bound envelopes per second per connection
-	// (default 200/s, burst 400).
+	// RateLimit and RateBurst bound envelopes per second per connection,
+	// and again per actor across all its connections (default 200/s,
+	// burst 400). Envelopes beyond a rate limit are answered with a 429
+	// envelope_error and counted; they never close the connection, so an
+	// actor answering sessions that others started is slowed, not
+	// disconnected.
 	RateLimit float64
 	RateBurst int
-	// MaxViolations closes a connection whose refused envelopes outnumber
-	// its accepted ones by this much (default 32).
+	// MaxViolations closes a connection whose malformed or unauthorised
+	// envelopes outnumber its accepted ones by this much (default 32).
 	MaxViolations int
 	// SendQueue bounds the envelopes queued to one connection (default
-	// 256); beyond it relays to that connection are refused (503).
+	// 256); Limits.SendBudget bounds their bytes. Beyond either, relays to
+	// that connection are refused (503).
 	SendQueue int
+	// Limits on hostile or broken clients; see limits.go for each default.
+	Limits
 	// Logger (default: discard). Credentials and secrets are never logged.
 	Logger *slog.Logger
 }
@@ -106,6 +114,7 @@ func (c *ServerConfig) defaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	c.Limits.defaults()
 	return nil
 }
 
@@ -114,6 +123,10 @@ type ServerCounters struct {
 	Connections, Registrations, Resumes, Unregistrations, Expirations atomic.Uint64
 	Relayed, RelayRefused, RoleAssignments                            atomic.Uint64
 	Malformed, Unauthorized, RateLimited, Dropped, AbuseClosed        atomic.Uint64
+
+	refused      [numRefusalReasons]atomic.Uint64
+	disconnected [numDisconnectReasons]atomic.Uint64
+	open, queued atomic.Int64
 }
 
 // Server is the signaling service: an http.Handler accepting WebSocket
@@ -127,9 +140,12 @@ type Server struct {
 	wg       sync.WaitGroup
 	ids      atomic.Uint64
 
+	addrs addrTable
+
 	mu       sync.Mutex
 	closed   bool
 	actors   map[protocol.ActorID]*actorEntry
+	index    map[uint32]realmIndex
 	subs     map[subKey]map[protocol.ActorID]struct{}
 	sessions map[*session]struct{}
 	serial   uint64
@@ -148,6 +164,7 @@ type actorEntry struct {
 	avail    protocol.ServiceAvailabilityState
 	backlog  float32
 	subs     map[ActorType]struct{}
+	rate     bucket // envelopes, shared by the actor's connections
 }
 
 // NewServer returns a server; Close it to stop its goroutines.
@@ -158,6 +175,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger,
 		actors:   map[protocol.ActorID]*actorEntry{},
+		index:    map[uint32]realmIndex{},
+		addrs:    addrTable{m: map[string]*addrState{}},
 		subs:     map[subKey]map[protocol.ActorID]struct{}{},
 		sessions: map[*session]struct{}{},
 		// Serial numbers start from the clock so that a restarted server
@@ -197,7 +216,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	for _, ss := range sessions {
-		ss.close(websocket.StatusGoingAway, "server closing")
+		ss.close(DisconnectServerClosing, websocket.StatusGoingAway, "server closing")
 	}
 	s.wg.Wait()
 	return nil
@@ -218,13 +237,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveKeys(w)
 		return
 	}
+	var addr *addrState
+	if tc, ok := r.Context().Value(trackedKey{}).(*trackedConn); ok {
+		addr = tc.addr // counted at accept by Listen
+	} else {
+		// Embedded in someone else's http.Server: count here, before the
+		// upgrade.
+		a, why, ok := s.admit(r.RemoteAddr)
+		if !ok {
+			if why == RefusedAddrConnLimit {
+				http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+			} else {
+				http.Error(w, "signaling server at its connection limit; retry later", http.StatusServiceUnavailable)
+			}
+			return
+		}
+		defer s.release(a)
+		addr = a
+	}
 	secret := r.Header.Get(HeaderRealmSecret)
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return
 	}
 	ws.SetReadLimit(int64(s.cfg.MaxEnvelopeSize))
-	ss := s.newSession(secret, ws)
+	ss := s.newSession(secret, ws, addr)
 	if ss == nil {
 		_ = ws.Close(websocket.StatusGoingAway, "server closing")
 		return
@@ -246,6 +283,7 @@ func (s *Server) reaper() {
 			return
 		case now := <-t.C:
 			s.expire(now)
+			s.addrs.sweep(now, &s.cfg.Limits)
 		}
 	}
 }
@@ -271,13 +309,13 @@ func (s *Server) expire(now time.Time) {
 
 // removeLocked unregisters e and tells subscribers it is down.
 func (s *Server) removeLocked(e *actorEntry) {
-	delete(s.actors, e.id)
 	for t := range e.subs {
 		s.unsubscribeLocked(e.id, t)
 	}
 	if e.sess != nil && e.sess.bound == e.id {
 		e.sess.bound = protocol.ActorID{}
 	}
+	s.unindexLocked(e)
 	s.presenceLocked(e.id, false)
 }
 
@@ -328,26 +366,6 @@ func (s *Server) issue(id protocol.ActorID) (*protocol.RegisterOk, error) {
 	}, nil
 }
 
-// secretOK compares in constant time.
-func secretOK(want, got string) bool {
-	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
-}
-
 func errf(code uint32, format string, args ...any) *protocol.ErrorResponse {
 	return errorResponse(code, fmt.Sprintf(format, args...))
-}
-
-// byRank orders route candidates: best availability, then lowest backlog,
-// then id for a stable answer.
-func byRank(a, b *actorEntry) int {
-	if a.avail != b.avail {
-		return int(a.avail) - int(b.avail)
-	}
-	if a.backlog != b.backlog {
-		if a.backlog < b.backlog {
-			return -1
-		}
-		return 1
-	}
-	return a.id.Compare(b.id)
 }

@@ -2,8 +2,9 @@ package signaling
 
 import (
 	"context"
-	"slices"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -17,44 +18,54 @@ type session struct {
 	srv    *Server
 	ws     *websocket.Conn // nil in tests that drive handle directly
 	secret string
-	out    chan []byte
+	addr   *addrState // the remote address's shared budgets
+	out    *outbox
+	ctx    context.Context // ends when the session closes
+	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	authed atomic.Bool   // registered or presented a valid credential
+	reads  atomic.Uint64 // messages read: progress, for the keepalive
 
 	bound protocol.ActorID // the actor this connection speaks for; guarded by srv.mu
 
 	// Owned by the reader goroutine.
-	tokens     float64
-	last       time.Time
+	tokens     bucket
 	violations int
 }
 
-func (s *Server) newSession(secret string, ws *websocket.Conn) *session {
-	ss := &session{srv: s, ws: ws, secret: secret, out: make(chan []byte, s.cfg.SendQueue),
-		done: make(chan struct{}), tokens: float64(s.cfg.RateBurst), last: time.Now()}
+func (s *Server) newSession(secret string, ws *websocket.Conn, addr *addrState) *session {
+	now := time.Now()
+	ss := &session{srv: s, ws: ws, secret: secret, addr: addr,
+		out:  newOutbox(s.cfg.SendQueue, s.cfg.SendBudget, &s.counters.queued),
+		done: make(chan struct{}), tokens: newBucket(s.cfg.RateBurst, now)}
+	ss.ctx, ss.cancel = context.WithCancel(s.ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		ss.cancel()
 		return nil
 	}
 	s.sessions[ss] = struct{}{}
 	return ss
 }
 
-// run reads envelopes until the connection ends, with a writer goroutine
-// beside it, then unbinds the actor (which stays registered until its
-// presence times out, so it can resume).
+// run reads envelopes until the connection ends, with a writer and a
+// watchdog goroutine beside it, then unbinds the actor (which stays
+// registered until its presence times out, so it can resume).
 func (ss *session) run() {
 	var wg sync.WaitGroup
 	wg.Go(ss.writer)
+	wg.Go(ss.watchdog)
 	defer func() {
-		ss.close(websocket.StatusNormalClosure, "")
+		ss.close(DisconnectPeer, websocket.StatusNormalClosure, "")
 		wg.Wait()
+		ss.out.close()
 		s := ss.srv
 		s.mu.Lock()
 		delete(s.sessions, ss)
 		if e := s.actors[ss.bound]; e != nil && e.sess == ss {
-			e.sess = nil
+			s.detachLocked(e)
 		}
 		s.mu.Unlock()
 	}()
@@ -63,6 +74,7 @@ func (ss *session) run() {
 		if err != nil {
 			return
 		}
+		ss.reads.Add(1)
 		if typ != websocket.MessageBinary {
 			ss.refuse("", CodeBadRequest, "envelopes are binary protobuf messages")
 			ss.srv.counters.Malformed.Add(1)
@@ -77,39 +89,115 @@ func (ss *session) run() {
 	}
 }
 
-func (ss *session) writer() {
+// watchdog closes a connection that does not register or present a
+// credential within RegisterTimeout, and one that stops answering pings.
+func (ss *session) watchdog() {
+	lim := &ss.srv.cfg.Limits
+	register := time.NewTimer(lim.RegisterTimeout)
+	defer register.Stop()
+	ping := time.NewTicker(lim.PingInterval)
+	defer ping.Stop()
 	for {
 		select {
-		case b := <-ss.out:
-			if err := ss.ws.Write(context.Background(), websocket.MessageBinary, b); err != nil {
-				ss.close(websocket.StatusInternalError, "write failed")
+		case <-ss.done:
+			return
+		case <-register.C:
+			if !ss.authed.Load() {
+				ss.close(DisconnectRegisterTimeout, websocket.StatusPolicyViolation, "register or present a credential sooner after connecting")
 				return
 			}
-		case <-ss.done:
+		case <-ping.C:
+			reads := ss.reads.Load()
+			ctx, cancel := context.WithTimeout(ss.ctx, lim.PingTimeout)
+			err := ss.ws.Ping(ctx)
+			cancel()
+			// A pong queued behind the client's own envelopes, which the
+			// reader is still working through, is late, not missing.
+			if err != nil && ss.reads.Load() == reads {
+				ss.close(DisconnectKeepalive, websocket.StatusPolicyViolation, "ping not answered")
+				return
+			}
+		}
+	}
+}
+
+// writer writes the outbox, each envelope within WriteTimeout.
+func (ss *session) writer() {
+	for {
+		b, ok := ss.out.pop()
+		if !ok {
+			select {
+			case <-ss.out.ready:
+				continue
+			case <-ss.done:
+				return
+			}
+		}
+		ctx, cancel := context.WithTimeout(ss.ctx, ss.srv.cfg.WriteTimeout)
+		err := ss.ws.Write(ctx, websocket.MessageBinary, b)
+		timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+		cancel()
+		ss.out.written(len(b))
+		if err != nil {
+			why := DisconnectPeer
+			if timedOut {
+				why = DisconnectWriteTimeout
+			}
+			ss.close(why, websocket.StatusPolicyViolation, "not reading")
 			return
 		}
 	}
 }
 
-// close ends the connection; the reader then ends the session.
-func (ss *session) close(code websocket.StatusCode, reason string) {
+// close ends the connection, counting why; the reader then ends the
+// session. A client that misbehaved is cut at once; the others get a
+// close handshake.
+func (ss *session) close(why DisconnectReason, code websocket.StatusCode, reason string) {
 	ss.once.Do(func() {
+		ss.srv.counters.disconnected[why].Add(1)
 		close(ss.done)
-		if ss.ws != nil {
-			// Not inline: the close handshake waits (boundedly, 5 s) for the
-			// reader, which may be the caller.
-			ss.srv.wg.Add(1)
-			go func() {
-				defer ss.srv.wg.Done()
-				_ = ss.ws.Close(code, reason)
-			}()
+		ss.cancel()
+		if ss.ws == nil {
+			return
 		}
+		now := false
+		switch why {
+		case DisconnectRegisterTimeout, DisconnectKeepalive, DisconnectWriteTimeout, DisconnectSendBudget, DisconnectAbuse:
+			now = true
+		}
+		// Not inline: callers may hold Server.mu, and both ways of closing
+		// wait (the close handshake boundedly, 5 s, for the reader, which
+		// may be the caller; CloseNow for the library's goroutines).
+		ss.srv.wg.Add(1)
+		go func() {
+			defer ss.srv.wg.Done()
+			if now {
+				_ = ss.ws.CloseNow()
+			} else {
+				_ = ss.ws.Close(code, reason)
+			}
+		}()
 	})
 }
 
-// send queues env without blocking; it reports false when the queue is
-// full (the peer is not reading) or the session is closed.
+// send queues one of the server's own envelopes (an answer, an event)
+// without blocking. One that does not fit means the client has fallen so
+// far behind that it would miss it: the connection is closed.
 func (ss *session) send(env *protocol.SignalingEnvelope) bool {
+	if ss.enqueue(env, false) {
+		return true
+	}
+	select {
+	case <-ss.done:
+	default:
+		ss.close(DisconnectSendBudget, websocket.StatusPolicyViolation, "not reading fast enough")
+	}
+	return false
+}
+
+// enqueue queues env without blocking; it reports false when it does not
+// fit the outbox (the peer is not reading) or the session is closed.
+func (ss *session) enqueue(env *protocol.SignalingEnvelope, besteffort bool) bool {
 	if env.EnvelopeVersion == nil {
 		env.EnvelopeVersion = proto.Uint32(1)
 	}
@@ -122,13 +210,11 @@ func (ss *session) send(env *protocol.SignalingEnvelope) bool {
 		return false
 	default:
 	}
-	select {
-	case ss.out <- b:
-		return true
-	default:
+	if !ss.out.push(b, besteffort) {
 		ss.srv.counters.Dropped.Add(1)
 		return false
 	}
+	return true
 }
 
 func (ss *session) refuse(replyFor string, code uint32, msg string) {
@@ -138,6 +224,12 @@ func (ss *session) refuse(replyFor string, code uint32, msg string) {
 	}
 	if replyFor != "" {
 		env.ReplyFor = proto.String(replyFor)
+	}
+	if code == CodeRateLimited || code == CodeUnavailable {
+		// Best effort: a client sending faster than it reads the refusals
+		// of a limit loses some of them, it is not disconnected for it.
+		ss.enqueue(env, true)
+		return
 	}
 	ss.send(env)
 }
@@ -149,7 +241,7 @@ func (ss *session) abusive() bool {
 	if ss.violations > ss.srv.cfg.MaxViolations {
 		ss.srv.counters.AbuseClosed.Add(1)
 		ss.srv.log.Warn("closing an abusive signaling connection", "actor", ss.boundString())
-		ss.close(websocket.StatusPolicyViolation, "too many refused envelopes")
+		ss.close(DisconnectAbuse, websocket.StatusPolicyViolation, "too many refused envelopes")
 		return true
 	}
 	return false
@@ -164,27 +256,23 @@ func (ss *session) boundString() string {
 	return ss.bound.String()
 }
 
-// allow takes a token from the connection's bucket.
-func (ss *session) allow(now time.Time) bool {
+// allow charges an envelope to the connection's bucket and to its remote
+// address's; it returns the refusal reason when one is empty.
+func (ss *session) allow(now time.Time) (RefusalReason, bool) {
 	cfg := &ss.srv.cfg
-	ss.tokens = min(float64(cfg.RateBurst), ss.tokens+now.Sub(ss.last).Seconds()*cfg.RateLimit)
-	ss.last = now
-	if ss.tokens < 1 {
-		return false
+	if !ss.tokens.take(now, cfg.RateLimit, cfg.RateBurst) {
+		return RefusedConnRate, false
 	}
-	ss.tokens--
-	return true
+	if ss.addr != nil && !ss.addr.allowEnvelope(now, &cfg.Limits) {
+		return RefusedAddrRate, false
+	}
+	return 0, true
 }
 
 // handle processes one envelope; it reports false when the connection
 // must end.
 func (ss *session) handle(data []byte) bool {
 	s := ss.srv
-	if !ss.allow(time.Now()) {
-		s.counters.RateLimited.Add(1)
-		ss.refuse("", CodeRateLimited, "rate limit exceeded: slow down")
-		return !ss.abusive()
-	}
 	var env protocol.SignalingEnvelope
 	if err := proto.Unmarshal(data, &env); err != nil {
 		s.counters.Malformed.Add(1)
@@ -196,6 +284,11 @@ func (ss *session) handle(data []byte) bool {
 		s.counters.Malformed.Add(1)
 		ss.refuse("", CodeBadRequest, "envelope_id must be 1 to 128 bytes")
 		return !ss.abusive()
+	}
+	// After decoding, so the refusal can name the envelope it answers.
+	if why, ok := ss.allow(time.Now()); !ok {
+		ss.rateLimited(why, id)
+		return true
 	}
 	var refusal *protocol.ErrorResponse
 	switch f := env.Flow.(type) {
@@ -211,6 +304,10 @@ func (ss *session) handle(data []byte) bool {
 	}
 	if refusal != nil {
 		ss.refuse(id, refusal.GetCode(), refusal.GetMessage())
+		if refusal.GetCode() == CodeRateLimited || refusal.GetCode() == CodeUnavailable {
+			// Limits, not misbehaviour: see rateLimited.
+			return true
+		}
 		return !ss.abusive()
 	}
 	if ss.violations > 0 {
@@ -219,306 +316,15 @@ func (ss *session) handle(data []byte) bool {
 	return true
 }
 
-func (ss *session) reply(replyFor string, target protocol.ActorID, msg *protocol.SignalingToActr) {
-	msg.Target = target.Proto()
-	ss.send(&protocol.SignalingEnvelope{
-		EnvelopeId: proto.String(ss.srv.nextID()),
-		ReplyFor:   proto.String(replyFor),
-		Flow:       &protocol.SignalingEnvelope_ServerToActr{ServerToActr: msg},
-	})
-}
-
-func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol.ErrorResponse {
+// rateLimited answers an envelope refused by a rate limit. It never
+// counts towards closing the connection: a node answering many sessions
+// that strangers started must be slowed, not disconnected, and the
+// strangers' own connections and addresses have their own limits. A
+// client that floods and does not read the answers is closed by the
+// outbound budget instead.
+func (ss *session) rateLimited(why RefusalReason, replyFor string) {
 	s := ss.srv
-	req := p.GetRegisterRequest()
-	if req == nil {
-		s.counters.Malformed.Add(1)
-		return errorResponse(CodeBadRequest, "peer_to_server needs a register_request")
-	}
-	t := typeFromProto(req.GetActrType())
-	realm := req.GetRealm().GetRealmId()
-	if t.Manufacturer == "" || t.Name == "" || len(t.Manufacturer) > 255 || len(t.Name) > 255 {
-		s.counters.Malformed.Add(1)
-		return errorResponse(CodeBadRequest, "register_request needs an actr_type with a manufacturer and a name of at most 255 bytes")
-	}
-	pol := s.policy(realm)
-	if !pol.Open && !secretOK(pol.Secret, ss.secret) {
-		s.counters.Unauthorized.Add(1)
-		return errf(CodeForbidden, "realm %d does not admit this registration: present its secret in the %s header", realm, HeaderRealmSecret)
-	}
-	s.mu.Lock()
-	if !ss.bound.IsZero() {
-		s.mu.Unlock()
-		return errf(CodeBadRequest, "this connection is already registered as %s", ss.bound)
-	}
-	s.serial++
-	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name}
-	ok, err := s.issue(id)
-	if err != nil {
-		s.mu.Unlock()
-		return errf(CodeBadRequest, "cannot issue a credential: %v", err)
-	}
-	s.actors[id] = &actorEntry{id: id, sess: ss, lastSeen: time.Now(), subs: map[ActorType]struct{}{}}
-	ss.bound = id
-	s.presenceLocked(id, true)
-	s.mu.Unlock()
-	s.counters.Registrations.Add(1)
-	s.log.Info("actor registered", "actor", id.String())
-	ss.reply(envID, id, &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{
-		RegisterResponse: &protocol.RegisterResponse{Result: &protocol.RegisterResponse_Success{Success: ok}}}})
-	return nil
-}
-
-// authenticate checks that cred proves source and binds the connection to
-// source if it is not bound yet (a resume). It returns the actor's entry.
-func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCredential) (*actorEntry, *protocol.ErrorResponse) {
-	s := ss.srv
-	id, err := protocol.ActorIDFromProto(source)
-	if err != nil {
-		s.counters.Malformed.Add(1)
-		return nil, errorResponse(CodeBadRequest, "source is not a valid ActrId")
-	}
-	claims, err := s.cfg.Verifier.VerifyFor(cred, id)
-	if err != nil {
-		s.counters.Unauthorized.Add(1)
-		return nil, errf(CodeUnauthorized, "credential refused: %v", err)
-	}
-	_ = claims
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !ss.bound.IsZero() && ss.bound != id {
-		s.counters.Unauthorized.Add(1)
-		return nil, errf(CodeUnauthorized, "this connection speaks for %s, not %s", ss.bound, id)
-	}
-	e := s.actors[id]
-	now := time.Now()
-	if e == nil { // resuming after expiry or a server restart: the credential is the proof
-		e = &actorEntry{id: id, subs: map[ActorType]struct{}{}}
-		s.actors[id] = e
-	}
-	if e.sess != ss {
-		if old := e.sess; old != nil {
-			old.bound = protocol.ActorID{}
-			old.close(websocket.StatusPolicyViolation, "replaced by a newer connection of the same actor")
-		}
-		wasOnline := e.sess != nil
-		e.sess = ss
-		ss.bound = id
-		if !wasOnline {
-			s.counters.Resumes.Add(1)
-			s.presenceLocked(id, true)
-		}
-	}
-	e.lastSeen = now
-	return e, nil
-}
-
-func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *protocol.ErrorResponse {
-	s := ss.srv
-	e, refusal := ss.authenticate(m.GetSource(), m.GetCredential())
-	if refusal != nil {
-		return refusal
-	}
-	id := e.id
-	var out *protocol.SignalingToActr
-	switch p := m.Payload.(type) {
-	case *protocol.ActrToSignaling_Ping:
-		s.mu.Lock()
-		e.avail = p.Ping.GetAvailability()
-		e.backlog = p.Ping.GetMailboxBacklog()
-		s.mu.Unlock()
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_Pong{Pong: &protocol.Pong{
-			Seq: proto.Uint64(s.ids.Load()), SuggestIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second)))}}}
-	case *protocol.ActrToSignaling_UnregisterRequest:
-		s.mu.Lock()
-		if s.actors[id] == e {
-			s.removeLocked(e)
-		}
-		ss.bound = protocol.ActorID{}
-		s.mu.Unlock()
-		s.counters.Unregistrations.Add(1)
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_UnregisterResponse{UnregisterResponse: &protocol.UnregisterResponse{
-			Result: &protocol.UnregisterResponse_Success{Success: &protocol.UnregisterOk{}}}}}
-	case *protocol.ActrToSignaling_CredentialUpdateRequest:
-		ok, err := s.issue(id)
-		if err != nil {
-			return errf(CodeBadRequest, "cannot issue a credential: %v", err)
-		}
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{RegisterResponse: &protocol.RegisterResponse{
-			Result: &protocol.RegisterResponse_Success{Success: ok}}}}
-	case *protocol.ActrToSignaling_DiscoveryRequest:
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_DiscoveryResponse{DiscoveryResponse: &protocol.DiscoveryResponse{
-			Result: &protocol.DiscoveryResponse_Success{Success: &protocol.DiscoveryOk{ActrTypes: s.discover(id.Realm, p.DiscoveryRequest)}}}}}
-	case *protocol.ActrToSignaling_RouteCandidatesRequest:
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RouteCandidatesResponse{RouteCandidatesResponse: &protocol.RouteCandidatesResponse{
-			Result: &protocol.RouteCandidatesResponse_Success{Success: &protocol.RouteCandidatesOk{Candidates: s.candidates(id.Realm, p.RouteCandidatesRequest)}}}}}
-	case *protocol.ActrToSignaling_SubscribeActrUpRequest:
-		t := typeFromProto(p.SubscribeActrUpRequest.GetTargetType())
-		s.mu.Lock()
-		e.subs[t] = struct{}{}
-		k := subKey{id.Realm, t}
-		if s.subs[k] == nil {
-			s.subs[k] = map[protocol.ActorID]struct{}{}
-		}
-		s.subs[k][id] = struct{}{}
-		s.mu.Unlock()
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_SubscribeActrUpResponse{SubscribeActrUpResponse: &protocol.SubscribeActrUpResponse{
-			Result: &protocol.SubscribeActrUpResponse_Success{Success: &protocol.SubscribeActrUpOk{}}}}}
-	case *protocol.ActrToSignaling_UnsubscribeActrUpRequest:
-		t := typeFromProto(p.UnsubscribeActrUpRequest.GetTargetType())
-		s.mu.Lock()
-		delete(e.subs, t)
-		s.unsubscribeLocked(id, t)
-		s.mu.Unlock()
-		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_UnsubscribeActrUpResponse{UnsubscribeActrUpResponse: &protocol.UnsubscribeActrUpResponse{
-			Result: &protocol.UnsubscribeActrUpResponse_Success{Success: &protocol.UnsubscribeActrUpOk{}}}}}
-	case *protocol.ActrToSignaling_Error:
-		s.log.Info("an actor reported an error", "actor", id.String(), "code", p.Error.GetCode())
-		return nil
-	default:
-		s.counters.Malformed.Add(1)
-		return errorResponse(CodeBadRequest, "actr_to_server carries no request")
-	}
-	ss.reply(envID, id, out)
-	return nil
-}
-
-func (s *Server) discover(realm uint32, req *protocol.DiscoveryRequest) []*protocol.ActrType {
-	s.mu.Lock()
-	seen := map[ActorType]struct{}{}
-	for id, e := range s.actors {
-		if id.Realm != realm || e.sess == nil {
-			continue
-		}
-		if m := req.GetManufacturer(); m != "" && id.Manufacturer != m {
-			continue
-		}
-		seen[TypeOf(id)] = struct{}{}
-	}
-	s.mu.Unlock()
-	types := make([]ActorType, 0, len(seen))
-	for t := range seen {
-		types = append(types, t)
-	}
-	slices.SortFunc(types, func(a, b ActorType) int {
-		if a.Manufacturer != b.Manufacturer {
-			return compareStrings(a.Manufacturer, b.Manufacturer)
-		}
-		return compareStrings(a.Name, b.Name)
-	})
-	if l := int(req.GetLimit()); l > 0 && len(types) > l {
-		types = types[:l]
-	}
-	out := make([]*protocol.ActrType, len(types))
-	for i, t := range types {
-		out[i] = t.proto()
-	}
-	return out
-}
-
-func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) []*protocol.ActrId {
-	t := typeFromProto(req.GetTargetType())
-	s.mu.Lock()
-	var es []*actorEntry
-	for id, e := range s.actors {
-		if id.Realm == realm && e.sess != nil && TypeOf(id) == t {
-			es = append(es, e)
-		}
-	}
-	slices.SortFunc(es, byRank)
-	limit := int(req.GetLimit())
-	if limit <= 0 {
-		limit = 16
-	}
-	if len(es) > limit {
-		es = es[:limit]
-	}
-	out := make([]*protocol.ActrId, len(es))
-	for i, e := range es {
-		out[i] = e.id.Proto()
-	}
-	s.mu.Unlock()
-	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// relay forwards a WebRTC session message to its target, or answers a
-// role negotiation for both sides.
-func (ss *session) relay(envID string, r *protocol.ActrRelay) *protocol.ErrorResponse {
-	s := ss.srv
-	e, refusal := ss.authenticate(r.GetSource(), r.GetCredential())
-	if refusal != nil {
-		return refusal
-	}
-	src := e.id
-	dst, err := protocol.ActorIDFromProto(r.GetTarget())
-	if err != nil {
-		s.counters.Malformed.Add(1)
-		return errorResponse(CodeBadRequest, "target is not a valid ActrId")
-	}
-	if dst.Realm != src.Realm {
-		s.counters.RelayRefused.Add(1)
-		return errf(CodeForbidden, "relay is confined to one realm: %s is in realm %d, %s in %d", src, src.Realm, dst, dst.Realm)
-	}
-	if r.Payload == nil {
-		s.counters.Malformed.Add(1)
-		return errorResponse(CodeBadRequest, "actr_relay carries no payload")
-	}
-	s.mu.Lock()
-	t := s.actors[dst]
-	var tsess *session
-	if t != nil {
-		tsess = t.sess
-	}
-	s.mu.Unlock()
-	if tsess == nil {
-		s.counters.RelayRefused.Add(1)
-		return errf(CodeNotFound, "%s is not online", dst)
-	}
-	if _, ok := r.Payload.(*protocol.ActrRelay_RoleNegotiation); ok {
-		// One offerer per pair, decided here the same way whichever side
-		// asks and however many times: the smaller ActorID offers.
-		srcOffers := src.Compare(dst) < 0
-		if !tsess.send(roleAssignment(s.nextID(), "", src, dst, !srcOffers)) {
-			s.counters.RelayRefused.Add(1)
-			return errf(CodeUnavailable, "%s is not keeping up; retry", dst)
-		}
-		ss.send(roleAssignment(s.nextID(), envID, dst, src, srcOffers))
-		s.counters.RoleAssignments.Add(1)
-		return nil
-	}
-	fwd := &protocol.SignalingEnvelope{
-		EnvelopeId: proto.String(s.nextID()),
-		Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
-			Source: src.Proto(), Target: dst.Proto(), Payload: r.Payload}},
-	}
-	if !tsess.send(fwd) {
-		s.counters.RelayRefused.Add(1)
-		return errf(CodeUnavailable, "%s is not keeping up; retry", dst)
-	}
-	s.counters.Relayed.Add(1)
-	return nil
-}
-
-// roleAssignment tells to whether it offers in its pair with from.
-func roleAssignment(id, replyFor string, from, to protocol.ActorID, offers bool) *protocol.SignalingEnvelope {
-	env := &protocol.SignalingEnvelope{
-		EnvelopeId: proto.String(id),
-		Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
-			Source: from.Proto(), Target: to.Proto(),
-			Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: proto.Bool(offers)}}}},
-	}
-	if replyFor != "" {
-		env.ReplyFor = proto.String(replyFor)
-	}
-	return env
+	s.counters.RateLimited.Add(1)
+	s.counters.refuse(why)
+	ss.refuse(replyFor, CodeRateLimited, "rate limit exceeded ("+why.String()+"): slow down")
 }

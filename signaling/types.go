@@ -73,3 +73,14 @@ var (
 func errorResponse(code uint32, msg string) *protocol.ErrorResponse {
 	return &protocol.ErrorResponse{Code: proto.Uint32(code), Message: proto.String(msg)}
 }
+
+// checkType refuses a type whose manufacturer or name is longer than
+// MaxTypeName; what names the field, for the error message.
+func (s *Server) checkType(t ActorType, what string) *protocol.ErrorResponse {
+	if l := s.cfg.MaxTypeName; len(t.Manufacturer) > l || len(t.Name) > l {
+		s.counters.Malformed.Add(1)
+		s.counters.refuse(RefusedTypeName)
+		return errf(CodeBadRequest, "%s: manufacturer and name are at most %d bytes each", what, l)
+	}
+	return nil
+}

@@ -250,6 +250,13 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 
 	if m := httpGet(t, ctx, sigMetrics); !strings.Contains(m, `actr_signaling_registrations_total{kind="registered"} 7`) {
 		t.Fatalf("the signaling server's metrics do not count 7 registrations (2 nodes, 4 sends, 1 bench):\n%s", m)
+	} else {
+		for _, want := range []string{"actr_signaling_open_connections ", `actr_signaling_refusals_total{reason="addr_rate"} 0`,
+			`actr_signaling_disconnections_total{reason="peer"}`, "actr_signaling_outbound_queued_bytes "} {
+			if !strings.Contains(m, want) {
+				t.Fatalf("the signaling server's metrics lack %s:\n%s", want, m)
+			}
+		}
 	}
 	for _, p := range []*proc{n1, n2, sig} {
 		t0 := time.Now()

@@ -15,34 +15,35 @@ import (
 )
 
 func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("signal", "actr signal [--listen ADDR] [--key FILE] [--policy open|secret --secret-file FILE] [--tls-cert FILE --tls-key FILE]", stderr)
+	f := newFlags("signal", "actr signal [--listen ADDR] [--key FILE] [--policy open|secret --secret-file FILE [--secret-realms LIST]] [--tls-cert FILE --tls-key FILE]", stderr)
 	listen := f.String("listen", "127.0.0.1:7000", "address to listen on")
 	keyFile := f.String("key", "actr-signal.key", "the credential-signing key; generated (mode 0600) on first run, reused after")
 	keyID := f.Uint("key-id", 1, "key id of a newly generated key")
-	policy := f.String("policy", "open", "registration policy of every realm: open (anyone may register) or secret (the realm secret is required)")
-	secretFile := f.String("secret-file", "", "file holding the realm secret, for --policy secret (or set ACTR_REALM_SECRET)")
+	policy := f.String("policy", "open", "registration policy: open (anyone may register in any realm) or secret (a realm admits only its own secret, see --secret-file)")
+	secretFile := f.String("secret-file", "", "for --policy secret: a file of realm=secret lines, one per realm, or holding one plain secret (or set ACTR_REALM_SECRET)")
+	secretRealms := f.String("secret-realms", "1", "the realms a plain secret admits (comma-separated); other realms refuse registration")
 	tlsCert := f.String("tls-cert", "", "TLS certificate file: serve wss:// (with --tls-key)")
 	tlsKey := f.String("tls-key", "", "TLS private key file")
 	heartbeat := f.Duration("heartbeat", 10*time.Second, "heartbeat interval suggested to actors; an actor silent for 3 intervals is dropped")
 	ttl := f.Duration("credential-ttl", time.Hour, "lifetime of the credentials the server issues")
 	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) on this address")
+	lim := limitFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	lim.apply()
 	log, _ := f.logger()
 
-	var pol signaling.RegistrationPolicy
-	switch *policy {
-	case "open":
-		pol.Open = true
-	case "secret":
-		secret, err := readSecret(*secretFile)
-		if err != nil {
+	var secret string
+	if *policy == "secret" {
+		var err error
+		if secret, err = readSecret(*secretFile); err != nil {
 			return err
 		}
-		pol.Secret = secret
-	default:
-		return usageError("--policy %q: want open or secret", *policy)
+	}
+	realms, pol, err := realmPolicies(*policy, secret, *secretRealms)
+	if err != nil {
+		return err
 	}
 	var tlsCfg *tls.Config
 	if (*tlsCert == "") != (*tlsKey == "") {
@@ -59,8 +60,8 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("the signing key: %w", err)
 	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, DefaultPolicy: pol,
-		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log})
+	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
+		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,101 @@
+package signaling
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// answerLimit is the number of entries an answer may hold: the request's
+// limit (def when it names none), never more than MaxAnswer.
+func (s *Server) answerLimit(requested uint32, def int) int {
+	l := int(requested)
+	if l <= 0 {
+		l = def
+	}
+	return min(l, s.cfg.MaxAnswer)
+}
+
+// discover returns the types with an online actor in realm, in order,
+// reading the type index: the work is in the number of types (of the
+// manufacturer, when the request names one), not of actors.
+func (s *Server) discover(realm uint32, req *protocol.DiscoveryRequest) []*protocol.ActrType {
+	var types []ActorType
+	s.mu.Lock()
+	ri := s.index[realm]
+	collect := func(m string, names map[string]*typeBucket) {
+		for n, b := range names {
+			if b.online > 0 {
+				types = append(types, ActorType{Manufacturer: m, Name: n})
+			}
+		}
+	}
+	if m := req.GetManufacturer(); m != "" {
+		collect(m, ri[m])
+	} else {
+		for m, names := range ri {
+			collect(m, names)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(types, func(a, b ActorType) int {
+		return cmp.Or(cmp.Compare(a.Manufacturer, b.Manufacturer), cmp.Compare(a.Name, b.Name))
+	})
+	if l := s.answerLimit(req.GetLimit(), s.cfg.MaxAnswer); len(types) > l {
+		types = types[:l]
+	}
+	out := make([]*protocol.ActrType, len(types))
+	for i, t := range types {
+		out[i] = t.proto()
+	}
+	return out
+}
+
+// candidate is a snapshot of what ranking needs, taken under the lock so
+// that sorting happens outside it.
+type candidate struct {
+	id      protocol.ActorID
+	avail   protocol.ServiceAvailabilityState
+	backlog float32
+}
+
+// candidates returns the online actors of a type in realm, best first.
+func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) []*protocol.ActrId {
+	t := typeFromProto(req.GetTargetType())
+	s.mu.Lock()
+	var cs []candidate
+	if b := s.bucketLocked(protocol.ActorID{Realm: realm, Manufacturer: t.Manufacturer, Name: t.Name}, false); b != nil {
+		cs = make([]candidate, 0, b.online)
+		for _, e := range b.actors {
+			if e.sess != nil {
+				cs = append(cs, candidate{id: e.id, avail: e.avail, backlog: e.backlog})
+			}
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(cs, byRank)
+	if l := s.answerLimit(req.GetLimit(), 16); len(cs) > l {
+		cs = cs[:l]
+	}
+	out := make([]*protocol.ActrId, len(cs))
+	for i, c := range cs {
+		out[i] = c.id.Proto()
+	}
+	return out
+}
+
+// byRank orders route candidates: best availability, then lowest backlog,
+// then id for a stable answer.
+func byRank(a, b candidate) int {
+	if a.avail != b.avail {
+		return int(a.avail) - int(b.avail)
+	}
+	if a.backlog != b.backlog {
+		if a.backlog < b.backlog {
+			return -1
+		}
+		return 1
+	}
+	return a.id.Compare(b.id)
+}

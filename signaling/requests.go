@@ -1,0 +1,203 @@
+package signaling
+
+import (
+	"time"
+
+	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+func (ss *session) reply(replyFor string, target protocol.ActorID, msg *protocol.SignalingToActr) {
+	msg.Target = target.Proto()
+	ss.send(&protocol.SignalingEnvelope{
+		EnvelopeId: proto.String(ss.srv.nextID()),
+		ReplyFor:   proto.String(replyFor),
+		Flow:       &protocol.SignalingEnvelope_ServerToActr{ServerToActr: msg},
+	})
+}
+
+func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol.ErrorResponse {
+	s := ss.srv
+	req := p.GetRegisterRequest()
+	if req == nil {
+		s.counters.Malformed.Add(1)
+		return errorResponse(CodeBadRequest, "peer_to_server needs a register_request")
+	}
+	t := typeFromProto(req.GetActrType())
+	realm := req.GetRealm().GetRealmId()
+	if t.Manufacturer == "" || t.Name == "" {
+		s.counters.Malformed.Add(1)
+		return errorResponse(CodeBadRequest, "register_request needs an actr_type with a manufacturer and a name")
+	}
+	if refusal := s.checkType(t, "register_request.actr_type"); refusal != nil {
+		return refusal
+	}
+	if refusal := ss.registrationAllowed(realm, time.Now()); refusal != nil {
+		return refusal
+	}
+	s.mu.Lock()
+	if !ss.bound.IsZero() {
+		s.mu.Unlock()
+		return errf(CodeBadRequest, "this connection is already registered as %s", ss.bound)
+	}
+	s.serial++
+	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name}
+	ok, err := s.issue(id)
+	if err != nil {
+		s.mu.Unlock()
+		return errf(CodeBadRequest, "cannot issue a credential: %v", err)
+	}
+	e := &actorEntry{id: id, lastSeen: time.Now(), subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, time.Now())}
+	s.addLocked(e)
+	s.attachLocked(e, ss)
+	ss.bound = id
+	ss.authed.Store(true)
+	s.presenceLocked(id, true)
+	s.mu.Unlock()
+	s.counters.Registrations.Add(1)
+	s.log.Info("actor registered", "actor", id.String())
+	ss.reply(envID, id, &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{
+		RegisterResponse: &protocol.RegisterResponse{Result: &protocol.RegisterResponse_Success{Success: ok}}}})
+	return nil
+}
+
+// authenticate checks that cred proves source and binds the connection to
+// source if it is not bound yet (a resume). It returns the actor's entry.
+func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCredential) (*actorEntry, *protocol.ErrorResponse) {
+	s := ss.srv
+	id, err := protocol.ActorIDFromProto(source)
+	if err != nil {
+		s.counters.Malformed.Add(1)
+		return nil, errorResponse(CodeBadRequest, "source is not a valid ActrId")
+	}
+	claims, err := s.cfg.Verifier.VerifyFor(cred, id)
+	if err != nil {
+		s.counters.Unauthorized.Add(1)
+		return nil, errf(CodeUnauthorized, "credential refused: %v", err)
+	}
+	_ = claims
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ss.bound.IsZero() && ss.bound != id {
+		s.counters.Unauthorized.Add(1)
+		return nil, errf(CodeUnauthorized, "this connection speaks for %s, not %s", ss.bound, id)
+	}
+	ss.authed.Store(true)
+	e := s.actors[id]
+	now := time.Now()
+	if e == nil { // resuming after expiry or a server restart: the credential is the proof
+		e = &actorEntry{id: id, subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, now)}
+		s.addLocked(e)
+	}
+	// Per actor, across its connections: a new connection replaces the
+	// old one but finds the bucket as the old one left it.
+	if !e.rate.take(now, s.cfg.RateLimit, s.cfg.RateBurst) {
+		s.counters.RateLimited.Add(1)
+		s.counters.refuse(RefusedActorRate)
+		return nil, errorResponse(CodeRateLimited, "rate limit exceeded (actor_rate): slow down")
+	}
+	if e.sess != ss {
+		wasOnline := e.sess != nil
+		if old := e.sess; old != nil {
+			old.bound = protocol.ActorID{}
+			old.close(DisconnectReplaced, websocket.StatusPolicyViolation, "replaced by a newer connection of the same actor")
+		}
+		s.attachLocked(e, ss)
+		ss.bound = id
+		if !wasOnline {
+			s.counters.Resumes.Add(1)
+			s.presenceLocked(id, true)
+		}
+	}
+	e.lastSeen = now
+	return e, nil
+}
+
+func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *protocol.ErrorResponse {
+	s := ss.srv
+	e, refusal := ss.authenticate(m.GetSource(), m.GetCredential())
+	if refusal != nil {
+		return refusal
+	}
+	id := e.id
+	var out *protocol.SignalingToActr
+	switch p := m.Payload.(type) {
+	case *protocol.ActrToSignaling_Ping:
+		s.mu.Lock()
+		e.avail = p.Ping.GetAvailability()
+		e.backlog = p.Ping.GetMailboxBacklog()
+		s.mu.Unlock()
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_Pong{Pong: &protocol.Pong{
+			Seq: proto.Uint64(s.ids.Load()), SuggestIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second)))}}}
+	case *protocol.ActrToSignaling_UnregisterRequest:
+		s.mu.Lock()
+		if s.actors[id] == e {
+			s.removeLocked(e)
+		}
+		ss.bound = protocol.ActorID{}
+		s.mu.Unlock()
+		s.counters.Unregistrations.Add(1)
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_UnregisterResponse{UnregisterResponse: &protocol.UnregisterResponse{
+			Result: &protocol.UnregisterResponse_Success{Success: &protocol.UnregisterOk{}}}}}
+	case *protocol.ActrToSignaling_CredentialUpdateRequest:
+		ok, err := s.issue(id)
+		if err != nil {
+			return errf(CodeBadRequest, "cannot issue a credential: %v", err)
+		}
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{RegisterResponse: &protocol.RegisterResponse{
+			Result: &protocol.RegisterResponse_Success{Success: ok}}}}
+	case *protocol.ActrToSignaling_DiscoveryRequest:
+		if refusal := s.checkType(ActorType{Manufacturer: p.DiscoveryRequest.GetManufacturer()}, "discovery_request"); refusal != nil {
+			return refusal
+		}
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_DiscoveryResponse{DiscoveryResponse: &protocol.DiscoveryResponse{
+			Result: &protocol.DiscoveryResponse_Success{Success: &protocol.DiscoveryOk{ActrTypes: s.discover(id.Realm, p.DiscoveryRequest)}}}}}
+	case *protocol.ActrToSignaling_RouteCandidatesRequest:
+		if refusal := s.checkType(typeFromProto(p.RouteCandidatesRequest.GetTargetType()), "route_candidates_request.target_type"); refusal != nil {
+			return refusal
+		}
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RouteCandidatesResponse{RouteCandidatesResponse: &protocol.RouteCandidatesResponse{
+			Result: &protocol.RouteCandidatesResponse_Success{Success: &protocol.RouteCandidatesOk{Candidates: s.candidates(id.Realm, p.RouteCandidatesRequest)}}}}}
+	case *protocol.ActrToSignaling_SubscribeActrUpRequest:
+		t := typeFromProto(p.SubscribeActrUpRequest.GetTargetType())
+		if refusal := s.checkType(t, "subscribe_actr_up_request.target_type"); refusal != nil {
+			return refusal
+		}
+		s.mu.Lock()
+		if _, ok := e.subs[t]; !ok && len(e.subs) >= s.cfg.MaxSubscriptions {
+			s.mu.Unlock()
+			s.counters.refuse(RefusedSubscriptions)
+			return errf(CodeTooLarge, "too many presence subscriptions: at most %d per actor; unsubscribe from a type first", s.cfg.MaxSubscriptions)
+		}
+		e.subs[t] = struct{}{}
+		k := subKey{id.Realm, t}
+		if s.subs[k] == nil {
+			s.subs[k] = map[protocol.ActorID]struct{}{}
+		}
+		s.subs[k][id] = struct{}{}
+		s.mu.Unlock()
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_SubscribeActrUpResponse{SubscribeActrUpResponse: &protocol.SubscribeActrUpResponse{
+			Result: &protocol.SubscribeActrUpResponse_Success{Success: &protocol.SubscribeActrUpOk{}}}}}
+	case *protocol.ActrToSignaling_UnsubscribeActrUpRequest:
+		t := typeFromProto(p.UnsubscribeActrUpRequest.GetTargetType())
+		if refusal := s.checkType(t, "unsubscribe_actr_up_request.target_type"); refusal != nil {
+			return refusal
+		}
+		s.mu.Lock()
+		delete(e.subs, t)
+		s.unsubscribeLocked(id, t)
+		s.mu.Unlock()
+		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_UnsubscribeActrUpResponse{UnsubscribeActrUpResponse: &protocol.UnsubscribeActrUpResponse{
+			Result: &protocol.UnsubscribeActrUpResponse_Success{Success: &protocol.UnsubscribeActrUpOk{}}}}}
+	case *protocol.ActrToSignaling_Error:
+		s.log.Info("an actor reported an error", "actor", id.String(), "code", p.Error.GetCode())
+		return nil
+	default:
+		s.counters.Malformed.Add(1)
+		return errorResponse(CodeBadRequest, "actr_to_server carries no request")
+	}
+	ss.reply(envID, id, out)
+	return nil
+}

@@ -1,0 +1,50 @@
+package signaling
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"time"
+
+	"github.com/actr-go/actr/protocol"
+)
+
+// registrationAllowed charges a registration to the connection's remote
+// address and checks the realm's policy, slowing down an address that
+// keeps presenting wrong secrets.
+func (ss *session) registrationAllowed(realm uint32, now time.Time) *protocol.ErrorResponse {
+	s := ss.srv
+	lim := &s.cfg.Limits
+	pol := s.policy(realm)
+	a := ss.addr
+	if a == nil { // sessions driven without a connection, in tests
+		a = &addrState{reg: newBucket(lim.RegisterBurst, now)}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.reg.take(now, lim.RegisterRate, lim.RegisterBurst) {
+		s.counters.RateLimited.Add(1)
+		s.counters.refuse(RefusedRegisterRate)
+		return errorResponse(CodeRateLimited, "too many registrations from your address: retry later")
+	}
+	if pol.Open {
+		return nil
+	}
+	if d := a.lock.locked(now); d > 0 {
+		s.counters.refuse(RefusedSecretLockout)
+		return errf(CodeRateLimited, "too many wrong realm secrets from your address: retry in %s", d.Round(time.Millisecond))
+	}
+	if !secretOK(pol.Secret, ss.secret) {
+		a.lock.fail(now, lim)
+		s.counters.Unauthorized.Add(1)
+		s.counters.refuse(RefusedSecret)
+		return errf(CodeForbidden, "realm %d does not admit this registration: present its secret in the %s header", realm, HeaderRealmSecret)
+	}
+	return nil
+}
+
+// secretOK compares in constant time, also in the secrets' lengths (both
+// are hashed first).
+func secretOK(want, got string) bool {
+	w, g := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(got))
+	return want != "" && subtle.ConstantTimeCompare(w[:], g[:]) == 1
+}
