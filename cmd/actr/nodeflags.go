@@ -67,12 +67,16 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	if nf.wsURL != "" && !strings.Contains(nf.wsURL, wire.ActorIDPlaceholder) {
 		return cfg, usageError("--ws-url %q has no %s placeholder", nf.wsURL, wire.ActorIDPlaceholder)
 	}
+	var secret string
 	if nf.secretFile != "" {
-		if cfg.RealmSecret, err = readSecret(nf.secretFile); err != nil {
+		if secret, err = readSecret(nf.secretFile); err != nil {
 			return cfg, err
 		}
 	} else {
-		cfg.RealmSecret, _ = readSecret("") // from the environment, if set
+		secret, _ = readSecret("") // from the environment, if set
+	}
+	if cfg.RealmSecret, err = secretForRealm(secret, cfg.Realm); err != nil {
+		return cfg, err
 	}
 	if nf.caFile != "" {
 		pem, err := os.ReadFile(nf.caFile)

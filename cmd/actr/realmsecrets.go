@@ -85,6 +85,27 @@ func parseRealmSecrets(content string) (map[int64]string, error) {
 	return out, nil
 }
 
+// secretForRealm picks what a node presents from the secret it was given:
+// the file the signaling server reads may serve a node too, so a file of
+// realm=secret lines yields realm's line, and a plain secret itself.
+func secretForRealm(secret string, realm uint32) (string, error) {
+	if secret == "" {
+		return "", nil
+	}
+	secrets, err := parseRealmSecrets(secret)
+	if err != nil {
+		return "", err
+	}
+	if plain, ok := secrets[plainSecret]; ok {
+		return plain, nil
+	}
+	s, ok := secrets[int64(realm)]
+	if !ok {
+		return "", usageError("the realm secrets hold no line for realm %d (--realm): add %d=<secret>, or give the node its realm's secret alone", realm, realm)
+	}
+	return s, nil
+}
+
 // parseRealmList parses --secret-realms: comma-separated realm ids.
 func parseRealmList(s string) ([]uint32, error) {
 	var out []uint32

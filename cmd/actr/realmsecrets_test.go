@@ -61,3 +61,26 @@ func TestHostileH12SignalSecretAdmitsOnlyItsRealm(t *testing.T) {
 		t.Error("--secret-realms x accepted")
 	}
 }
+
+// A node given the server's realm=secret file presents its own realm's
+// secret, not the file.
+func TestNodeSecretForItsRealm(t *testing.T) {
+	for _, tc := range []struct {
+		secret string
+		realm  uint32
+		want   string
+		fails  bool
+	}{
+		{"", 1, "", false},
+		{"plain", 7, "plain", false},
+		{"b64==", 7, "b64==", false},
+		{"1=one\n2=two\n", 2, "two", false},
+		{"# realms\n1=one\n\n2 = two\n", 1, "one", false},
+		{"1=one\n2=two\n", 3, "", true},
+	} {
+		got, err := secretForRealm(tc.secret, tc.realm)
+		if (err != nil) != tc.fails || got != tc.want {
+			t.Errorf("secretForRealm(%q, %d) = %q, %v; want %q (error: %v)", tc.secret, tc.realm, got, err, tc.want, tc.fails)
+		}
+	}
+}
