@@ -189,7 +189,11 @@ func (n *Node) GateURLTemplate() string {
 
 // Close stops the node: the gate, every transport, the WebRTC sessions;
 // then it unregisters from the signaling server (bounded by ctx) and
-// disconnects. It returns when every goroutine of the node has ended.
+// disconnects. What Send accepted is delivered before the wires close,
+// until ctx or the manager's close grace (transport.WithCloseGrace,
+// default 5 s) ends; data still unsent then makes the error match
+// transport.ErrUnflushed. It returns when every goroutine of the node has
+// ended.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() { n.closeErr = n.shutdown(ctx, true) })
 	return n.closeErr
@@ -202,7 +206,7 @@ func (n *Node) shutdown(ctx context.Context, unregister bool) error {
 		errs = append(errs, n.server.Close())
 	}
 	if n.mgr != nil {
-		errs = append(errs, n.mgr.Close())
+		errs = append(errs, n.mgr.Shutdown(ctx))
 	}
 	if n.co != nil {
 		errs = append(errs, n.co.Close())

@@ -112,8 +112,14 @@ func (t *DestTransport) Healthy() bool {
 	return false
 }
 
-// Close closes every wire of the transport and waits for its goroutines.
+// Close closes every wire of the transport and waits for its goroutines,
+// first flushing what was sent, within the manager's close grace (see
+// WirePool.CloseContext). The transport then leaves its manager: the
+// next Send to its destination dials afresh.
 func (t *DestTransport) Close() error { return t.pool.Close() }
+
+// CloseContext is Close, flushing until ctx ends (or the close grace).
+func (t *DestTransport) CloseContext(ctx context.Context) error { return t.pool.CloseContext(ctx) }
 
 // abandon closes a transport that was never committed, whose registered
 // members were never started.

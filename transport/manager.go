@@ -545,7 +545,7 @@ func (m *OutprocManager) CloseTransport(ctx context.Context, dest Dest) error {
 	if h := m.cfg.hooks; h != nil && h.closing != nil {
 		h.closing(t)
 	}
-	err := t.Close()
+	err := t.CloseContext(ctx)
 	m.mu.Lock()
 	if m.entries[dest] == e {
 		delete(m.entries, dest)
@@ -577,10 +577,21 @@ func (m *OutprocManager) CloseAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Close closes every transport, stops the health checkers and the inbound
-// handlers, and waits for every goroutine the manager started. Later calls
-// to the manager return ErrClosed. Close is idempotent.
-func (m *OutprocManager) Close() error {
+// closeConcurrency bounds the transports Shutdown closes at once: their
+// flushes overlap, and a manager of many thousands does not start as many
+// goroutines at once.
+const closeConcurrency = 256
+
+// Close is Shutdown bounded by the close grace alone (WithCloseGrace).
+func (m *OutprocManager) Close() error { return m.Shutdown(context.Background()) }
+
+// Shutdown closes every transport, stops the health checkers and the
+// inbound handlers, and waits for every goroutine the manager started.
+// The transports are closed at once, each first flushing what Sends
+// accepted until ctx or the close grace ends (see WirePool.CloseContext):
+// data still unsent then makes the error match ErrUnflushed. Later calls
+// to the manager return ErrClosed. Shutdown and Close are idempotent.
+func (m *OutprocManager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -603,15 +614,22 @@ func (m *OutprocManager) Close() error {
 	m.live.clear()
 	m.mu.Unlock()
 
-	m.cancel()
 	closeWires(orphans)
-	var errs []error
-	for _, t := range transports {
-		if err := t.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.pool.dest, TransportID: t.id, Reason: "manager closed"})
+	errs := make([]error, len(transports))
+	var closing sync.WaitGroup
+	slots := make(chan struct{}, closeConcurrency)
+	for i, t := range transports {
+		slots <- struct{}{}
+		closing.Go(func() {
+			defer func() { <-slots }()
+			errs[i] = t.CloseContext(ctx)
+			m.events.Publish(Event{Kind: EventTransportRemoved, Dest: t.pool.dest, TransportID: t.id, Reason: "manager closed"})
+		})
 	}
+	closing.Wait()
+	// Dials and pools derive from m.ctx: cancelled after the flushes, which
+	// run on the pools' own wires.
+	m.cancel()
 	m.wg.Wait()
 	m.in.close()
 	m.events.Close()
@@ -679,6 +697,9 @@ type Stats struct {
 	// SendErrors counts the Sends that returned an error, by payload type.
 	SendErrors [protocol.PayloadTypeCount]uint64
 	Inbound    InboundStats
+	// Unflushed counts the wires closed with data their Sends had
+	// accepted still unsent (the close's grace or ctx ended first).
+	Unflushed uint64
 }
 
 // Stats returns a snapshot of the manager's counters.
@@ -694,7 +715,7 @@ func (m *OutprocManager) Stats() Stats {
 	}
 	m.mu.RUnlock()
 	st := Stats{Dests: n, Dials: c.dials, DialFailures: c.dialFailures, Removed: c.removed, HealthRemoved: c.healthRemoved,
-		Sent: sent.counts(), Inbound: m.in.stats()}
+		Sent: sent.counts(), Inbound: m.in.stats(), Unflushed: m.cfg.unflushed.Load()}
 	for pt := range st.SendErrors {
 		st.SendErrors[pt] = m.sendErrors[pt].Load()
 	}

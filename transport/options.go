@@ -2,6 +2,7 @@ package transport
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type config struct {
 	maxDests       int
 	maxDials       int
 	hooks          *testHooks
+	closeGrace     time.Duration
+	// unflushed counts the wires closed with data unsent (Stats.Unflushed).
+	unflushed *atomic.Uint64
 }
 
 func defaultConfig() config {
@@ -31,6 +35,8 @@ func defaultConfig() config {
 		logger:         slog.New(slog.DiscardHandler),
 		maxDests:       DefaultMaxDests,
 		maxDials:       DefaultMaxPendingDials,
+		closeGrace:     DefaultCloseGrace,
+		unflushed:      new(atomic.Uint64),
 	}
 }
 

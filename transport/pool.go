@@ -568,9 +568,18 @@ func (p *WirePool) hasLiveKindLocked(k WireKind) bool {
 	return false
 }
 
-// Close closes every wire, wakes every waiter with ErrClosed, and waits for
-// the pool's goroutines to end.
-func (p *WirePool) Close() error {
+// Close closes the pool as CloseContext does, flushing within the
+// manager's close grace (WithCloseGrace).
+func (p *WirePool) Close() error { return p.CloseContext(context.Background()) }
+
+// CloseContext closes every wire, wakes every waiter with ErrClosed, and
+// waits for the pool's goroutines to end. Before a ready wire is closed,
+// what its lanes accepted is flushed to the peer ([Flusher]), until ctx
+// or the close grace ends; data still unsent then is reported in an error
+// matching ErrUnflushed (and counted), and the wire is closed anyway.
+// Sends from then on fail with ErrClosed; a Send already writing finishes
+// first.
+func (p *WirePool) CloseContext(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -579,7 +588,11 @@ func (p *WirePool) Close() error {
 	}
 	p.closed = true
 	members := slices.Clone(p.members)
+	var ready []*member
 	for _, m := range members {
+		if m.state == WireReady {
+			ready = append(ready, m)
+		}
 		if m.state != WireFailed {
 			m.state = WireClosed
 		}
@@ -590,8 +603,10 @@ func (p *WirePool) Close() error {
 	if h := p.hooks; h != nil && h.poolClosed != nil {
 		h.poolClosed(p)
 	}
+	gctx, cancel := p.cfg.graceCtx(ctx)
+	errs := []error{flushAll(gctx, p.dest, ready, p.cfg.unflushed)}
+	cancel()
 	p.cancel()
-	var errs []error
 	for _, m := range members {
 		if err := m.wire.Close(); err != nil && !errors.Is(err, ErrWireClosed) {
 			errs = append(errs, err)
