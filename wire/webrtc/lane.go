@@ -3,6 +3,7 @@ package webrtc
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/actr-go/actr/transport"
 )
@@ -39,17 +40,15 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("webrtc: waiting to write to %s: %w", s.peer, err)
 		}
-		return l.c.laneClosed(nil)
+		// The session ended (say, stalled while another Send held the
+		// slot): its cause is set before done is closed.
+		return l.c.laneClosed(s.Err())
 	}
 	defer ls.slot.Release()
 	high := uint64(s.cfg.BufferedAmountHigh)
-	for ls.dc.BufferedAmount() > high {
-		select {
-		case <-ls.low:
-		case <-ctx.Done():
-			return fmt.Errorf("webrtc: waiting for %s to drain its %s queue: %w", s.peer, spec.label, ctx.Err())
-		case <-s.done:
-			return l.c.laneClosed(nil)
+	if ls.dc.BufferedAmount() > high {
+		if err := s.drain(ctx, l.c, ls, high); err != nil {
+			return err
 		}
 	}
 	rwc := ls.rwc.Load()
@@ -74,5 +73,54 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	}
 	s.co.counters.MessagesOut.Add(1)
 	s.co.counters.BytesOut.Add(uint64(len(data)))
+	return nil
+}
+
+// drain waits, holding ls's write slot, until ls's queue is at most high
+// bytes, ctx ends or the session does. A queue that drains not one byte
+// for Config.StallTimeout means the peer stopped reading: the session is
+// failed with transport.ErrStalled, which is returned, ctx or not.
+//
+// Only the slot's holder writes to the channel, so while it waits the
+// queue only shrinks: one look every StallTimeout tells progress from a
+// stall. This is the slow path (the queue was over its high mark), so
+// the timer is the lane's own, made once and reset per wait, never per
+// message.
+func (s *session) drain(ctx context.Context, c *Conn, ls *laneState, high uint64) error {
+	var tick <-chan time.Time
+	if st := s.cfg.StallTimeout; st > 0 {
+		if ls.stall == nil {
+			ls.stall = time.NewTimer(st)
+		} else {
+			ls.stall.Reset(st)
+		}
+		defer ls.stall.Stop()
+		tick = ls.stall.C
+	}
+	last := ls.dc.BufferedAmount()
+	for last > high {
+		select {
+		case <-ls.low:
+		case <-tick:
+			if now := ls.dc.BufferedAmount(); now >= last {
+				err := fmt.Errorf("%w: %s drained none of the %d bytes queued on %s for %v (Config.StallTimeout)",
+					transport.ErrStalled, s.peer, now, ls.spec.label, s.cfg.StallTimeout)
+				s.stalled(err)
+				return c.laneClosed(s.Err())
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("webrtc: waiting for %s to drain its %s queue: %w", s.peer, ls.spec.label, ctx.Err())
+		case <-s.done:
+			return c.laneClosed(s.Err())
+		}
+		// Progress restarts the stall clock: a stall is StallTimeout with
+		// none.
+		if now := ls.dc.BufferedAmount(); now < last {
+			if tick != nil {
+				ls.stall.Reset(s.cfg.StallTimeout)
+			}
+			last = now
+		}
+	}
 	return nil
 }
