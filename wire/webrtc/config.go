@@ -90,7 +90,10 @@ type Config struct {
 	// one byte for this long, the wire fails with an error matching
 	// transport.ErrStalled, and every Send waiting on it returns that
 	// error, whatever its ctx (default DefaultStallTimeout; negative: never,
-	// which leaves a Send to a stalled peer waiting for its ctx only).
+	// which leaves a Send to a stalled peer waiting for its ctx only). The
+	// queue is looked at once per StallTimeout, so a stall is found one to
+	// two StallTimeouts after the last byte drained. A queue below
+	// BufferedAmountHigh, which no Send waits on, is not watched.
 	StallTimeout time.Duration
 
 	// MaxInboundSetups caps the sessions being set up for peers that

@@ -97,6 +97,10 @@ type Coordinator struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// candidateAdded, if set (tests), sees every remote candidate line
+	// handed to ICE, trickled or in a description.
+	candidateAdded func(line string)
+
 	muxOnce sync.Once // closes the shared UDP sockets (Config.UDPMux)
 	muxErr  error
 }

@@ -146,7 +146,8 @@ func (r *reassembler) add(b []byte, now time.Time) ([]byte, error) {
 
 // grow makes room in buf for n more bytes, taking what the new capacity
 // adds from the budget first; false if the budget refuses it. It doubles,
-// as append would, but never past maxMessage.
+// as append would, but never past maxMessage, nor past what the bytes
+// need when the doubling would go over the budget.
 func (r *reassembler) grow(n int) bool {
 	need := len(r.buf) + n
 	if need <= cap(r.buf) {
@@ -155,7 +156,10 @@ func (r *reassembler) grow(n int) bool {
 	newCap := min(max(need, 2*cap(r.buf)), max(need, r.maxMessage))
 	if r.budget != nil {
 		if !r.budget.take(int64(newCap - cap(r.buf))) {
-			return false
+			// Near the budget, ask for what the bytes need, no more.
+			if newCap = need; !r.budget.take(int64(newCap - cap(r.buf))) {
+				return false
+			}
 		}
 		r.held += int64(newCap - cap(r.buf))
 	}

@@ -612,6 +612,9 @@ func (s *session) remoteCandidate(c *protocol.IceCandidate) {
 	if u := c.GetUsernameFragment(); u != "" {
 		init.UsernameFragment = &u
 	}
+	if s.co.candidateAdded != nil && init.Candidate != "" {
+		s.co.candidateAdded(init.Candidate)
+	}
 	if err := s.pc.AddICECandidate(init); err != nil {
 		s.co.counters.BadSignals.Add(1)
 		s.log.Debug("refused a candidate", "err", err)
@@ -673,6 +676,9 @@ func (s *session) screenSDP(sdp string) (string, int) {
 		keep := true
 		if strings.HasPrefix(line, "a=candidate:") {
 			taken, keep = s.takeCandidate(line, taken)
+			if keep && s.co.candidateAdded != nil {
+				s.co.candidateAdded(strings.TrimRight(line, "\r\n"))
+			}
 		}
 		if !keep && !dropped {
 			dropped = true
