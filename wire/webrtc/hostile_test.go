@@ -49,16 +49,20 @@ func TestHostileH1StalledPeerFailsWithErrStalled(t *testing.T) {
 	// Flood b with no deadline: once b's reader is held, its receive
 	// window fills, a's queue stops draining and a Send waits.
 	start := time.Now()
-	flood := make(chan error, 1)
-	go func() {
-		msg := make([]byte, MaxChunkSize)
-		for {
-			if err := laneB.Send(context.Background(), msg); err != nil {
-				flood <- err
-				return
+	// Two senders: one ends up waiting in flow control, the other for the
+	// lane's write slot; both must return.
+	flood := make(chan error, 2)
+	for range 2 {
+		go func() {
+			msg := make([]byte, MaxChunkSize)
+			for {
+				if err := laneB.Send(context.Background(), msg); err != nil {
+					flood <- err
+					return
+				}
 			}
-		}
-	}()
+		}()
+	}
 	select {
 	case <-stalled.blocked:
 	case <-ctx.Done():
@@ -99,6 +103,14 @@ func TestHostileH1StalledPeerFailsWithErrStalled(t *testing.T) {
 	}
 	if !errors.Is(floodErr, transport.ErrStalled) {
 		t.Fatalf("the blocked Send returned %v, want ErrStalled", floodErr)
+	}
+	select {
+	case err := <-flood:
+		if !errors.Is(err, transport.ErrStalled) {
+			t.Fatalf("the other blocked Send returned %v, want ErrStalled", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the other Send to the stalled peer never returned")
 	}
 	select {
 	case <-toB.Done():
