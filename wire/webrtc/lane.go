@@ -20,7 +20,10 @@ type lane struct {
 // Send implements transport.Lane. It waits, honouring ctx, for the lane's
 // write slot and for the channel's queue to drain below
 // Config.BufferedAmountHigh; then the message's fragments are queued
-// whole, so memory per lane is bounded by that mark plus one message.
+// whole, so memory per lane is bounded by that mark plus one message. If
+// the queue drains nothing for Config.StallTimeout meanwhile, the wire
+// fails and Send returns an error matching transport.ErrStalled (and
+// transport.ErrLaneClosed), even when ctx has no deadline.
 func (l *lane) Send(ctx context.Context, data []byte) error {
 	s := l.c.session()
 	spec := channelSpecs[l.idx]
