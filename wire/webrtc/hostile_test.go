@@ -134,6 +134,67 @@ func TestHostileH1StalledPeerFailsWithErrStalled(t *testing.T) {
 		detected, sinceBlocked, stall, served, worst)
 }
 
+// TestHostileH1StallFoundAcrossShortDeadlines: the node's echo sends
+// with a per-message deadline shorter than the stall timeout. Each Send
+// to the stalled peer gives up before StallTimeout, but the stall clock
+// runs across them, so the wire still fails with ErrStalled within the
+// bound, instead of costing every message its whole deadline for good.
+func TestHostileH1StallFoundAcrossShortDeadlines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	const (
+		stall       = time.Second
+		perMessage  = 200 * time.Millisecond
+		mostLooking = 2*stall + 3*time.Second
+	)
+	hub := newPipeHub()
+	cfgA := hostileConfig()
+	cfgA.StallTimeout = stall
+	a := newHubNode(t, hub, "acme:a@1.1", cfgA, newRecorder())
+	stalled := &stallInbound{blocked: make(chan struct{})}
+	b := newHubNode(t, hub, "acme:b@1.2", hostileConfig(), stalled)
+	toB := a.dial(t, ctx, b.id, newRecorder())
+	lane, err := toB.Lane(protocol.PayloadType_RPC_RELIABLE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, MaxChunkSize)
+	var blockedAt time.Time
+	timeouts := 0
+	for {
+		mctx, mcancel := context.WithTimeout(ctx, perMessage)
+		err := lane.Send(mctx, msg)
+		mcancel()
+		if blockedAt.IsZero() {
+			select {
+			case <-stalled.blocked:
+				blockedAt = time.Now()
+			default:
+			}
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, context.DeadlineExceeded):
+			timeouts++
+		case errors.Is(err, transport.ErrStalled):
+			took := time.Since(blockedAt)
+			if took > mostLooking {
+				t.Fatalf("the stall was found %v after the peer stopped reading, want within %v", took, mostLooking)
+			}
+			if n := a.co.counters.Stalls.Load(); n != 1 {
+				t.Fatalf("Stalls = %d, want 1", n)
+			}
+			t.Logf("stall found %v after the peer stopped reading, through %d Sends that timed out after %v each (StallTimeout %v)", took, timeouts, perMessage, stall)
+			return
+		default:
+			t.Fatalf("Send: %v", err)
+		}
+		if !blockedAt.IsZero() && time.Since(blockedAt) > 4*mostLooking {
+			t.Fatalf("no stall found %v after the peer stopped reading (%d Sends timed out)", time.Since(blockedAt), timeouts)
+		}
+	}
+}
+
 // TestHostileH8InboundSetupsCapped: 200 strangers each start a session
 // (the signaling service told this node to offer, so each would make a
 // PeerConnection at once). Sessions being set up never exceed the cap,

@@ -53,6 +53,8 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 		if err := s.drain(ctx, l.c, ls, high); err != nil {
 			return err
 		}
+	} else if ls.waiting {
+		ls.waiting = false // it drained since a Send gave up waiting
 	}
 	rwc := ls.rwc.Load()
 	if rwc == nil {
@@ -84,30 +86,40 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 // for Config.StallTimeout means the peer stopped reading: the session is
 // failed with transport.ErrStalled, which is returned, ctx or not.
 //
-// Only the slot's holder writes to the channel, so while it waits the
-// queue only shrinks: one look every StallTimeout tells progress from a
-// stall. This is the slow path (the queue was over its high mark), so
-// the timer is the lane's own, made once and reset per wait, never per
+// The stall clock runs across Sends: one whose ctx ends first leaves it
+// running (ls.waiting), so Sends with deadlines shorter than StallTimeout
+// still find the stall. Any progress restarts it, and a Send that finds
+// the queue under its mark (which means it drained) stops it. Only the
+// slot's holder writes to the channel, so while the clock runs the queue
+// only shrinks: comparing it with its size at the last progress tells a
+// stall. This is the slow path (the queue was over its high mark): the
+// timer is the lane's own, made once and reset per wait, never per
 // message.
 func (s *session) drain(ctx context.Context, c *Conn, ls *laneState, high uint64) error {
+	st := s.cfg.StallTimeout
+	now := time.Now()
+	if cur := ls.dc.BufferedAmount(); !ls.waiting || cur < ls.stallAmount {
+		ls.waiting, ls.stallSince = true, now
+		ls.stallAmount = cur
+	}
 	var tick <-chan time.Time
-	if st := s.cfg.StallTimeout; st > 0 {
+	if st > 0 {
+		wait := max(st-now.Sub(ls.stallSince), 0)
 		if ls.stall == nil {
-			ls.stall = time.NewTimer(st)
+			ls.stall = time.NewTimer(wait)
 		} else {
-			ls.stall.Reset(st)
+			ls.stall.Reset(wait)
 		}
 		defer ls.stall.Stop()
 		tick = ls.stall.C
 	}
-	last := ls.dc.BufferedAmount()
-	for last > high {
+	for ls.stallAmount > high {
 		select {
 		case <-ls.low:
 		case <-tick:
-			if now := ls.dc.BufferedAmount(); now >= last {
+			if cur := ls.dc.BufferedAmount(); cur >= ls.stallAmount {
 				err := fmt.Errorf("%w: %s drained none of the %d bytes queued on %s for %v (Config.StallTimeout)",
-					transport.ErrStalled, s.peer, now, ls.spec.label, s.cfg.StallTimeout)
+					transport.ErrStalled, s.peer, cur, ls.spec.label, st)
 				s.stalled(err)
 				return c.laneClosed(s.Err())
 			}
@@ -116,14 +128,13 @@ func (s *session) drain(ctx context.Context, c *Conn, ls *laneState, high uint64
 		case <-s.done:
 			return c.laneClosed(s.Err())
 		}
-		// Progress restarts the stall clock: a stall is StallTimeout with
-		// none.
-		if now := ls.dc.BufferedAmount(); now < last {
+		if cur := ls.dc.BufferedAmount(); cur < ls.stallAmount {
+			ls.stallSince, ls.stallAmount = time.Now(), cur
 			if tick != nil {
-				ls.stall.Reset(s.cfg.StallTimeout)
+				ls.stall.Reset(st)
 			}
-			last = now
 		}
 	}
+	ls.waiting = false
 	return nil
 }

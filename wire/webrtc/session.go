@@ -110,7 +110,13 @@ type laneState struct {
 	low   chan struct{}  // signalled by OnBufferedAmountLow
 	msgID uint32         // guarded by slot
 	buf   []byte         // guarded by slot
-	stall *time.Timer    // guarded by slot: Config.StallTimeout, made on first wait
+	// The stall clock (lane.go's drain), guarded by slot: the timer, made
+	// on the first wait; whether the clock runs; since when the queue has
+	// drained nothing, and its size then.
+	stall       *time.Timer
+	waiting     bool
+	stallSince  time.Time
+	stallAmount uint64
 }
 
 // maxPendingCandidates bounds the candidates kept until the remote
