@@ -89,6 +89,9 @@ type Coordinator struct {
 	refusalWindow time.Time
 	refusalsSent  int
 	refusalRate   int
+	// refusals queues the peers to tell, for refusalLoop: the relay loop
+	// never waits on signaling I/O.
+	refusals chan protocol.ActorID
 	// reassembly is the bytes all sessions' reassembly buffers hold
 	// (Config.ReassemblyBytes).
 	reassembly atomic.Int64
@@ -132,9 +135,11 @@ func NewCoordinator(sig Signaler, cfg Config) (*Coordinator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	co := &Coordinator{cfg: st, sig: sig, slots: make(map[protocol.ActorID]*slot),
-		peerSetups: make(map[protocol.ActorID]int), setupsCh: make(chan struct{}), refusalRate: maxRefusalsPerSecond, ctx: ctx, cancel: cancel}
-	co.wg.Add(1)
+		peerSetups: make(map[protocol.ActorID]int), setupsCh: make(chan struct{}), refusalRate: maxRefusalsPerSecond,
+		refusals: make(chan protocol.ActorID, maxRefusalsPerSecond), ctx: ctx, cancel: cancel}
+	co.wg.Add(2)
 	go co.relayLoop()
+	go co.refusalLoop()
 	return co, nil
 }
 
@@ -509,9 +514,26 @@ func (co *Coordinator) refuseSetup(peer protocol.ActorID, why error) {
 	if !tell {
 		return
 	}
+	select {
+	case co.refusals <- peer:
+	default: // as many are waiting as a second's worth: this one is not told
+	}
+}
+
+// refusalLoop sends the refusals refuseSetup queued.
+func (co *Coordinator) refusalLoop() {
+	defer co.wg.Done()
 	empty := ""
-	if err := co.sig.SendSessionDescription(peer, &protocol.SessionDescription{Type: protocol.SessionDescription_ANSWER.Enum(), Sdp: &empty}); err != nil {
-		co.cfg.Logger.Debug("telling a peer its session was refused", "peer", peer, "err", err)
+	for {
+		select {
+		case peer := <-co.refusals:
+			sd := &protocol.SessionDescription{Type: protocol.SessionDescription_ANSWER.Enum(), Sdp: &empty}
+			if err := co.sig.SendSessionDescription(peer, sd); err != nil {
+				co.cfg.Logger.Debug("telling a peer its session was refused", "peer", peer, "err", err)
+			}
+		case <-co.ctx.Done():
+			return
+		}
 	}
 }
 
