@@ -135,6 +135,14 @@ var (
 	dRTCMsgs     = desc("webrtc_messages_total", "WebRTC data messages, by direction.", "direction")
 	dRTCBytes    = desc("webrtc_bytes_total", "WebRTC payload bytes, by direction.", "direction")
 	dRTCBad      = desc("webrtc_bad_input_total", "Refused WebRTC input, by kind.", "kind")
+	// What hostile peers are refused (Config's limits).
+	dRTCStalls        = desc("webrtc_stalls_total", "WebRTC wires failed because the peer stopped reading (StallTimeout).")
+	dRTCSetups        = desc("webrtc_inbound_setups", "WebRTC sessions peers started that are being set up (against MaxInboundSetups).")
+	dRTCSetupsRefused = desc("webrtc_setups_refused_total", "Role negotiations and offers refused, by reason: cap (MaxInboundSetups), per_peer.", "reason")
+	dRTCSetupTimeouts = desc("webrtc_setup_timeouts_total", "Inbound WebRTC sessions closed because not ready within InboundSetupTimeout.")
+	dRTCCandidates    = desc("webrtc_remote_candidates_total", "Relayed remote ICE candidates, by outcome: accepted, over_cap, off_network, bad_address, malformed.", "outcome")
+	dRTCReasmBytes    = desc("webrtc_reassembly_bytes", "Bytes held by fragmented messages being reassembled (against ReassemblyBytes).")
+	dRTCReasmRefused  = desc("webrtc_reassembly_refused_total", "Fragmented messages dropped over the per-peer or per-process reassembly budget.")
 
 	dSigConns   = desc("signaling_connections_total", "Signaling connections accepted.")
 	dSigActors  = desc("signaling_registrations_total", "Actor registrations, by kind.", "kind")
@@ -155,6 +163,10 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		dWSOpen, dWSBuffered, dWSDropped, dWSDisc,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
 		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued} {
+		ch <- d
+	}
+	for _, d := range []*prometheus.Desc{dRTCStalls, dRTCSetups, dRTCSetupsRefused, dRTCSetupTimeouts,
+		dRTCCandidates, dRTCReasmBytes, dRTCReasmRefused} {
 		ch <- d
 	}
 }
@@ -283,6 +295,18 @@ func collectWebRTC(ch chan<- prometheus.Metric, co *webrtc.Coordinator) {
 	counter(ch, dRTCBad, c.BadMessages.Load(), "message")
 	counter(ch, dRTCBad, c.BadSignals.Load(), "signal")
 	counter(ch, dRTCBad, c.StaleSignals.Load(), "stale_signal")
+	counter(ch, dRTCStalls, c.Stalls.Load())
+	gauge(ch, dRTCSetups, float64(co.InboundSetups()))
+	counter(ch, dRTCSetupsRefused, c.SetupsRefused.Load(), "cap")
+	counter(ch, dRTCSetupsRefused, c.SetupsRefusedPeer.Load(), "per_peer")
+	counter(ch, dRTCSetupTimeouts, c.SetupTimeouts.Load())
+	counter(ch, dRTCCandidates, c.CandidatesAccepted.Load(), "accepted")
+	counter(ch, dRTCCandidates, c.CandidatesOverCap.Load(), "over_cap")
+	counter(ch, dRTCCandidates, c.CandidatesOffNetwork.Load(), "off_network")
+	counter(ch, dRTCCandidates, c.CandidatesBadAddress.Load(), "bad_address")
+	counter(ch, dRTCCandidates, c.CandidatesMalformed.Load(), "malformed")
+	gauge(ch, dRTCReasmBytes, float64(co.ReassemblyBytes()))
+	counter(ch, dRTCReasmRefused, c.ReassemblyRefused.Load())
 }
 
 func collectSignaling(ch chan<- prometheus.Metric, c *signaling.ServerCounters) {

@@ -14,8 +14,10 @@ import (
 
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/transport/transporttest"
+	"github.com/actr-go/actr/wire/webrtc"
 	"github.com/actr-go/actr/wire/websocket"
 )
 
@@ -185,4 +187,40 @@ func TestCloseUnregisters(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 	m2.Close()
+}
+
+// rtcSignaler is a Signaler that never relays anything: enough for a
+// Coordinator whose counters are read.
+type rtcSignaler struct{}
+
+func (rtcSignaler) NegotiateRole(context.Context, protocol.ActorID) (bool, error) {
+	return false, webrtc.ErrCoordinatorClosed
+}
+func (rtcSignaler) SendSessionDescription(protocol.ActorID, *protocol.SessionDescription) error {
+	return nil
+}
+func (rtcSignaler) SendIceCandidate(protocol.ActorID, *protocol.IceCandidate) error { return nil }
+func (rtcSignaler) Relays() <-chan signaling.Relay                                  { return nil }
+
+func TestWebRTCLimitMetrics(t *testing.T) {
+	co, err := webrtc.NewCoordinator(rtcSignaler{}, webrtc.Config{LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = co.Close() }()
+	co.Counters().Stalls.Add(2)
+	co.Counters().SetupsRefused.Add(3)
+	co.Counters().CandidatesOffNetwork.Add(4)
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.New(reg, metrics.Sources{WebRTC: co}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, reg, "actr_webrtc_stalls_total", nil, 2)
+	want(t, reg, "actr_webrtc_setups_refused_total", map[string]string{"reason": "cap"}, 3)
+	want(t, reg, "actr_webrtc_setups_refused_total", map[string]string{"reason": "per_peer"}, 0)
+	want(t, reg, "actr_webrtc_setup_timeouts_total", nil, 0)
+	want(t, reg, "actr_webrtc_remote_candidates_total", map[string]string{"outcome": "off_network"}, 4)
+	want(t, reg, "actr_webrtc_inbound_setups", nil, 0)
+	want(t, reg, "actr_webrtc_reassembly_bytes", nil, 0)
+	want(t, reg, "actr_webrtc_reassembly_refused_total", nil, 0)
 }

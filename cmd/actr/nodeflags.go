@@ -34,6 +34,10 @@ type nodeFlags struct {
 	udpMux       bool
 	udpPort      uint
 	udpBuffer    int
+	// WebRTC limits on what a peer may cost the node (webrtc.Config).
+	rtcStall       time.Duration
+	rtcSetups      int
+	rtcSetupWithin time.Duration
 }
 
 func addNodeFlags(f *flags, defaultType string) *nodeFlags {
@@ -51,6 +55,9 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.BoolVar(&nf.udpMux, "udp-mux", false, "share one UDP socket per local address among all WebRTC connections")
 	f.UintVar(&nf.udpPort, "udp-port", 0, "UDP port of the shared sockets (implies --udp-mux; 0: any free port)")
 	f.IntVar(&nf.udpBuffer, "udp-buffer", webrtc.DefaultUDPSocketBuffer, "kernel receive and send buffer in bytes asked for on every WebRTC UDP socket (-1: the OS default; capped by net.core.rmem_max without CAP_NET_ADMIN)")
+	f.DurationVar(&nf.rtcStall, "webrtc-stall-timeout", webrtc.DefaultStallTimeout, "fail a WebRTC wire whose peer drained nothing of a full send queue for this long (-1s: never)")
+	f.IntVar(&nf.rtcSetups, "webrtc-max-inbound-setups", webrtc.DefaultMaxInboundSetups, "WebRTC sessions peers started that may be being set up at once; beyond, peers are refused")
+	f.DurationVar(&nf.rtcSetupWithin, "webrtc-setup-timeout", webrtc.DefaultInboundSetupTimeout, "close a WebRTC session a peer started that is not ready within this")
 	f.StringVar(&nf.caFile, "ca-file", "", "PEM file of the CA certificates to trust for wss:// (signaling, peers' gates) instead of the system's")
 	f.DurationVar(&nf.health, "health-interval", 5*time.Second, "how often wires are health-checked and failed ones re-dialled")
 	return nf
@@ -98,6 +105,10 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	cfg.WebRTC.UDPMux = nf.udpMux || nf.udpPort != 0
 	cfg.WebRTC.UDPMuxPort, cfg.WebRTC.UDPSocketBuffer = int(nf.udpPort), nf.udpBuffer
 	cfg.WebRTC.LoopbackOnly = nf.loopbackOnly
+	if nf.rtcStall == 0 || nf.rtcSetups <= 0 || nf.rtcSetupWithin <= 0 {
+		return cfg, usageError("--webrtc-stall-timeout must not be 0, --webrtc-max-inbound-setups and --webrtc-setup-timeout must be positive")
+	}
+	cfg.WebRTC.StallTimeout, cfg.WebRTC.MaxInboundSetups, cfg.WebRTC.InboundSetupTimeout = nf.rtcStall, nf.rtcSetups, nf.rtcSetupWithin
 	if nf.iceServers != "" {
 		cred := nf.iceCred
 		if cred == "" {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -84,6 +85,55 @@ type Config struct {
 	// data channels to open (default 10 s).
 	ChannelOpenTimeout time.Duration
 
+	// StallTimeout fails a wire whose peer stopped reading: when a Send
+	// waits for a data channel to drain and the channel's queue drains not
+	// one byte for this long, the wire fails with an error matching
+	// transport.ErrStalled, and every Send waiting on it returns that
+	// error, whatever its ctx (default DefaultStallTimeout; negative: never,
+	// which leaves a Send to a stalled peer waiting for its ctx only). The
+	// queue is looked at once per StallTimeout, so a stall is found one to
+	// two StallTimeouts after the last byte drained. A queue below
+	// BufferedAmountHigh, which no Send waits on, is not watched.
+	StallTimeout time.Duration
+
+	// MaxInboundSetups caps the sessions being set up for peers that
+	// connect to this node (sessions it did not dial), from the peer's
+	// role negotiation or offer until the session is ready. Beyond it a
+	// peer's attempt is refused at once: no PeerConnection is made, the
+	// peer is told (see ErrSessionRefused) and it is counted (default
+	// DefaultMaxInboundSetups). One peer holds at most one such session,
+	// plus one ending after it started over. Sessions this node dials are
+	// not counted.
+	MaxInboundSetups int
+	// InboundSetupTimeout closes an inbound session that is not ready
+	// this long after the peer started it (default
+	// DefaultInboundSetupTimeout).
+	InboundSetupTimeout time.Duration
+
+	// MaxRemoteCandidates caps the ICE candidates a peer may relay per
+	// session and ICE generation, counting those in its session
+	// descriptions; the rest are dropped and counted, so a peer cannot
+	// make this node check (send STUN to) more addresses than that
+	// (default DefaultMaxRemoteCandidates).
+	MaxRemoteCandidates int
+	// RemoteNetworks, when set, are the only networks a peer's candidates
+	// may name: a candidate whose address is in none of them is dropped
+	// and counted. With LoopbackOnly (and no Net), only loopback
+	// addresses are taken, whatever RemoteNetworks says. Candidates naming
+	// an unspecified, multicast or broadcast address, or port 0, are always
+	// dropped, as are those of a network type the node does not use
+	// (NetworkTypes).
+	RemoteNetworks []netip.Prefix
+
+	// ReassemblyPeerBytes is how many bytes the fragmented messages being
+	// reassembled may hold per peer (default 2 × MaxMessageSize), and
+	// ReassemblyBytes how many for all peers together (default
+	// DefaultReassemblyBytes, and at least ReassemblyPeerBytes). A message
+	// that would go over either is dropped, its remaining fragments
+	// skipped, and counted. Buffers grow with the bytes that arrived, never
+	// from the sizes fragments announce.
+	ReassemblyPeerBytes, ReassemblyBytes int64
+
 	// Logger receives connection deaths, refused input and ICE restarts.
 	// Default: discard. SDP and candidates are logged at debug level only.
 	Logger *slog.Logger
@@ -92,12 +142,28 @@ type Config struct {
 // DefaultMaxMessageSize is the default Config.MaxMessageSize.
 const DefaultMaxMessageSize = 16 << 20
 
+// Defaults of the limits on what a peer may cost this node.
+const (
+	// DefaultStallTimeout is the default Config.StallTimeout.
+	DefaultStallTimeout = 5 * time.Second
+	// DefaultMaxInboundSetups is the default Config.MaxInboundSetups.
+	DefaultMaxInboundSetups = 64
+	// DefaultInboundSetupTimeout is the default Config.InboundSetupTimeout.
+	DefaultInboundSetupTimeout = 15 * time.Second
+	// DefaultMaxRemoteCandidates is the default Config.MaxRemoteCandidates.
+	DefaultMaxRemoteCandidates = 32
+	// DefaultReassemblyBytes is the default Config.ReassemblyBytes.
+	DefaultReassemblyBytes = 256 << 20
+)
+
 // settings are the defaults-applied Config and the pion API built from it.
 type settings struct {
 	Config
 	api *pion.API
 	mux io.Closer    // the shared UDP sockets, with UDPMux
 	net *bufferedNet // the sockets' network, unless Net or UDPSocketBuffer < 0
+	// cands screens the candidates peers relay.
+	cands candidateFilter
 }
 
 // close releases what withDefaults opened.
@@ -139,6 +205,24 @@ func (c Config) withDefaults() (*settings, error) {
 	if c.ChannelOpenTimeout <= 0 {
 		c.ChannelOpenTimeout = 10 * time.Second
 	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
+	if c.MaxInboundSetups <= 0 {
+		c.MaxInboundSetups = DefaultMaxInboundSetups
+	}
+	if c.InboundSetupTimeout <= 0 {
+		c.InboundSetupTimeout = DefaultInboundSetupTimeout
+	}
+	if c.MaxRemoteCandidates <= 0 {
+		c.MaxRemoteCandidates = DefaultMaxRemoteCandidates
+	}
+	if c.ReassemblyPeerBytes <= 0 {
+		c.ReassemblyPeerBytes = 2 * int64(c.MaxMessageSize)
+	}
+	if c.ReassemblyBytes <= 0 {
+		c.ReassemblyBytes = max(DefaultReassemblyBytes, c.ReassemblyPeerBytes)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -178,7 +262,12 @@ func (c Config) withDefaults() (*settings, error) {
 	if c.UDPSocketBuffer == 0 {
 		c.UDPSocketBuffer = DefaultUDPSocketBuffer
 	}
-	st := &settings{Config: c}
+	for _, p := range c.RemoteNetworks {
+		if !p.IsValid() {
+			return nil, errors.New("webrtc: RemoteNetworks holds an invalid prefix")
+		}
+	}
+	st := &settings{Config: c, cands: newCandidateFilter(&c)}
 	var netw transport.Net = c.Net
 	if c.Net == nil && c.UDPSocketBuffer > 0 {
 		bn, err := newBufferedNet(c.UDPSocketBuffer, c.warnSocketBuffer())

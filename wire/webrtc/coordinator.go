@@ -37,9 +37,28 @@ type Acceptor interface {
 // ErrCoordinatorClosed: the Coordinator has been closed.
 var ErrCoordinatorClosed = errors.New("webrtc: coordinator closed")
 
-// DefaultAcceptTimeout bounds how long a peer that starts connecting to
-// this node has to become ready before its session is dropped.
-const DefaultAcceptTimeout = 30 * time.Second
+// ErrSessionRefused: the peer refused the session this node asked for,
+// because it is setting up as many sessions for other peers as it takes
+// (its Config.MaxInboundSetups). The attempt failed at once; retry later.
+var ErrSessionRefused = errors.New("webrtc: the peer refused the session: it is setting up as many as it takes; retry later")
+
+// errSetupsFull and errPeerSetups are why an inbound session is refused.
+var (
+	errSetupsFull = errors.New("webrtc: refused a session: Config.MaxInboundSetups sessions are being set up")
+	errPeerSetups = errors.New("webrtc: refused a session: the peer already has one being set up")
+)
+
+// maxSetupsPerPeer is how many inbound sessions being set up one peer may
+// hold: the current one, and the one it started before, still ending.
+// A peer that starts over again and again while its sessions end is
+// refused instead of making a PeerConnection each time.
+const maxSetupsPerPeer = 2
+
+// maxRefusalsPerSecond bounds the refusals sent back through signaling:
+// beyond it refused peers are not told (they time out), so a flood of
+// strangers cannot make this node exceed the signaling service's rate
+// limit with its own answers.
+const maxRefusalsPerSecond = 20
 
 // Coordinator runs the WebRTC side of one node: it keeps at most one
 // session (PeerConnection) per peer, routes the offers, answers and
@@ -59,10 +78,31 @@ type Coordinator struct {
 	mu     sync.Mutex
 	slots  map[protocol.ActorID]*slot
 	closed bool
+	// The inbound sessions being set up (made for a peer, not ready,
+	// not yet ended): in all, and per peer (Config.MaxInboundSetups).
+	setups     int
+	peerSetups map[protocol.ActorID]int
+	setupsPeak int           // the most setups ever held at once (tests)
+	setupsCh   chan struct{} // closed and replaced when setups changes (tests)
+	// The refusals sent in the current one-second window, of refusalRate
+	// (maxRefusalsPerSecond; tests raise it).
+	refusalWindow time.Time
+	refusalsSent  int
+	refusalRate   int
+	// refusals queues the peers to tell, for refusalLoop: the relay loop
+	// never waits on signaling I/O.
+	refusals chan protocol.ActorID
+	// reassembly is the bytes all sessions' reassembly buffers hold
+	// (Config.ReassemblyBytes).
+	reassembly atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// candidateAdded, if set (tests), sees every remote candidate line
+	// handed to ICE, trickled or in a description.
+	candidateAdded func(line string)
 
 	muxOnce sync.Once // closes the shared UDP sockets (Config.UDPMux)
 	muxErr  error
@@ -94,9 +134,12 @@ func NewCoordinator(sig Signaler, cfg Config) (*Coordinator, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	co := &Coordinator{cfg: st, sig: sig, slots: make(map[protocol.ActorID]*slot), ctx: ctx, cancel: cancel}
-	co.wg.Add(1)
+	co := &Coordinator{cfg: st, sig: sig, slots: make(map[protocol.ActorID]*slot),
+		peerSetups: make(map[protocol.ActorID]int), setupsCh: make(chan struct{}), refusalRate: maxRefusalsPerSecond,
+		refusals: make(chan protocol.ActorID, maxRefusalsPerSecond), ctx: ctx, cancel: cancel}
+	co.wg.Add(2)
 	go co.relayLoop()
+	go co.refusalLoop()
 	return co, nil
 }
 
@@ -125,6 +168,18 @@ func (co *Coordinator) Sessions() int {
 	}
 	return n
 }
+
+// InboundSetups reports how many sessions peers started are being set up
+// (not yet ready), against Config.MaxInboundSetups.
+func (co *Coordinator) InboundSetups() int {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	return co.setups
+}
+
+// ReassemblyBytes reports how many bytes the buffers of fragmented
+// messages being reassembled hold, against Config.ReassemblyBytes.
+func (co *Coordinator) ReassemblyBytes() int64 { return co.reassembly.Load() }
 
 // Conn returns the connected Conn to peer, if there is one.
 func (co *Coordinator) Conn(peer protocol.ActorID) (*Conn, bool) {
@@ -347,8 +402,12 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 		co.cfg.Logger.Debug("refused a WebRTC session: the node does not accept inbound connections", "peer", peer)
 		return
 	}
-	sl, err := co.reserve(peer)
-	if err != nil {
+	sl, err := co.reserveInbound(peer)
+	switch {
+	case errors.Is(err, errSetupsFull), errors.Is(err, errPeerSetups):
+		co.refuseSetup(peer, err)
+		return
+	case err != nil:
 		// Our own dial to the peer holds the slot: its session takes the
 		// offer.
 		if offer != nil && !co.deliver(peer, func(s *session) { s.remoteDescription(offer) }) {
@@ -360,11 +419,13 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 	s, err := co.newSession(peer, c.id, c.in, c.events, r)
 	if err != nil {
 		co.unreserve(peer, sl)
+		co.releaseSetup(peer)
 		co.cfg.Logger.Warn("accepting a WebRTC session", "peer", peer, "err", err)
 		return
 	}
 	if !co.install(sl, s, c) {
 		s.close(ErrCoordinatorClosed)
+		co.releaseSetup(peer)
 		return
 	}
 	co.counters.Accepted.Add(1)
@@ -381,21 +442,123 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 	go co.adoptWhenReady(box.a, c, s)
 }
 
+// reserveInbound takes peer's slot for a session the peer started, and
+// one of the Config.MaxInboundSetups places, in one locked section so
+// that no two relays take the last place. It fails with errSetupsFull or
+// errPeerSetups when there is no place, or as reserve does.
+func (co *Coordinator) reserveInbound(peer protocol.ActorID) (*slot, error) {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	switch {
+	case co.closed:
+		return nil, ErrCoordinatorClosed
+	case co.slots[peer] != nil:
+		return nil, errSessionExists(peer)
+	case co.setups >= co.cfg.MaxInboundSetups:
+		return nil, errSetupsFull
+	case co.peerSetups[peer] >= maxSetupsPerPeer:
+		return nil, errPeerSetups
+	}
+	co.setups++
+	co.peerSetups[peer]++
+	co.setupsPeak = max(co.setupsPeak, co.setups)
+	co.setupsChangedLocked()
+	sl := &slot{}
+	co.slots[peer] = sl
+	return sl, nil
+}
+
+// releaseSetup gives back the place an inbound session of peer held.
+func (co *Coordinator) releaseSetup(peer protocol.ActorID) {
+	co.mu.Lock()
+	co.setups--
+	if n := co.peerSetups[peer] - 1; n > 0 {
+		co.peerSetups[peer] = n
+	} else {
+		delete(co.peerSetups, peer)
+	}
+	co.setupsChangedLocked()
+	co.mu.Unlock()
+}
+
+// setupsChangedLocked wakes whoever waits for setups to change. Setups
+// change twice per inbound session, never per message.
+func (co *Coordinator) setupsChangedLocked() {
+	close(co.setupsCh)
+	co.setupsCh = make(chan struct{})
+}
+
+// refuseSetup counts and logs a refused inbound session and tells the
+// peer, through signaling, with an answer carrying no SDP: no valid
+// answer is empty, so a peer that does not know the convention fails its
+// attempt as it would on any bad answer, and ours reports
+// ErrSessionRefused (session.remoteDescription). No more than
+// maxRefusalsPerSecond are sent.
+func (co *Coordinator) refuseSetup(peer protocol.ActorID, why error) {
+	if errors.Is(why, errSetupsFull) {
+		co.counters.SetupsRefused.Add(1)
+	} else {
+		co.counters.SetupsRefusedPeer.Add(1)
+	}
+	co.cfg.Logger.Debug("refused a WebRTC session", "peer", peer, "err", why)
+	now := time.Now()
+	co.mu.Lock()
+	if now.Sub(co.refusalWindow) >= time.Second {
+		co.refusalWindow, co.refusalsSent = now, 0
+	}
+	tell := co.refusalsSent < co.refusalRate
+	if tell {
+		co.refusalsSent++
+	}
+	co.mu.Unlock()
+	if !tell {
+		return
+	}
+	select {
+	case co.refusals <- peer:
+	default: // as many are waiting as a second's worth: this one is not told
+	}
+}
+
+// refusalLoop sends the refusals refuseSetup queued.
+func (co *Coordinator) refusalLoop() {
+	defer co.wg.Done()
+	empty := ""
+	for {
+		select {
+		case peer := <-co.refusals:
+			sd := &protocol.SessionDescription{Type: protocol.SessionDescription_ANSWER.Enum(), Sdp: &empty}
+			if err := co.sig.SendSessionDescription(peer, sd); err != nil {
+				co.cfg.Logger.Debug("telling a peer its session was refused", "peer", peer, "err", err)
+			}
+		case <-co.ctx.Done():
+			return
+		}
+	}
+}
+
 // adoptWhenReady waits for an inbound session and hands its Conn to a.
+// The session holds its place among Config.MaxInboundSetups until it is
+// ready or has ended.
 func (co *Coordinator) adoptWhenReady(a Acceptor, c *Conn, s *session) {
 	defer co.wg.Done()
-	t := time.NewTimer(DefaultAcceptTimeout)
+	t := time.NewTimer(co.cfg.InboundSetupTimeout)
 	defer t.Stop()
 	select {
 	case <-s.firstReady:
 	case <-s.done:
+		co.releaseSetup(c.peer)
 		return
 	case <-t.C:
-		s.close(fmt.Errorf("%w: %s did not connect within %v", transport.ErrWireClosed, c.peer, DefaultAcceptTimeout))
+		co.counters.SetupTimeouts.Add(1)
+		s.close(fmt.Errorf("%w: %s did not connect within %v (Config.InboundSetupTimeout)", transport.ErrWireClosed, c.peer, co.cfg.InboundSetupTimeout))
+		co.releaseSetup(c.peer)
 		return
 	case <-co.ctx.Done():
+		co.releaseSetup(c.peer)
 		return // Close closes the session
 	}
+	co.releaseSetup(c.peer)
 	c.adoptSession(s)
 	if err := a.Adopt(co.ctx, transport.Actor(c.peer), c); err != nil {
 		co.cfg.Logger.Debug("the node refused a WebRTC connection", "peer", c.peer, "err", err)

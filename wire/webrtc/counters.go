@@ -19,4 +19,30 @@ type Counters struct {
 	Sessions, Accepted atomic.Uint64
 	// ICERestarts started, and completed (the connection came back).
 	ICERestarts, ICERestartsCompleted atomic.Uint64
+
+	// Stalls: wires failed because their peer stopped reading
+	// (Config.StallTimeout).
+	Stalls atomic.Uint64
+	// SetupsRefused: peers' sessions refused because
+	// Config.MaxInboundSetups were being set up; SetupsRefusedPeer:
+	// because that peer already held its share.
+	SetupsRefused, SetupsRefusedPeer atomic.Uint64
+	// SetupTimeouts: inbound sessions closed because they were not ready
+	// within Config.InboundSetupTimeout.
+	SetupTimeouts atomic.Uint64
+	// CandidatesAccepted: relayed remote candidates handed to ICE. The
+	// others were refused: over Config.MaxRemoteCandidates
+	// (CandidatesOverCap), naming a network the node does not use
+	// (CandidatesOffNetwork: not loopback with LoopbackOnly, outside
+	// Config.RemoteNetworks, or of a network type not in
+	// Config.NetworkTypes), naming no reachable address
+	// (CandidatesBadAddress: unspecified, multicast, broadcast, port 0),
+	// or unparsable or oversized (CandidatesMalformed).
+	CandidatesAccepted                        atomic.Uint64
+	CandidatesOverCap, CandidatesOffNetwork   atomic.Uint64
+	CandidatesBadAddress, CandidatesMalformed atomic.Uint64
+	// ReassemblyRefused: fragmented messages dropped because they would
+	// have held more than Config.ReassemblyPeerBytes for their peer or
+	// Config.ReassemblyBytes for all peers.
+	ReassemblyRefused atomic.Uint64
 }

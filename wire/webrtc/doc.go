@@ -40,6 +40,19 @@
 // Ready meanwhile (other wires carry the traffic) and is declared dead
 // if the restarts fail.
 //
+// Hostile peers (DESIGN §9): a peer that stops reading fails its wire
+// with transport.ErrStalled (Config.StallTimeout). Sessions peers start
+// are capped while being set up (Config.MaxInboundSetups, two per peer,
+// Config.InboundSetupTimeout); beyond, the peer is refused at once with
+// an answer carrying no SDP, which a Conn of this package reports as
+// ErrSessionRefused. A peer's candidates, trickled or in its session
+// descriptions, are screened against the node's networks (LoopbackOnly,
+// Config.RemoteNetworks, Config.NetworkTypes) and capped per ICE
+// generation (Config.MaxRemoteCandidates). Reassembly buffers grow with
+// the bytes received, charged to per-peer and per-process budgets
+// (Config.ReassemblyPeerBytes, Config.ReassemblyBytes). Every refusal is
+// counted in Counters.
+//
 // Concurrency: each session runs its state changes on its own goroutine;
 // pion's callbacks only queue work there, so no lock is held across a
 // pion call, and callbacks of a finished session touch nothing. Close

@@ -35,6 +35,9 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 	var ra *reassembler
 	if ls.spec.reliable() {
 		ra = newReassembler(s.cfg.MaxMessageSize, s.cfg.ReassemblyTimeout)
+		ra.budget = &reassemblyBudget{peer: &s.reassembly, all: &s.co.reassembly,
+			peerMax: s.cfg.ReassemblyPeerBytes, allMax: s.cfg.ReassemblyBytes}
+		defer ra.release()
 	}
 	var set time.Time // the deadline the channel has: none yet
 	for {
@@ -95,6 +98,13 @@ func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, is
 	var msg []byte
 	if ra != nil {
 		msg, err = ra.add(buf[:n], time.Now())
+		if errors.Is(err, ErrReassemblyBudget) {
+			// Not the stream's fault: the message is dropped, the
+			// channel goes on.
+			s.co.counters.ReassemblyRefused.Add(1)
+			s.log.Warn("dropped a fragmented message over the reassembly budget", "channel", spec.label, "err", err)
+			return true
+		}
 		if err != nil {
 			// The channel is ordered and reliable: a broken fragment
 			// stream means a broken peer.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +69,7 @@ type session struct {
 	haveRemote   bool
 	ufrag        atomic.Pointer[string] // the remote ICE username fragment, once known
 	pendingCands []*protocol.IceCandidate
+	candidates   int  // remote candidates taken in the current ICE generation
 	connected    bool // the PeerConnection (ICE and DTLS) is connected
 	opened       int  // data channels open
 	everReady    bool
@@ -75,6 +77,10 @@ type session struct {
 	restarting   bool
 	timer        *time.Timer // the pending deadline, if any
 	timerGen     uint64
+
+	// reassembly is the bytes the session's reassembly buffers hold
+	// (Config.ReassemblyPeerBytes).
+	reassembly atomic.Int64
 
 	ready      atomic.Bool
 	rmu        sync.Mutex
@@ -104,8 +110,18 @@ type laneState struct {
 	low   chan struct{}  // signalled by OnBufferedAmountLow
 	msgID uint32         // guarded by slot
 	buf   []byte         // guarded by slot
+	// The stall clock (lane.go's drain), guarded by slot: the timer, made
+	// on the first wait; whether the clock runs; since when the queue has
+	// drained nothing, and its size then.
+	stall       *time.Timer
+	waiting     bool
+	stallSince  time.Time
+	stallAmount uint64
 }
 
+// maxPendingCandidates bounds the candidates kept until the remote
+// description is set, whatever Config.MaxRemoteCandidates says (each
+// takes a place in a reserved slot's queue too: maxQueued).
 const maxPendingCandidates = 128
 
 func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID, in transport.Inbound, events *transport.EventBus, r role) (*session, error) {
@@ -338,6 +354,19 @@ func (s *session) channelOpened(i int) {
 	s.checkReady()
 }
 
+// stalled fails the session of a peer that stopped reading (its cause,
+// err, matches transport.ErrStalled), counts it and publishes it; the
+// Conn then reports it through Done and Err like any other death.
+func (s *session) stalled(err error) {
+	if s.ctx.Err() != nil {
+		return // already ending, for another reason
+	}
+	s.co.counters.Stalls.Add(1)
+	s.log.Warn("the peer stopped reading: failing its wire", "err", err)
+	s.publish(transport.EventConnectionClosed, "stalled", err)
+	s.stop(err)
+}
+
 func (s *session) channelClosed(i int) {
 	label := s.lanes[i].spec.label
 	s.publish(transport.EventDataChannelClosed, label, nil)
@@ -478,11 +507,13 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 			return
 		}
 		s.role = roleAnswerer
-		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: sd.GetSdp()}); err != nil {
+		sdp, taken := s.screenSDP(sd.GetSdp())
+		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: sdp}); err != nil {
 			s.refuse(fmt.Errorf("webrtc: applying the offer of %s: %w", s.peer, err))
 			return
 		}
-		s.remoteSet(sd.GetSdp())
+		s.candidates = taken
+		s.remoteSet(sdp)
 		a, err := s.pc.CreateAnswer(nil)
 		if err == nil {
 			err = s.pc.SetLocalDescription(a)
@@ -498,15 +529,27 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 			s.stop(fmt.Errorf("webrtc: answering %s: %w", s.peer, err))
 		}
 	case protocol.SessionDescription_ANSWER:
+		if sd.GetSdp() == "" {
+			// No answer is empty: the peer refused the session
+			// (Coordinator.refuseSetup). Only an attempt can be refused.
+			if s.everReady {
+				s.stale("a refusal of a session that is up")
+				return
+			}
+			s.stop(fmt.Errorf("%w (%s)", ErrSessionRefused, s.peer))
+			return
+		}
 		if s.role != roleOfferer || s.pc.SignalingState() != pion.SignalingStateHaveLocalOffer {
 			s.stale("an answer to no pending offer")
 			return
 		}
-		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: sd.GetSdp()}); err != nil {
+		sdp, taken := s.screenSDP(sd.GetSdp())
+		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: sdp}); err != nil {
 			s.refuse(fmt.Errorf("webrtc: applying the answer of %s: %w", s.peer, err))
 			return
 		}
-		s.remoteSet(sd.GetSdp())
+		s.candidates = taken
+		s.remoteSet(sdp)
 	default:
 		s.stale("a session description of type " + typ.String())
 	}
@@ -543,10 +586,14 @@ func (s *session) remoteSet(sdp string) {
 // remoteCandidate applies a relayed candidate, or keeps it until the
 // remote description is set. A candidate of another ICE generation (its
 // username fragment is not the current remote one) is stale and dropped.
+//
+// Every candidate is screened (candidateFilter) and counted against
+// Config.MaxRemoteCandidates before pion sees it: what is refused is
+// dropped and counted by reason.
 func (s *session) remoteCandidate(c *protocol.IceCandidate) {
 	if !s.haveRemote {
-		if len(s.pendingCands) >= maxPendingCandidates {
-			s.stale("a candidate over the pending limit")
+		if len(s.pendingCands) >= min(maxPendingCandidates, s.cfg.MaxRemoteCandidates) {
+			s.refuseCandidate(candOverCap, c.GetCandidate())
 			return
 		}
 		s.pendingCands = append(s.pendingCands, c)
@@ -554,6 +601,10 @@ func (s *session) remoteCandidate(c *protocol.IceCandidate) {
 	}
 	if u, cur := c.GetUsernameFragment(), s.remoteUfrag(); u != "" && cur != "" && u != cur {
 		s.stale("a candidate of an earlier ICE generation")
+		return
+	}
+	var ok bool
+	if s.candidates, ok = s.takeCandidate(c.GetCandidate(), s.candidates); !ok {
 		return
 	}
 	init := pion.ICECandidateInit{Candidate: c.GetCandidate()}
@@ -567,10 +618,88 @@ func (s *session) remoteCandidate(c *protocol.IceCandidate) {
 	if u := c.GetUsernameFragment(); u != "" {
 		init.UsernameFragment = &u
 	}
+	if s.co.candidateAdded != nil && init.Candidate != "" {
+		s.co.candidateAdded(init.Candidate)
+	}
 	if err := s.pc.AddICECandidate(init); err != nil {
 		s.co.counters.BadSignals.Add(1)
 		s.log.Debug("refused a candidate", "err", err)
 	}
+}
+
+// takeCandidate screens one remote candidate line, of which taken were
+// already taken in its ICE generation: it reports whether the candidate
+// goes to pion, and the new count. A refused one is counted and logged.
+// An empty line (end of candidates) names no address: it is not counted.
+func (s *session) takeCandidate(line string, taken int) (int, bool) {
+	v := s.cfg.cands.screen(line)
+	if v == candEnd {
+		return taken, true
+	}
+	if v == candOK && taken >= s.cfg.MaxRemoteCandidates {
+		v = candOverCap
+	}
+	if v != candOK {
+		s.refuseCandidate(v, line)
+		return taken, false
+	}
+	s.co.counters.CandidatesAccepted.Add(1)
+	return taken + 1, true
+}
+
+func (s *session) refuseCandidate(v candidateVerdict, line string) {
+	c := &s.co.counters
+	switch v {
+	case candOverCap:
+		c.CandidatesOverCap.Add(1)
+	case candOffNetwork:
+		c.CandidatesOffNetwork.Add(1)
+	case candBadAddress:
+		c.CandidatesBadAddress.Add(1)
+	default:
+		c.CandidatesMalformed.Add(1)
+	}
+	if len(line) > 200 {
+		line = line[:200]
+	}
+	s.log.Debug("refused a remote candidate", "why", v.String(), "candidate", line)
+}
+
+// screenSDP returns sdp without the candidate lines takeCandidate refuses,
+// and how many candidates of its ICE generation are then taken: counted
+// from 0 for a new generation (a new ufrag), else on from the current
+// count. The caller commits the count once pion took the description.
+// An SDP with nothing refused is returned as it is.
+func (s *session) screenSDP(sdp string) (string, int) {
+	taken := s.candidates
+	if sdpUfrag(sdp) != s.remoteUfrag() {
+		taken = 0
+	}
+	var b strings.Builder
+	dropped := false
+	pos := 0
+	for line := range strings.Lines(sdp) {
+		keep := true
+		if strings.HasPrefix(line, "a=candidate:") {
+			taken, keep = s.takeCandidate(line, taken)
+			if keep && s.co.candidateAdded != nil {
+				s.co.candidateAdded(strings.TrimRight(line, "\r\n"))
+			}
+		}
+		if !keep && !dropped {
+			dropped = true
+			b.Grow(len(sdp))
+			b.WriteString(sdp[:pos])
+		}
+		if keep && dropped {
+			b.WriteString(line)
+		}
+		pos += len(line)
+	}
+	if !dropped {
+		return sdp, taken
+	}
+	return b.String(), taken
 }
 
 // remoteUfrag returns the ICE username fragment of the remote

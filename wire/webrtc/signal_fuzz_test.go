@@ -180,7 +180,9 @@ func settle(t *testing.T, co *Coordinator, peer protocol.ActorID) {
 
 // signalCounted is what the Coordinator counts of refused and stale input.
 func signalCounted(co *Coordinator) uint64 {
-	return co.counters.BadSignals.Load() + co.counters.StaleSignals.Load()
+	c := &co.counters
+	return c.BadSignals.Load() + c.StaleSignals.Load() + c.SetupsRefused.Load() + c.SetupsRefusedPeer.Load() +
+		c.CandidatesOverCap.Load() + c.CandidatesOffNetwork.Load() + c.CandidatesBadAddress.Load() + c.CandidatesMalformed.Load()
 }
 
 // FuzzRemoteSignal feeds relays with arbitrary SDP and candidates, in
@@ -197,6 +199,18 @@ func FuzzRemoteSignal(f *testing.F) {
 	f.Add([]byte{opCandidate, opOffer, opCandidate | 8}, "garbage", "", cand, "0", "abc", uint32(0))
 	f.Add([]byte{opRoleOfferer, opAnswer, opCandidate}, "v=0\r\na=ice-ufrag:x\r\n", "", cand, "0", "x", uint32(1<<31))
 	f.Add([]byte{opOther, opOther | 8, opOtherSDP, opOtherSDP | 8 | 7<<4, opRoleAnswerer}, "", "", "", "", "", uint32(0))
+	// Candidates the screen refuses: another network, unspecified,
+	// multicast, port 0, TCP; and an offer carrying candidate lines.
+	for _, c := range []string{
+		"candidate:1 1 udp 2130706431 192.0.2.1 5000 typ host",
+		"candidate:1 1 udp 2130706431 0.0.0.0 5000 typ host",
+		"candidate:1 1 udp 2130706431 224.0.0.1 5000 typ host",
+		"candidate:1 1 udp 2130706431 10.0.0.2 0 typ host",
+		"candidate:1 1 tcp 2130706431 10.0.0.2 9 typ host tcptype active",
+	} {
+		f.Add([]byte{opRoleOfferer, opCandidate, opCandidate | 8}, "", "", c, "0", "", uint32(0))
+	}
+	f.Add([]byte{opOffer, opCandidate}, "v=0\r\na=ice-ufrag:x\r\na=candidate:1 1 udp 2130706431 10.0.0.2 5000 typ host\r\na=candidate:2 1 udp 2130706431 0.0.0.0 5000 typ host\r\n", "", cand, "0", "x", uint32(0))
 	f.Fuzz(func(t *testing.T, ops []byte, sdpA, sdpB, cand, mid, ufrag string, mline uint32) {
 		if len(ops) > maxSignalOps {
 			ops = ops[:maxSignalOps]
