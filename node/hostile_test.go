@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/signalingtest"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/webrtc"
 	"github.com/actr-go/actr/wire/websocket"
@@ -126,7 +128,7 @@ func hostileStall(t *testing.T, c stallCase) {
 	// what frees the legit peer must be the per-peer queues, not the
 	// attacker's wire being failed.
 	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
-		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, Handler: victimEcho(&victim, time.Minute, tally),
+		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true, StallTimeout: time.Minute}, Handler: victimEcho(&victim, time.Minute, tally),
 		WebSocket: websocket.Options{StallTimeout: time.Minute}})
 
 	stop := make(chan struct{})
@@ -254,4 +256,79 @@ func TestHostileH11FloodingPeerDoesNotDelayOthers(t *testing.T) {
 		case <-time.After(5 * time.Millisecond): // polling a gauge: no event says "drained"
 		}
 	}
+}
+
+// H8: strangers, each registered, start a role negotiation with the victim
+// node; the server makes the victim the offerer of every one, so each
+// would cost it a PeerConnection. A peer connected before the attack keeps
+// every round trip answered; the victim's sessions being set up stay
+// within its cap; its signaling connection is never cut for the answers
+// it sends; and once the setup deadline has passed, its goroutines are
+// back where they were.
+func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
+	ctx := guard(t)
+	const strangers, setupCap = 300, 16
+	url := signalingtest.Start(t, signaling.ServerConfig{Limits: signaling.Limits{
+		MaxConnsPerAddr: 2 * strangers, RegisterBurst: 2 * strangers, RegisterRate: strangers}}).URL
+	var victim *node.Node
+	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
+		WebRTC: webrtc.Config{LoopbackOnly: true, MaxInboundSetups: setupCap, InboundSetupTimeout: 2 * time.Second},
+		Handler: victimEcho(&victim, 5*time.Second, newEchoTally())})
+	replies := make(chan transport.Message, 1)
+	legit := start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "legit"},
+		WebRTC: webrtc.Config{LoopbackOnly: true},
+		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })})
+	before := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
+	baseline := runtime.NumGoroutine()
+
+	var clients []*signaling.Client
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	for i := range strangers {
+		c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "stranger"}})
+		if err != nil {
+			t.Fatalf("stranger %d: %v", i, err)
+		}
+		clients = append(clients, c)
+	}
+	var negotiations sync.WaitGroup
+	for _, c := range clients {
+		negotiations.Go(func() {
+			nctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_, _ = c.NegotiateRole(nctx, victim.ID())
+		})
+	}
+	during := roundTrips(t, ctx, legit, replies, victim.ID(), 50, 10*time.Second, nil, func(int) {
+		if n := victim.Coordinator().InboundSetups(); n > setupCap {
+			t.Errorf("%d inbound sessions being set up, over the cap of %d", n, setupCap)
+		}
+	})
+	negotiations.Wait()
+	refused := victim.Coordinator().Counters().SetupsRefused.Load()
+	if refused == 0 {
+		t.Fatalf("no negotiation refused with %d strangers and a cap of %d", strangers, setupCap)
+	}
+	if !victim.Signaling().Connected() {
+		t.Fatal("the victim's signaling connection was cut during the attack")
+	}
+	for _, c := range clients {
+		_ = c.Close()
+	}
+	clients = nil
+	// The held setups end at their deadline; the goroutines they cost go.
+	for victim.Coordinator().InboundSetups() != 0 || runtime.NumGoroutine() > baseline+32 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("after the attack: %d setups, %d goroutines (baseline %d)", victim.Coordinator().InboundSetups(), runtime.NumGoroutine(), baseline)
+		case <-time.After(20 * time.Millisecond): // polling gauges: no event says "all reaped"
+		}
+	}
+	after := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
+	t.Logf("legit round trips p50/p99: before %s/%s, during %s/%s, after %s/%s; refused %d",
+		percentile(before, .5), percentile(before, .99), percentile(during, .5), percentile(during, .99),
+		percentile(after, .5), percentile(after, .99), refused)
 }
