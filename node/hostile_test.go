@@ -272,11 +272,11 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 		MaxConnsPerAddr: 2 * strangers, RegisterBurst: 2 * strangers, RegisterRate: strangers}}).URL
 	var victim *node.Node
 	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
-		WebRTC: webrtc.Config{LoopbackOnly: true, MaxInboundSetups: setupCap, InboundSetupTimeout: 2 * time.Second},
+		WebRTC:  webrtc.Config{LoopbackOnly: true, MaxInboundSetups: setupCap, InboundSetupTimeout: 2 * time.Second},
 		Handler: victimEcho(&victim, 5*time.Second, newEchoTally())})
 	replies := make(chan transport.Message, 1)
 	legit := start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "legit"},
-		WebRTC: webrtc.Config{LoopbackOnly: true},
+		WebRTC:  webrtc.Config{LoopbackOnly: true},
 		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })})
 	before := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
 	baseline := runtime.NumGoroutine()
