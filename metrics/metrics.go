@@ -113,6 +113,7 @@ var (
 	dInboundBytes    = desc("inbound_bytes_held", "Payload bytes queued for the inbound handler, all peers.")
 	dInboundPeers    = desc("inbound_peers", "Peers with inbound messages queued or being handled.")
 	dInboundWorkers  = desc("inbound_workers", "Inbound handler goroutines started.")
+	dUnflushed       = desc("close_unflushed_wires_total", "Wires closed with data Send had accepted still unsent: the close's grace or ctx ended first.")
 	dMissed          = desc("metrics_missed_events_total", "Events the metrics watcher missed (its buffer was full).")
 
 	dWSFrames    = desc("websocket_frames_total", "WebSocket data frames, by role and direction.", "role", "direction")
@@ -158,7 +159,7 @@ var (
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dDests, dWires, dDials, dDialFailures, dConnectFailures, dRemoved, dHealthRemoved,
 		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
-		dInboundWaits, dInboundBytes, dInboundPeers, dInboundWorkers,
+		dInboundWaits, dInboundBytes, dInboundPeers, dInboundWorkers, dUnflushed,
 		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
 		dWSOpen, dWSBuffered, dWSDropped, dWSDisc,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
@@ -222,6 +223,7 @@ func (m *Metrics) collectManager(ch chan<- prometheus.Metric) {
 	gauge(ch, dInboundBytes, float64(st.Inbound.BytesHeld))
 	gauge(ch, dInboundPeers, float64(st.Inbound.Peers))
 	gauge(ch, dInboundWorkers, float64(st.Inbound.Workers))
+	counter(ch, dUnflushed, st.Unflushed)
 
 	var wires [wireKinds][len(wireStatesArr)]int
 	for _, dest := range mgr.ListDests() {
