@@ -95,6 +95,21 @@ func roundTrips(t *testing.T, ctx context.Context, client *node.Node, replies <-
 	return rtts
 }
 
+// pollUntil waits for cond, looking every few milliseconds: for the
+// counters and gauges no event announces. ctx bounds it.
+func pollUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
 func percentile(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
@@ -160,13 +175,9 @@ func hostileStall(t *testing.T, c stallCase) {
 	})
 	// The attack is in effect once the victim's queue for the attacker is
 	// full: its handler is stuck on an echo the attacker does not read.
-	for victim.Manager().Stats().Inbound.Throttled == 0 || tally.outstanding(attacker.ID()) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the attack never filled the victim's queue: %+v", victim.Manager().Stats().Inbound)
-		case <-time.After(5 * time.Millisecond): // polling a counter: no event says "full"
-		}
-	}
+	pollUntil(t, ctx, "the attack to fill the victim's queue", func() bool {
+		return victim.Manager().Stats().Inbound.Throttled > 0 && tally.outstanding(attacker.ID()) > 0
+	})
 
 	during := roundTrips(t, ctx, legit, replies, victim.ID(), 50, 10*time.Second, nil, nil)
 	if n := tally.outstanding(attacker.ID()); n == 0 {
@@ -227,13 +238,9 @@ func TestHostileH11FloodingPeerDoesNotDelayOthers(t *testing.T) {
 			_ = attacker.Send(actx, victim.ID(), protocol.RPCReliable, nil)
 		}
 	})
-	for victim.Manager().Stats().Inbound.Throttled == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the flood never filled the victim's queue for the attacker")
-		case <-time.After(5 * time.Millisecond): // polling a counter: no event says "full"
-		}
-	}
+	pollUntil(t, ctx, "the flood to fill the victim's queue for the attacker", func() bool {
+		return victim.Manager().Stats().Inbound.Throttled > 0
+	})
 	var mark int64
 	var worst int64
 	during := roundTrips(t, ctx, legit, replies, victim.ID(), 50, 10*time.Second,
@@ -249,13 +256,7 @@ func TestHostileH11FloodingPeerDoesNotDelayOthers(t *testing.T) {
 	// the attacker's close finds the victim reading.
 	cancelAttack()
 	flood.Wait()
-	for victim.Manager().Stats().Inbound.Peers != 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the victim never worked off the flood: %+v", victim.Manager().Stats().Inbound)
-		case <-time.After(5 * time.Millisecond): // polling a gauge: no event says "drained"
-		}
-	}
+	pollUntil(t, ctx, "the victim to work off the flood", func() bool { return victim.Manager().Stats().Inbound.Peers == 0 })
 }
 
 // H8: strangers, each registered, start a role negotiation with the victim
@@ -320,13 +321,9 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 	}
 	clients = nil
 	// The held setups end at their deadline; the goroutines they cost go.
-	for victim.Coordinator().InboundSetups() != 0 || runtime.NumGoroutine() > baseline+32 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("after the attack: %d setups, %d goroutines (baseline %d)", victim.Coordinator().InboundSetups(), runtime.NumGoroutine(), baseline)
-		case <-time.After(20 * time.Millisecond): // polling gauges: no event says "all reaped"
-		}
-	}
+	pollUntil(t, ctx, fmt.Sprintf("the held setups to end and goroutines to return to %d", baseline), func() bool {
+		return victim.Coordinator().InboundSetups() == 0 && runtime.NumGoroutine() <= baseline+32
+	})
 	after := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
 	t.Logf("legit round trips p50/p99: before %s/%s, during %s/%s, after %s/%s; refused %d",
 		percentile(before, .5), percentile(before, .99), percentile(during, .5), percentile(during, .99),

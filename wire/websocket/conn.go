@@ -652,17 +652,25 @@ func (c *Conn) schedulePingLocked(ws *websocket.Conn) {
 	c.pingTimer = time.AfterFunc(c.opts.PingInterval, func() { c.ping(ws) })
 }
 
+// enterTimer counts a timer's callback in c.wg, so that Close waits for
+// it, unless the connection is closed or dead (then it must not run).
+func (c *Conn) enterTimer() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.dead {
+		return false
+	}
+	c.wg.Add(1)
+	return true
+}
+
 // ping runs on the timer's goroutine, counted in c.wg so that Close
 // waits for it: it is registered under c.mu only while the connection is
 // open, and Close marks it closed under c.mu before waiting.
 func (c *Conn) ping(ws *websocket.Conn) {
-	c.mu.Lock()
-	if c.closed || c.dead {
-		c.mu.Unlock()
+	if !c.enterTimer() {
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.PingTimeout)
 	err := ws.Ping(ctx)

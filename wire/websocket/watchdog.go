@@ -38,13 +38,9 @@ func (c *Conn) scheduleStallCheckLocked(ws *websocket.Conn) {
 
 // checkStall runs on the timer's goroutine, counted in c.wg like ping.
 func (c *Conn) checkStall(ws *websocket.Conn) {
-	c.mu.Lock()
-	if c.closed || c.dead {
-		c.mu.Unlock()
+	if !c.enterTimer() {
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
 	defer c.wg.Done()
 	busy := c.wslot.IsHeld()
 	switch {
