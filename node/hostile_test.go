@@ -144,7 +144,9 @@ func hostileStall(t *testing.T, c stallCase) {
 	// attacker's wire being failed.
 	victim = start(t, ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "echo"},
 		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true, StallTimeout: time.Minute}, Handler: victimEcho(&victim, time.Minute, tally),
-		WebSocket: websocket.Options{StallTimeout: time.Minute}})
+		WebSocket: websocket.Options{StallTimeout: time.Minute}},
+		// Closing, it reports the echoes the attacker never took.
+		transport.ErrUnflushed)
 
 	stop := make(chan struct{})
 	acfg := c.peerConfig(url, victim.GateURLTemplate(), "attacker")

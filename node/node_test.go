@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -32,14 +33,16 @@ func echo(n **node.Node) transport.Handler {
 	})
 }
 
-func start(t *testing.T, ctx context.Context, cfg node.Config) *node.Node {
+// start starts a node closed when the test ends; its Close must succeed,
+// or fail only with one of the errors allowed.
+func start(t *testing.T, ctx context.Context, cfg node.Config, allowed ...error) *node.Node {
 	t.Helper()
 	n, err := node.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := n.Close(context.Background()); err != nil {
+		if err := n.Close(context.Background()); err != nil && !slices.ContainsFunc(allowed, func(a error) bool { return errors.Is(err, a) }) {
 			t.Errorf("Close: %v", err)
 		}
 	})
