@@ -6,13 +6,14 @@ import (
 )
 
 // ErrBufferBudget: taking more bytes for a frame being read would put the
-// gate over its budget for such bytes (GateConfig.MaxBufferedBytes); the
+// gate or Dialer over its budget for such bytes (MaxBufferedBytes); the
 // connection that asked is closed with StatusTryAgainLater (its frame is
 // not drained: its bytes may never come), counted in
 // Counters.RefusedBudget.
-var ErrBufferBudget = errors.New("websocket: the gate is over its budget for frames being read; retry later")
+var ErrBufferBudget = errors.New("websocket: over the budget for frames being read (MaxBufferedBytes); retry later")
 
-// byteBudget bounds the bytes held, all connections of a gate together,
+// byteBudget bounds the bytes held, all connections of a gate (or a
+// Dialer) together,
 // in frames being read and not yet delivered. Only readers use it, never
 // the send path.
 type byteBudget struct {

@@ -606,7 +606,7 @@ func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
 	c.giveBack()
 	c.opts.Counters.RefusedBudget.Add(1)
 	err := fmt.Errorf("%w: %w (frame of %d bytes, %d read; GateConfig.MaxBufferedBytes)", transport.ErrWireClosed, ErrBufferBudget, size, got)
-	c.log.Warn("closing: no room in the gate's budget for the frame being read", "declared", size, "read", got)
+	c.log.Warn("closing: no room in the budget for frames being read (MaxBufferedBytes)", "declared", size, "read", got)
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
@@ -617,7 +617,7 @@ func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
 	}
 	cut := time.AfterFunc(refuseGrace, func() { _ = c.raw.Close() })
 	defer cut.Stop()
-	_ = ws.Close(websocket.StatusTryAgainLater, "the gate is over its memory budget for frames being read; retry later")
+	_ = ws.Close(websocket.StatusTryAgainLater, "over the memory budget for frames being read; retry later")
 }
 
 // refuseGrace bounds the close handshake of a connection refused for the

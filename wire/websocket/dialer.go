@@ -45,15 +45,26 @@ type Dialer struct {
 	HTTPClient *http.Client
 	// Options tune every connection the Dialer makes.
 	Options Options
+	// MaxBufferedBytes bounds the bytes all the Dialer's connections hold
+	// together in frames being read, as GateConfig.MaxBufferedBytes does
+	// for a gate's: a gate we dialled is a peer like any other (default
+	// 256 MiB; negative: no bound, still counted).
+	MaxBufferedBytes int64
 
 	once   sync.Once
 	opts   Options
 	client *http.Client
+	budget *byteBudget
 }
 
 func (d *Dialer) init() {
 	d.once.Do(func() {
 		d.opts = d.Options.withDefaults()
+		limit := d.MaxBufferedBytes
+		if limit == 0 {
+			limit = defaultMaxBufferedBytes
+		}
+		d.budget = &byteBudget{max: limit, gauge: &d.opts.Counters.BufferedBytes}
 		d.client = d.HTTPClient
 		if d.client == nil {
 			d.client = &http.Client{Transport: &http.Transport{
@@ -79,6 +90,7 @@ func (d *Dialer) Counters() *Counters {
 func (d *Dialer) Conn(url string, remote protocol.ActorID, in transport.Inbound) *Conn {
 	d.init()
 	c := newConn(d.Local, remote, in, d.opts)
+	c.budget = d.budget
 	c.dial = func(ctx context.Context) (*websocket.Conn, *http.Response, error) {
 		return d.dial(ctx, url, remote)
 	}
