@@ -270,7 +270,7 @@ func TestHostileH11FloodingPeerDoesNotDelayOthers(t *testing.T) {
 // back where they were.
 func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 	ctx := guard(t)
-	const strangers, setupCap = 300, 16
+	const strangers, setupCap, setupDeadline = 300, 16, 8 * time.Second
 	url := signalingtest.Start(t, signaling.ServerConfig{Limits: signaling.Limits{
 		MaxConnsPerAddr: 2 * strangers, RegisterBurst: 2 * strangers, RegisterRate: strangers}}).URL
 	var victim *node.Node
@@ -311,6 +311,29 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 		}
 	})
 	negotiations.Wait()
+	// A peer new to the victim, during the attack: the strangers' setups
+	// fill the cap, until their deadline if nothing else frees them.
+	freshReplies := make(chan transport.Message, 1)
+	fresh, err := node.Start(ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "fresh"},
+		WebRTC: webrtc.Config{LoopbackOnly: true}, ManagerOptions: []transport.Option{transport.WithBackoff(transport.Backoff{Attempts: 20, Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond})},
+		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { freshReplies <- m })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	freshStart := time.Now()
+	roundTrips(t, ctx, fresh, freshReplies, victim.ID(), 1, 10*time.Second, nil, nil)
+	freshTook := time.Since(freshStart)
+	if err := fresh.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// It must not have waited for the strangers' deadline: refused while
+	// every place is young, and not told (the victim's refusals are
+	// rate-limited), it gives up after webrtc.Config.OfferTimeout (3 s) and
+	// retries; by then a place is free, or one is past
+	// InboundSetupEvictAge (1 s) and goes to it.
+	if freshTook >= setupDeadline {
+		t.Errorf("a new peer took %s to get through, as long as the strangers' setup deadline (%s): it waited for their places", freshTook, setupDeadline)
+	}
 	refused := victim.Coordinator().Counters().SetupsRefused.Load()
 	if refused == 0 {
 		t.Fatalf("no negotiation refused with %d strangers and a cap of %d", strangers, setupCap)
@@ -322,12 +345,13 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 		_ = c.Close()
 	}
 	clients = nil
-	// The held setups end at their deadline; the goroutines they cost go.
+	// The held setups end (at their deadline, or given up to newcomers);
+	// the goroutines they cost go.
 	pollUntil(t, ctx, fmt.Sprintf("the held setups to end and goroutines to return to %d", baseline), func() bool {
 		return victim.Coordinator().InboundSetups() == 0 && runtime.NumGoroutine() <= baseline+32
 	})
 	after := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
-	t.Logf("legit round trips p50/p99: before %s/%s, during %s/%s, after %s/%s; refused %d",
+	t.Logf("legit round trips p50/p99: before %s/%s, during %s/%s, after %s/%s; refused %d, evicted %d; a new peer's first round trip during the attack %s",
 		percentile(before, .5), percentile(before, .99), percentile(during, .5), percentile(during, .99),
-		percentile(after, .5), percentile(after, .99), refused)
+		percentile(after, .5), percentile(after, .99), refused, victim.Coordinator().Counters().SetupsEvicted.Load(), freshTook)
 }

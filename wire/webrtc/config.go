@@ -98,17 +98,36 @@ type Config struct {
 
 	// MaxInboundSetups caps the sessions being set up for peers that
 	// connect to this node (sessions it did not dial), from the peer's
-	// role negotiation or offer until the session is ready. Beyond it a
-	// peer's attempt is refused at once: no PeerConnection is made, the
-	// peer is told (see ErrSessionRefused) and it is counted (default
-	// DefaultMaxInboundSetups). One peer holds at most one such session,
-	// plus one ending after it started over. Sessions this node dials are
-	// not counted.
+	// role negotiation or offer until the session is ready. When every
+	// place is taken, the oldest setup past InboundSetupEvictAge gives its
+	// place to the newcomer (closed, counted in Counters.SetupsEvicted);
+	// if none is that old, the newcomer is refused at once: no
+	// PeerConnection is made, the peer is told (see ErrSessionRefused)
+	// and it is counted (default DefaultMaxInboundSetups). One peer holds
+	// at most one such session, plus one ending after it started over.
+	// Sessions this node dials are not counted.
 	MaxInboundSetups int
 	// InboundSetupTimeout closes an inbound session that is not ready
 	// this long after the peer started it (default
 	// DefaultInboundSetupTimeout).
 	InboundSetupTimeout time.Duration
+	// OfferTimeout bounds how long a Connect in which this node answers
+	// waits for the peer's offer after the role negotiation (default
+	// DefaultOfferTimeout; negative: only the Connect's ctx). A peer that
+	// is refusing sessions, whose refusals are rate-limited, sends nothing:
+	// this bound makes the attempt fail with ErrNoOffer in seconds, and
+	// the transport retry, instead of waiting out its whole connect
+	// timeout.
+	OfferTimeout time.Duration
+	// InboundSetupEvictAge is how old an inbound setup must be before a
+	// newcomer may take its place when MaxInboundSetups are taken (default
+	// DefaultInboundSetupEvictAge; negative: never, newcomers are refused
+	// until a place frees up). Without it, strangers that start sessions
+	// and never finish them hold every place for InboundSetupTimeout
+	// each, so a few a second keep every new peer out; with it, they must
+	// start MaxInboundSetups sessions per InboundSetupEvictAge, while a
+	// peer that answers completes well within it.
+	InboundSetupEvictAge time.Duration
 
 	// MaxRemoteCandidates caps the ICE candidates a peer may relay per
 	// session and ICE generation, counting those in its session
@@ -148,6 +167,10 @@ const (
 	DefaultStallTimeout = 5 * time.Second
 	// DefaultMaxInboundSetups is the default Config.MaxInboundSetups.
 	DefaultMaxInboundSetups = 64
+	// DefaultInboundSetupEvictAge is the default Config.InboundSetupEvictAge.
+	DefaultInboundSetupEvictAge = time.Second
+	// DefaultOfferTimeout is the default Config.OfferTimeout.
+	DefaultOfferTimeout = 3 * time.Second
 	// DefaultInboundSetupTimeout is the default Config.InboundSetupTimeout.
 	DefaultInboundSetupTimeout = 15 * time.Second
 	// DefaultMaxRemoteCandidates is the default Config.MaxRemoteCandidates.
@@ -213,6 +236,12 @@ func (c Config) withDefaults() (*settings, error) {
 	}
 	if c.InboundSetupTimeout <= 0 {
 		c.InboundSetupTimeout = DefaultInboundSetupTimeout
+	}
+	if c.InboundSetupEvictAge == 0 {
+		c.InboundSetupEvictAge = DefaultInboundSetupEvictAge
+	}
+	if c.OfferTimeout == 0 {
+		c.OfferTimeout = DefaultOfferTimeout
 	}
 	if c.MaxRemoteCandidates <= 0 {
 		c.MaxRemoteCandidates = DefaultMaxRemoteCandidates

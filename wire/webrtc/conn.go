@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
@@ -120,15 +121,9 @@ func (c *Conn) Connect(ctx context.Context) error {
 	c.attempt = s
 	c.mu.Unlock()
 
-	err = c.negotiate(ctx, s)
+	offerer, err := c.negotiate(ctx, s)
 	if err == nil {
-		select {
-		case <-s.firstReady:
-		case <-s.done:
-			err = s.Err()
-		case <-ctx.Done():
-			err = fmt.Errorf("webrtc: connecting to %s: %w", c.peer, context.Cause(ctx))
-		}
+		err = c.awaitReady(ctx, s, offerer)
 	}
 	c.mu.Lock()
 	c.attempt = nil
@@ -152,13 +147,47 @@ func (c *Conn) Connect(ctx context.Context) error {
 	return err
 }
 
-func (c *Conn) negotiate(ctx context.Context, s *session) error {
-	offerer, err := c.co.sig.NegotiateRole(ctx, c.peer)
+// awaitReady waits for s to be ready. As the answerer, it waits for the
+// peer's offer for at most Config.OfferTimeout: a peer that refuses the
+// session without saying so (its setup cap is full and its refusals are
+// rate-limited) must cost this attempt seconds, not the whole connect
+// timeout, so that the retry comes soon.
+func (c *Conn) awaitReady(ctx context.Context, s *session, offerer bool) error {
+	var noOffer <-chan time.Time
+	gotRemote := s.gotRemote
+	if !offerer && c.co.cfg.OfferTimeout > 0 {
+		t := time.NewTimer(c.co.cfg.OfferTimeout)
+		defer t.Stop()
+		noOffer = t.C
+	}
+	for {
+		select {
+		case <-s.firstReady:
+			return nil
+		case <-s.done:
+			return s.Err()
+		case <-ctx.Done():
+			return fmt.Errorf("webrtc: connecting to %s: %w", c.peer, context.Cause(ctx))
+		case <-gotRemote:
+			gotRemote, noOffer = nil, nil
+		case <-noOffer:
+			return fmt.Errorf("%w: %s sent no offer within %v of the role negotiation (Config.OfferTimeout); it may be refusing sessions for now", ErrNoOffer, c.peer, c.co.cfg.OfferTimeout)
+		}
+	}
+}
+
+// ErrNoOffer: as the answerer of a session, this node got no offer from
+// the peer in time (Config.OfferTimeout). The attempt is given up and
+// retried like any failed connect.
+var ErrNoOffer = errors.New("webrtc: the peer sent no offer")
+
+func (c *Conn) negotiate(ctx context.Context, s *session) (offerer bool, err error) {
+	offerer, err = c.co.sig.NegotiateRole(ctx, c.peer)
 	if errors.Is(err, signaling.ErrNotOnline) {
-		return fmt.Errorf("webrtc: negotiating roles with %s: %w: %w", c.peer, transport.ErrPeerUnknown, err)
+		return false, fmt.Errorf("webrtc: negotiating roles with %s: %w: %w", c.peer, transport.ErrPeerUnknown, err)
 	}
 	if err != nil {
-		return fmt.Errorf("webrtc: negotiating roles with %s: %w", c.peer, err)
+		return false, fmt.Errorf("webrtc: negotiating roles with %s: %w", c.peer, err)
 	}
 	s.post(func() {
 		switch {
@@ -173,7 +202,7 @@ func (c *Conn) negotiate(ctx context.Context, s *session) error {
 			s.role = roleAnswerer
 		}
 	})
-	return nil
+	return offerer, nil
 }
 
 // session returns the connected session, or nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,6 +83,9 @@ type Coordinator struct {
 	// not yet ended): in all, and per peer (Config.MaxInboundSetups).
 	setups     int
 	peerSetups map[protocol.ActorID]int
+	// pending holds the setups that made a session, oldest first, so that
+	// a full cap can give the oldest's place to a newcomer.
+	pending    []*setup
 	setupsPeak int           // the most setups ever held at once (tests)
 	setupsCh   chan struct{} // closed and replaced when setups changes (tests)
 	// The refusals sent in the current one-second window, of refusalRate
@@ -116,6 +120,15 @@ type Coordinator struct {
 type slot struct {
 	s      *session
 	queued []func(*session)
+}
+
+// setup is an inbound session's place among Config.MaxInboundSetups,
+// from reserveInbound until releaseSetup, which runs once.
+type setup struct {
+	peer     protocol.ActorID
+	s        *session // set once the session is made (co.mu)
+	started  time.Time
+	released bool // co.mu
 }
 
 // maxQueued bounds what waits for a reserved slot's session.
@@ -402,7 +415,11 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 		co.cfg.Logger.Debug("refused a WebRTC session: the node does not accept inbound connections", "peer", peer)
 		return
 	}
-	sl, err := co.reserveInbound(peer)
+	sl, su, evicted, err := co.reserveInbound(peer)
+	if evicted != nil {
+		co.counters.SetupsEvicted.Add(1)
+		evicted.close(fmt.Errorf("%w: %s's session setup gave its place to a newer one (Config.MaxInboundSetups are being set up)", transport.ErrWireClosed, evicted.peer))
+	}
 	switch {
 	case errors.Is(err, errSetupsFull), errors.Is(err, errPeerSetups):
 		co.refuseSetup(peer, err)
@@ -419,15 +436,20 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 	s, err := co.newSession(peer, c.id, c.in, c.events, r)
 	if err != nil {
 		co.unreserve(peer, sl)
-		co.releaseSetup(peer)
+		co.releaseSetup(su)
 		co.cfg.Logger.Warn("accepting a WebRTC session", "peer", peer, "err", err)
 		return
 	}
 	if !co.install(sl, s, c) {
 		s.close(ErrCoordinatorClosed)
-		co.releaseSetup(peer)
+		co.releaseSetup(su)
 		return
 	}
+	co.mu.Lock()
+	if !su.released {
+		su.s = s
+	}
+	co.mu.Unlock()
 	co.counters.Accepted.Add(1)
 	if r == roleOfferer {
 		s.post(func() {
@@ -439,25 +461,35 @@ func (co *Coordinator) accept(peer protocol.ActorID, r role, offer *protocol.Ses
 		s.post(func() { s.remoteDescription(offer) })
 	}
 	co.wg.Add(1)
-	go co.adoptWhenReady(box.a, c, s)
+	go co.adoptWhenReady(box.a, c, s, su)
 }
 
 // reserveInbound takes peer's slot for a session the peer started, and
 // one of the Config.MaxInboundSetups places, in one locked section so
-// that no two relays take the last place. It fails with errSetupsFull or
-// errPeerSetups when there is no place, or as reserve does.
-func (co *Coordinator) reserveInbound(peer protocol.ActorID) (*slot, error) {
+// that no two relays take the last place. When every place is taken, the
+// oldest setup past Config.InboundSetupEvictAge gives its place up: its
+// session is returned, to be closed by the caller (not under co.mu). It fails with errSetupsFull
+// or errPeerSetups when there is no place, or as reserve does.
+func (co *Coordinator) reserveInbound(peer protocol.ActorID) (*slot, *setup, *session, error) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	switch {
 	case co.closed:
-		return nil, ErrCoordinatorClosed
+		return nil, nil, nil, ErrCoordinatorClosed
 	case co.slots[peer] != nil:
-		return nil, errSessionExists(peer)
-	case co.setups >= co.cfg.MaxInboundSetups:
-		return nil, errSetupsFull
+		return nil, nil, nil, errSessionExists(peer)
 	case co.peerSetups[peer] >= maxSetupsPerPeer:
-		return nil, errPeerSetups
+		return nil, nil, nil, errPeerSetups
+	}
+	var evicted *session
+	if co.setups >= co.cfg.MaxInboundSetups {
+		age := co.cfg.InboundSetupEvictAge
+		if age < 0 || len(co.pending) == 0 || time.Since(co.pending[0].started) < age {
+			return nil, nil, nil, errSetupsFull
+		}
+		old := co.pending[0]
+		evicted = old.s
+		co.releaseLocked(old)
 	}
 	co.setups++
 	co.peerSetups[peer]++
@@ -465,20 +497,33 @@ func (co *Coordinator) reserveInbound(peer protocol.ActorID) (*slot, error) {
 	co.setupsChangedLocked()
 	sl := &slot{}
 	co.slots[peer] = sl
-	return sl, nil
+	su := &setup{peer: peer, started: time.Now()}
+	co.pending = append(co.pending, su)
+	return sl, su, evicted, nil
 }
 
-// releaseSetup gives back the place an inbound session of peer held.
-func (co *Coordinator) releaseSetup(peer protocol.ActorID) {
+// releaseSetup gives back the place an inbound session held, once.
+func (co *Coordinator) releaseSetup(su *setup) {
 	co.mu.Lock()
+	co.releaseLocked(su)
+	co.mu.Unlock()
+}
+
+func (co *Coordinator) releaseLocked(su *setup) {
+	if su.released {
+		return
+	}
+	su.released = true
+	if i := slices.Index(co.pending, su); i >= 0 {
+		co.pending = slices.Delete(co.pending, i, i+1)
+	}
 	co.setups--
-	if n := co.peerSetups[peer] - 1; n > 0 {
-		co.peerSetups[peer] = n
+	if n := co.peerSetups[su.peer] - 1; n > 0 {
+		co.peerSetups[su.peer] = n
 	} else {
-		delete(co.peerSetups, peer)
+		delete(co.peerSetups, su.peer)
 	}
 	co.setupsChangedLocked()
-	co.mu.Unlock()
 }
 
 // setupsChangedLocked wakes whoever waits for setups to change. Setups
@@ -540,25 +585,25 @@ func (co *Coordinator) refusalLoop() {
 // adoptWhenReady waits for an inbound session and hands its Conn to a.
 // The session holds its place among Config.MaxInboundSetups until it is
 // ready or has ended.
-func (co *Coordinator) adoptWhenReady(a Acceptor, c *Conn, s *session) {
+func (co *Coordinator) adoptWhenReady(a Acceptor, c *Conn, s *session, su *setup) {
 	defer co.wg.Done()
 	t := time.NewTimer(co.cfg.InboundSetupTimeout)
 	defer t.Stop()
 	select {
 	case <-s.firstReady:
 	case <-s.done:
-		co.releaseSetup(c.peer)
+		co.releaseSetup(su)
 		return
 	case <-t.C:
 		co.counters.SetupTimeouts.Add(1)
 		s.close(fmt.Errorf("%w: %s did not connect within %v (Config.InboundSetupTimeout)", transport.ErrWireClosed, c.peer, co.cfg.InboundSetupTimeout))
-		co.releaseSetup(c.peer)
+		co.releaseSetup(su)
 		return
 	case <-co.ctx.Done():
-		co.releaseSetup(c.peer)
+		co.releaseSetup(su)
 		return // Close closes the session
 	}
-	co.releaseSetup(c.peer)
+	co.releaseSetup(su)
 	c.adoptSession(s)
 	if err := a.Adopt(co.ctx, transport.Actor(c.peer), c); err != nil {
 		co.cfg.Logger.Debug("the node refused a WebRTC connection", "peer", c.peer, "err", err)

@@ -30,6 +30,10 @@ type Counters struct {
 	// SetupTimeouts: inbound sessions closed because they were not ready
 	// within Config.InboundSetupTimeout.
 	SetupTimeouts atomic.Uint64
+	// SetupsEvicted: inbound sessions being set up, older than a second,
+	// closed to give their place to a newer peer when
+	// Config.MaxInboundSetups were taken.
+	SetupsEvicted atomic.Uint64
 	// CandidatesAccepted: relayed remote candidates handed to ICE. The
 	// others were refused: over Config.MaxRemoteCandidates
 	// (CandidatesOverCap), naming a network the node does not use

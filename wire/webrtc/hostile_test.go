@@ -215,6 +215,7 @@ func TestHostileH8InboundSetupsCapped(t *testing.T) {
 	cfg := hostileConfig()
 	cfg.MaxInboundSetups = capacity
 	cfg.InboundSetupTimeout = deadline
+	cfg.InboundSetupEvictAge = -1 // refusals, not evictions: TestHostileH8FullCapEvictsTheOldestSetup
 	node := newHubNode(t, hub, "acme:node@1.500", cfg, newRecorder())
 	legitIn := newRecorder()
 	legit := newHubNode(t, hub, "acme:legit@1.900", hostileConfig(), legitIn)
@@ -321,6 +322,85 @@ func TestHostileH8InboundSetupsCapped(t *testing.T) {
 	t.Logf("cap %d: peak setups %d, peak sessions %d, refused %d (%d told), per-peer refusals %d, timeouts %d; refusal returned in %v; goroutines %d before, %d at the peak, %d after",
 		capacity, node.co.setupsPeak, peakSessions, refused, hub.refusals.Load(), node.co.counters.SetupsRefusedPeer.Load(),
 		node.co.counters.SetupTimeouts.Load(), refusedIn, goroutinesBefore, peakGoroutines, goroutinesAfter)
+}
+
+// TestHostileH8FullCapEvictsTheOldestSetup: strangers that start
+// sessions and never finish them fill the cap; a peer that dials the node
+// then takes the oldest stranger's place (closed, counted) and connects,
+// instead of waiting out the strangers' setup deadline.
+func TestHostileH8FullCapEvictsTheOldestSetup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	const capacity = 4
+	hub := newPipeHub()
+	cfg := hostileConfig()
+	cfg.MaxInboundSetups = capacity
+	cfg.InboundSetupTimeout = time.Minute      // the strangers would hold their places for this long
+	cfg.InboundSetupEvictAge = time.Nanosecond // any setup is old enough: no wait in the test
+	nodeIn := newRecorder()
+	node := newHubNode(t, hub, "acme:node@1.500", cfg, nodeIn)
+	late := newHubNode(t, hub, "acme:late@1.901", hostileConfig(), newRecorder())
+
+	offer := true
+	assign := &protocol.ActrRelay{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: &offer}}}
+	for i := range capacity {
+		node.co.dispatch(signaling.Relay{From: protocol.MustParseActorID(fmt.Sprintf("acme:stranger@1.%d", 1000+i)), Msg: assign})
+	}
+	waitSetups(t, ctx, node.co, func(n int) bool { return n == capacity })
+
+	toNode := late.dial(t, ctx, node.id, newRecorder())
+	lane, err := toNode.Lane(protocol.PayloadType_RPC_RELIABLE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lane.Send(ctx, []byte("in")); err != nil {
+		t.Fatalf("a peer dialling a node whose cap strangers filled: %v", err)
+	}
+	if _, err := nodeIn.next(ctx, 5*time.Second); err != nil {
+		t.Fatalf("the node never got the newcomer's message: %v", err)
+	}
+	if n := node.co.counters.SetupsEvicted.Load(); n != 1 {
+		t.Fatalf("SetupsEvicted = %d, want 1 (the newcomer took one place)", n)
+	}
+	if n := node.co.counters.SetupsRefused.Load(); n != 0 {
+		t.Fatalf("SetupsRefused = %d, want 0", n)
+	}
+	if node.co.setupsPeak > capacity {
+		t.Fatalf("peak setups %d over the cap %d", node.co.setupsPeak, capacity)
+	}
+}
+
+// TestOfferTimeoutEndsAnAttemptTheOffererIgnores: a peer dialling a node
+// whose cap is full, and whose refusals are rate-limited so it is not
+// told, gives the attempt up after Config.OfferTimeout with ErrNoOffer
+// (the transport then retries), not after its whole connect timeout.
+func TestOfferTimeoutEndsAnAttemptTheOffererIgnores(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	hub := newPipeHub()
+	cfg := hostileConfig()
+	cfg.MaxInboundSetups = 1
+	cfg.InboundSetupTimeout = time.Minute
+	cfg.InboundSetupEvictAge = -1
+	node := newHubNode(t, hub, "acme:node@1.500", cfg, newRecorder())
+	node.co.mu.Lock()
+	node.co.refusalRate = 0 // every refusal over the rate: none is told
+	node.co.mu.Unlock()
+	lateCfg := hostileConfig()
+	lateCfg.OfferTimeout = 200 * time.Millisecond
+	late := newHubNode(t, hub, "acme:late@1.901", lateCfg, newRecorder())
+
+	offer := true
+	assign := &protocol.ActrRelay{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: &offer}}}
+	node.co.dispatch(signaling.Relay{From: protocol.MustParseActorID("acme:stranger@1.1000"), Msg: assign})
+	waitSetups(t, ctx, node.co, func(n int) bool { return n == 1 })
+
+	c := late.co.Wire(node.id, newRecorder(), nil)
+	defer c.Close()
+	// ctx has a minute: only OfferTimeout can end the attempt sooner.
+	if err := c.Connect(ctx); !errors.Is(err, ErrNoOffer) {
+		t.Fatalf("dialling a node that ignores us: %v, want ErrNoOffer", err)
+	}
 }
 
 // TestHostileH9RemoteCandidatesCappedAndFiltered: a peer relays 150

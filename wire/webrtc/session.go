@@ -64,6 +64,9 @@ type session struct {
 	running  bool // a loop goroutine runs (for good once finished)
 	finished bool // the loop tore the session down: posts are dropped
 
+	// gotRemote is closed when the first remote description is set.
+	gotRemote chan struct{}
+
 	// Loop-owned.
 	role         role
 	haveRemote   bool
@@ -133,7 +136,7 @@ func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID
 	s := &session{
 		co: co, id: lastSessionID.Add(1), wireID: wireID, peer: peer, inbound: in, events: events,
 		cfg: co.cfg, pc: pc, ctx: ctx, cancel: cancel, role: r,
-		readyCh: make(chan struct{}), firstReady: make(chan struct{}), done: make(chan struct{}),
+		readyCh: make(chan struct{}), firstReady: make(chan struct{}), done: make(chan struct{}), gotRemote: make(chan struct{}),
 	}
 	s.log = co.cfg.Logger.With("peer", peer, "session", s.id)
 	for i, spec := range channelSpecs {
@@ -573,6 +576,9 @@ func (s *session) stale(what string) {
 // remoteSet records a new remote description's ICE credentials and
 // applies the candidates that were waiting for it.
 func (s *session) remoteSet(sdp string) {
+	if !s.haveRemote {
+		close(s.gotRemote)
+	}
 	s.haveRemote = true
 	u := sdpUfrag(sdp)
 	s.ufrag.Store(&u)
