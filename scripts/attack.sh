@@ -79,9 +79,16 @@ wait_line() {
 	return 1
 }
 
+# stop_pid PID: stops one of the processes this script started, and
+# forgets it (so that cleanup never signals a reused pid).
 stop_pid() {
+	local keep=() p
 	kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+	for p in "${pids[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	pids=("${keep[@]}")
 }
 
 # start_signal NAME [FLAGS…]: starts a signaling server on free ports; sets
@@ -120,12 +127,19 @@ secret_started=false
 rows="$tmp/rows"
 : >"$rows"
 read -r -a extra <<<"${ATTACK_ARGS:-}"
+restart=false
 for name in "${names[@]}"; do
 	if ! kill -0 "$main_pid" 2>/dev/null || ! kill -0 "$node_pid" 2>/dev/null; then
 		echo "$name: a target process is gone (an earlier attack took it down); starting both again" >&2
+		restart=true
+	fi
+	if $restart; then
+		# An attack whose leftovers outlived the settle bound (or that
+		# took a target down) would skew the next one's baseline.
 		stop_pid "$node_pid"
 		stop_pid "$main_pid"
 		start_targets
+		restart=false
 	fi
 	args=(--attack "$name" --phase "$phase" --signal "$main_url" --signal-pid "$main_pid" --signal-metrics "$main_metrics"
 		--target "$actor" --gate "$gate" --node-pid "$node_pid" --node-metrics "$node_metrics")
@@ -146,6 +160,10 @@ for name in "${names[@]}"; do
 	fi
 	if row="$(grep -m1 $'^row\t' "$tmp/$name.row")"; then
 		echo "$row" >>"$rows"
+		if [[ "$(cut -f17 <<<"$row")" == no && $name != H12 ]]; then
+			echo "$name: the target had not settled; the next attack gets fresh processes" >&2
+			restart=true
+		fi
 		# One line per attack as it ends.
 		awk -F'\t' '{printf "%s (%s): legit p50 %s, p99 %s, answered/lost %s; target RSS MiB %s, fds %s, goroutines %s; refused/closed %s\n", $2, $4, $6, $7, $8, $10, $12, $13, $15}' <<<"$row"
 	else

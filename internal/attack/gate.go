@@ -177,7 +177,9 @@ func (h *heldConns) closeAll() int {
 func h3(ctx context.Context, e *env, t *tally, ready func()) error {
 	n := e.conns
 	if n <= 0 {
-		n = 63 // the gate's default limit per address is 64; the legit peer holds one
+		// The gate's default limit per address is 64: the legit peer
+		// holds one, and one is left for its fresh client.
+		n = 62
 	}
 	c, err := e.dialSignal(ctx, "h3")
 	if err != nil {

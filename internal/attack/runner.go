@@ -204,7 +204,8 @@ func three[T any](r *row, f func(p *phase) T, format func(T) string) string {
 // line is the row's tab-separated form: attack, what, target, legit
 // client, p50 b/d/a, p99 b/d/a, answered/lost b/d/a, fresh client b/d/a,
 // RSS MiB b/d/a, heap MiB b/d/a, fds b/d/a, goroutines b/d/a, attack
-// actions, refused/closed by target, notes.
+// actions, refused/closed by target, notes, and whether the target
+// settled after the attack (yes/no).
 func (r *row) line() string {
 	tgt := "node"
 	if r.a.onSignal {
@@ -212,7 +213,7 @@ func (r *row) line() string {
 	}
 	f := []string{"row", r.a.name, r.a.what, tgt, r.a.legit}
 	if r.err != nil {
-		f = append(f, "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", r.err.Error())
+		f = append(f, "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", oneLine(r.err.Error()), "no")
 		return strings.Join(f, "\t")
 	}
 	f = append(f,
@@ -246,14 +247,24 @@ func (r *row) line() string {
 			break
 		}
 	}
-	f = append(f, strings.Join(notes, "; "))
+	settled := "yes"
+	if !r.settledOK {
+		settled = "no"
+	}
+	f = append(f, flat(strings.Join(notes, "; ")), settled)
 	return strings.Join(f, "\t")
 }
 
+// flat puts s on one line without tabs.
+func flat(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\t", " "), "\n", " ")
+}
+
+// oneLine is an error message, flat and cut to a length fit for a note.
 func oneLine(s string) string {
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\t", " "), "\n", " ")
-	if len(s) > 160 {
-		s = s[:160] + "…"
+	s = flat(s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
 	}
 	return s
 }

@@ -240,6 +240,19 @@ func h5(ctx context.Context, e *env, t *tally, ready func()) error {
 			}
 		})
 	}
+	// In effect once the sinks' queues are full: a refusal (congested)
+	// says so, else enough relays to fill them and the kernel's buffers.
+	fill := time.NewTimer(15 * time.Second)
+	defer fill.Stop()
+	for t.sent.Load() < int64(400*len(sinks)) && t.refused.Load() == 0 {
+		select {
+		case <-ctx.Done():
+		case <-fill.C:
+		case <-time.After(100 * time.Millisecond):
+			continue
+		}
+		break
+	}
 	ready()
 	<-ctx.Done()
 	wg.Wait()

@@ -100,7 +100,6 @@ func h8(ctx context.Context, e *env, t *tally, ready func()) error {
 		negOK.Add(1)
 	})
 	negTime := time.Since(start)
-	t.conns.Store(int64(e.strangers - int(regRefused.Load())))
 	ready()
 	<-ctx.Done()
 	stopPoll()
