@@ -280,6 +280,8 @@ func h6(ctx context.Context, e *env, t *tally, ready func()) error {
 			return err
 		}
 		clients = append(clients, c)
+	}
+	for k, c := range clients {
 		wg.Go(func() {
 			tick := time.NewTicker(relayPace)
 			defer tick.Stop()
