@@ -7,7 +7,9 @@
 #
 #   ./scripts/attack.sh [--phase DURATION] [H1 H2 ...]   (default: all, 5s phases)
 #
-# ATTACK_PHASE sets the phase duration too; ATTACK_ARGS passes more flags to
+# ATTACK_PHASE sets the phase duration too; ATTACK_FRESH=1 restarts the
+# targets before every attack (by default they are restarted only after an
+# attack they did not recover from); ATTACK_ARGS passes more flags to
 # the attacker (e.g. ATTACK_ARGS="--strangers 3000 --sinks 16"; see
 # `go run ./internal/attack -h`). Everything it starts is stopped, and its
 # temporary directory removed, when it exits.
@@ -133,7 +135,7 @@ for name in "${names[@]}"; do
 		echo "$name: a target process is gone (an earlier attack took it down); starting both again" >&2
 		restart=true
 	fi
-	if $restart; then
+	if $restart || [[ -n ${ATTACK_FRESH:-} ]]; then
 		# An attack whose leftovers outlived the settle bound (or that
 		# took a target down) would skew the next one's baseline.
 		stop_pid "$node_pid"
@@ -168,6 +170,8 @@ for name in "${names[@]}"; do
 		awk -F'\t' '{printf "%s (%s): legit p50 %s, p99 %s, answered/lost %s; target RSS MiB %s, fds %s, goroutines %s; refused/closed %s\n", $2, $4, $6, $7, $8, $10, $12, $13, $15}' <<<"$row"
 	else
 		echo "$name: no result row" >&2
+		printf 'row\t%s\t(the attacker failed)\t–\t–\t–\t–\t–\t–\t–\t–\t–\t–\t–\t–\tthe attacker exited without a result: see its log\tno\n' "$name" >>"$rows"
+		restart=true
 	fi
 done
 

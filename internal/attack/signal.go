@@ -225,7 +225,7 @@ func h5(ctx context.Context, e *env, t *tally, ready func()) error {
 					return
 				case r := <-c.Refusals():
 					t.refused.Add(1)
-					v, _ := refusals.LoadOrStore(r.Err.Code, new(atomic.Int64))
+					v, _ := refusals.LoadOrStore(int(r.Err.Code), new(atomic.Int64))
 					v.(*atomic.Int64).Add(1)
 					continue
 				case <-tick.C:
@@ -257,7 +257,7 @@ func h5(ctx context.Context, e *env, t *tally, ready func()) error {
 	<-ctx.Done()
 	wg.Wait()
 	codes := map[int]int{}
-	refusals.Range(func(k, v any) bool { codes[int(k.(int32))] = int(v.(*atomic.Int64).Load()); return true })
+	refusals.Range(func(k, v any) bool { codes[k.(int)] = int(v.(*atomic.Int64).Load()); return true })
 	t.note("%d sinks never reading; %d relays of %d KiB sent; refusals by code: %s; %d send errors (connection dropped)",
 		len(sinks), t.sent.Load(), len(sdp)>>10, fmtStatuses(codes), sendErrs.Load())
 	return nil
