@@ -157,9 +157,15 @@ for name in "${names[@]}"; do
 			--secret-file "$tmp/secret")
 	fi
 	echo "== $name" >&2
-	if ! "$tmp/attack" "${args[@]}" "${extra[@]}" >"$tmp/$name.row"; then
+	# In the background, so that a signal to this script is handled at
+	# once (the trap stops the attacker too).
+	"$tmp/attack" "${args[@]}" "${extra[@]}" >"$tmp/$name.row" &
+	attack_pid=$!
+	pids+=("$attack_pid")
+	if ! wait "$attack_pid"; then
 		echo "$name: the attacker failed (see above)" >&2
 	fi
+	stop_pid "$attack_pid"
 	if row="$(grep -m1 $'^row\t' "$tmp/$name.row")"; then
 		echo "$row" >>"$rows"
 		if [[ "$(cut -f17 <<<"$row")" == no && $name != H12 ]]; then

@@ -56,8 +56,7 @@ func gateHeaders(c *signaling.Client, target protocol.ActorID) http.Header {
 // rawUpgrade makes a WebSocket handshake by hand on a new TCP connection
 // (so that what follows is written byte by byte, unbuffered). It returns
 // the connection when the gate answered 101, and the status either way.
-func rawUpgrade(ctx context.Context, addr, path string, h http.Header) (net.Conn, *bufio.Reader, int, error) {
-	d := net.Dialer{Timeout: 5 * time.Second}
+func rawUpgrade(ctx context.Context, d *net.Dialer, addr, path string, h http.Header) (net.Conn, *bufio.Reader, int, error) {
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, 0, err
@@ -198,7 +197,7 @@ func h3(ctx context.Context, e *env, t *tally, ready func()) error {
 	var held heldConns
 	statuses := map[int]int{}
 	for range n {
-		conn, br, status, err := rawUpgrade(ctx, addr, path, gateHeaders(c, e.target))
+		conn, br, status, err := rawUpgrade(ctx, e.dialer(), addr, path, gateHeaders(c, e.target))
 		t.sent.Add(1)
 		if err != nil || conn == nil {
 			t.refused.Add(1)
@@ -233,7 +232,7 @@ func h10(ctx context.Context, e *env, t *tally, ready func()) error {
 		return err
 	}
 	var held heldConns
-	d := net.Dialer{Timeout: 5 * time.Second}
+	d := e.dialer()
 	for range n {
 		c, err := d.DialContext(ctx, "tcp", addr)
 		t.sent.Add(1)
@@ -248,9 +247,9 @@ func h10(ctx context.Context, e *env, t *tally, ready func()) error {
 	// Does the gate still take a real client now? Try a handshake beyond
 	// the per-address limit.
 	probe := "not tried"
-	if c, err := e.dialSignal(ctx, "h10-probe"); err == nil {
+	if c, err := e.legitSignal(ctx, "h10-probe"); err == nil {
 		path, _ := e.gatePath(e.target)
-		conn, _, status, err := rawUpgrade(ctx, addr, path, gateHeaders(c, e.target))
+		conn, _, status, err := rawUpgrade(ctx, &net.Dialer{Timeout: 5 * time.Second}, addr, path, gateHeaders(c, e.target))
 		switch {
 		case err != nil:
 			probe = "error: " + oneLine(err.Error())
@@ -296,7 +295,7 @@ func h13(ctx context.Context, e *env, t *tally, ready func()) error {
 		if v == 1 {
 			tgt = protocol.ActorID{}
 		}
-		conn, _, status, err := rawUpgrade(ctx, addr, path, gateHeaders(c, tgt))
+		conn, _, status, err := rawUpgrade(ctx, e.dialer(), addr, path, gateHeaders(c, tgt))
 		if ctx.Err() != nil {
 			if conn != nil {
 				conn.Close()

@@ -107,7 +107,7 @@ type signalLegit struct {
 }
 
 func newSignalLegit(ctx context.Context, e *env) (*signalLegit, error) {
-	c, err := e.dialSignal(ctx, "legit")
+	c, err := e.legitSignal(ctx, "legit")
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (l *signalLegit) measure(ctx context.Context, d time.Duration) phase {
 
 func (l *signalLegit) fresh(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
-	c, err := l.e.dialSignal(ctx, "legit-fresh")
+	c, err := l.e.legitSignal(ctx, "legit-fresh")
 	if err != nil {
 		return 0, err
 	}

@@ -13,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -49,6 +51,14 @@ type env struct {
 	candidates int // H9
 	bigSize    int // H1, H2
 	streams    int // H1, H2, H11: concurrent senders
+
+	// from is the loopback address the attacker's own TCP connections
+	// (raw ones and signaling clients) come from, so that limits per
+	// remote address hit it and not the legit client; nil: the default.
+	// The attacker's nodes (H1, H2, H11) always use the default.
+	from     net.IP
+	httpOnce sync.Once
+	http     *http.Client
 
 	log *slog.Logger
 }
@@ -128,6 +138,7 @@ func main() {
 	flag.IntVar(&e.candidates, "candidates", 200, "H9: ICE candidates relayed in one session")
 	flag.IntVar(&e.bigSize, "size", 256<<10, "H1, H2: message size")
 	flag.IntVar(&e.streams, "streams", 4, "H1, H2, H11: concurrent senders")
+	from := flag.String("from", "", "loopback address (127.0.0.2…) the attacker's raw connections and signaling clients come from, so per-address limits tell it from the legit client (default: the OS's choice, 127.0.0.1)")
 	flag.StringVar(&logLevel, "log-level", "warn", "log level of the attacker's own nodes and clients (stderr)")
 	flag.Parse()
 	var lvl slog.Level
@@ -142,6 +153,13 @@ func main() {
 			fatalf("%v", err)
 		}
 		e.secret = strings.TrimSpace(string(b))
+	}
+	if *from != "" {
+		ip := net.ParseIP(*from)
+		if ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+			fatalf("--from %q: want an IPv4 loopback address (127.0.0.0/8)", *from)
+		}
+		e.from = ip
 	}
 	var a *attack
 	for i := range attacks {

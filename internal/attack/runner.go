@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -154,12 +156,44 @@ func closeNode(n *node.Node) {
 	_ = n.Close(ctx)
 }
 
-// dialSignal registers a signaling client of type attack:name.
+// dialSignal registers an attacker's signaling client of type
+// attack:name, from --from if set.
 func (e *env) dialSignal(ctx context.Context, name string) (*signaling.Client, error) {
+	return e.signalClient(ctx, name, e.attackHTTP())
+}
+
+// legitSignal registers a legit signaling client, from the default
+// address.
+func (e *env) legitSignal(ctx context.Context, name string) (*signaling.Client, error) {
+	return e.signalClient(ctx, name, nil)
+}
+
+func (e *env) signalClient(ctx context.Context, name string, hc *http.Client) (*signaling.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return signaling.Dial(ctx, signaling.ClientConfig{URL: e.signalURL, Realm: e.realm, RealmSecret: e.secret,
+	return signaling.Dial(ctx, signaling.ClientConfig{URL: e.signalURL, Realm: e.realm, RealmSecret: e.secret, HTTPClient: hc,
 		Type: signaling.ActorType{Manufacturer: "attack", Name: name}, Logger: e.log})
+}
+
+// dialer dials the attacker's raw connections, from --from if set.
+func (e *env) dialer() *net.Dialer {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if e.from != nil {
+		d.LocalAddr = &net.TCPAddr{IP: e.from}
+	}
+	return d
+}
+
+// attackHTTP makes the handshakes of the attacker's signaling clients
+// (nil: the library's default, from the default address).
+func (e *env) attackHTTP() *http.Client {
+	if e.from == nil {
+		return nil
+	}
+	e.httpOnce.Do(func() {
+		e.http = &http.Client{Transport: &http.Transport{DialContext: e.dialer().DialContext, DisableKeepAlives: true}}
+	})
+	return e.http
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {

@@ -80,7 +80,7 @@ func (e *env) rawRegister(ctx context.Context, name string) (net.Conn, protocol.
 	if e.secret != "" {
 		h.Set(signaling.HeaderRealmSecret, e.secret)
 	}
-	c, br, status, err := rawUpgrade(ctx, host, path, h)
+	c, br, status, err := rawUpgrade(ctx, e.dialer(), host, path, h)
 	if err != nil {
 		return nil, protocol.ActorID{}, err
 	}
@@ -143,7 +143,7 @@ func h4(ctx context.Context, e *env, t *tally, ready func()) error {
 	for range 32 {
 		wg.Go(func() {
 			for range jobs {
-				c, br, status, err := rawUpgrade(ctx, host, path, nil)
+				c, br, status, err := rawUpgrade(ctx, e.dialer(), host, path, nil)
 				t.sent.Add(1)
 				if err != nil || c == nil {
 					t.refused.Add(1)
@@ -409,7 +409,7 @@ func h12(ctx context.Context, e *env, t *tally, ready func()) error {
 	dial := func(realm uint32, secret string) error {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		c, err := signaling.Dial(cctx, signaling.ClientConfig{URL: e.signalURL, Realm: realm, RealmSecret: secret,
+		c, err := signaling.Dial(cctx, signaling.ClientConfig{URL: e.signalURL, Realm: realm, RealmSecret: secret, HTTPClient: e.attackHTTP(),
 			Type: signaling.ActorType{Manufacturer: "attack", Name: "h12"}, Logger: e.log})
 		if err == nil {
 			uctx, cancel := context.WithTimeout(ctx, time.Second)
