@@ -184,7 +184,7 @@ done
 echo
 echo "Attacks against actr signal / actr node on 127.0.0.1, $phase phases; each cell before → during → after."
 echo
-echo "| # | attack | target | legit p50 | legit p99 | answered/lost | fresh client | RSS MiB | heap MiB | fds | goroutines | attack actions | refused/closed by target |"
+echo "| # | attack | target (legit client over) | legit p50 | legit p99 | answered/lost | fresh client | RSS MiB | heap MiB | fds | goroutines | attack actions | refused/closed by target |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk -F'\t' '{printf "| %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15}' "$rows"
 echo
