@@ -7,7 +7,9 @@
 #
 #   ./scripts/attack.sh [--phase DURATION] [H1 H2 ...]   (default: all, 5s phases)
 #
-# ATTACK_PHASE sets the phase duration too; ATTACK_FRESH=1 restarts the
+# ACTR_SRC=DIR builds the targets' actr from another checkout (say, to
+# measure a branch against the same attacker). ATTACK_PHASE sets the phase
+# duration too; ATTACK_FRESH=1 restarts the
 # targets before every attack (by default they are restarted only after an
 # attack they did not recover from); ATTACK_ARGS passes more flags to
 # the attacker (e.g. ATTACK_ARGS="--strangers 3000 --sinks 16"; see
@@ -56,8 +58,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "building actr and the attacker in $tmp" >&2
-go build -o "$tmp/actr" ./cmd/actr
+src="${ACTR_SRC:-.}"
+[[ -d $src/cmd/actr ]] || {
+	echo "ACTR_SRC=$src: no cmd/actr there" >&2
+	exit 2
+}
+echo "building actr (from $src) and the attacker in $tmp" >&2
+(cd "$src" && go build -o "$tmp/actr" ./cmd/actr)
 go build -o "$tmp/attack" ./internal/attack
 
 # wait_line FILE PREFIX PID: prints what follows PREFIX on the first line
