@@ -76,12 +76,11 @@ func TestCloseFlushesWhatSendAccepted(t *testing.T) {
 						t.Fatalf("round %d: Send %d: %v", round, i, err)
 					}
 				}
-				id := sender.ID()
 				if err := sender.Close(ctx); err != nil {
 					t.Fatalf("round %d: Close: %v", round, err)
 				}
 				wctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a failure detector: lost messages never come
-				got, err := log.waitFor(wctx, id, perRound)
+				got, err := log.waitFor(wctx, sender.ID(), perRound) // ID outlives Close
 				cancel()
 				total += got
 				if err != nil {

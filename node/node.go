@@ -146,8 +146,10 @@ func httpClient(tlsCfg *tls.Config) *http.Client {
 	}}
 }
 
-// ID is the node's actor, as the signaling server registered it.
-func (n *Node) ID() protocol.ActorID { return n.sig.ID() }
+// ID is the node's actor, as the signaling server registered it at Start.
+// It stays the node's after Close (unregistering does not change who it
+// was).
+func (n *Node) ID() protocol.ActorID { return n.mgr.LocalID() }
 
 // Manager is the node's OutprocManager: Send, events, introspection.
 func (n *Node) Manager() *transport.OutprocManager { return n.mgr }
