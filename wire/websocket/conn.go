@@ -361,7 +361,7 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 // stopped reading, past the writing Send's deadline.
 func (c *Conn) abortStalled() {
 	c.opts.Counters.StalledWrites.Add(1)
-	c.log.Warn("peer stopped reading; closing", "peer", c.remote)
+	c.log.Warn("peer stopped reading; closing")
 	c.die(fmt.Errorf("%w: %w: %w", transport.ErrWireClosed, transport.ErrStalled, ErrPeerStalled))
 	_ = c.ws.Load().CloseNow()
 	c.abortOnce.Do(func() { close(c.aborted) })
