@@ -80,7 +80,7 @@ func TestCloseFlushesWhatSendAccepted(t *testing.T) {
 					t.Fatalf("round %d: Close: %v", round, err)
 				}
 				wctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a failure detector: lost messages never come
-				got, err := log.waitFor(wctx, sender.ID(), perRound) // ID outlives Close
+				got, err := log.waitFor(wctx, sender.ID(), perRound)     // ID outlives Close
 				cancel()
 				total += got
 				if err != nil {
