@@ -141,6 +141,7 @@ var (
 	dRTCSetups        = desc("webrtc_inbound_setups", "WebRTC sessions peers started that are being set up (against MaxInboundSetups).")
 	dRTCSetupsRefused = desc("webrtc_setups_refused_total", "Role negotiations and offers refused, by reason: cap (MaxInboundSetups), per_peer.", "reason")
 	dRTCSetupTimeouts = desc("webrtc_setup_timeouts_total", "Inbound WebRTC sessions closed because not ready within InboundSetupTimeout.")
+	dRTCRefusedByPeer = desc("webrtc_refused_by_peer_total", "This node's WebRTC attempts the peer refused (its setup cap was full).")
 	dRTCSetupsEvicted = desc("webrtc_setups_evicted_total", "Inbound WebRTC sessions being set up, closed to give their place to a newer peer when MaxInboundSetups were taken.")
 	dRTCCandidates    = desc("webrtc_remote_candidates_total", "Relayed remote ICE candidates, by outcome: accepted, over_cap, off_network, bad_address, malformed.", "outcome")
 	dRTCReasmBytes    = desc("webrtc_reassembly_bytes", "Bytes held by fragmented messages being reassembled (against ReassemblyBytes).")
@@ -167,7 +168,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued} {
 		ch <- d
 	}
-	for _, d := range []*prometheus.Desc{dRTCStalls, dRTCSetups, dRTCSetupsRefused, dRTCSetupTimeouts, dRTCSetupsEvicted,
+	for _, d := range []*prometheus.Desc{dRTCStalls, dRTCSetups, dRTCSetupsRefused, dRTCSetupTimeouts, dRTCSetupsEvicted, dRTCRefusedByPeer,
 		dRTCCandidates, dRTCReasmBytes, dRTCReasmRefused} {
 		ch <- d
 	}
@@ -304,6 +305,7 @@ func collectWebRTC(ch chan<- prometheus.Metric, co *webrtc.Coordinator) {
 	counter(ch, dRTCSetupsRefused, c.SetupsRefusedPeer.Load(), "per_peer")
 	counter(ch, dRTCSetupTimeouts, c.SetupTimeouts.Load())
 	counter(ch, dRTCSetupsEvicted, c.SetupsEvicted.Load())
+	counter(ch, dRTCRefusedByPeer, c.RefusedByPeer.Load())
 	counter(ch, dRTCCandidates, c.CandidatesAccepted.Load(), "accepted")
 	counter(ch, dRTCCandidates, c.CandidatesOverCap.Load(), "over_cap")
 	counter(ch, dRTCCandidates, c.CandidatesOffNetwork.Load(), "off_network")

@@ -34,6 +34,10 @@ type Counters struct {
 	// closed to give their place to a newer peer when
 	// Config.MaxInboundSetups were taken.
 	SetupsEvicted atomic.Uint64
+	// RefusedByPeer: attempts of this node's that the peer refused (an
+	// empty answer: its own setup cap was full), ended with
+	// ErrSessionRefused.
+	RefusedByPeer atomic.Uint64
 	// CandidatesAccepted: relayed remote candidates handed to ICE. The
 	// others were refused: over Config.MaxRemoteCandidates
 	// (CandidatesOverCap), naming a network the node does not use

@@ -539,6 +539,7 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 				s.stale("a refusal of a session that is up")
 				return
 			}
+			s.co.counters.RefusedByPeer.Add(1)
 			s.stop(fmt.Errorf("%w (%s)", ErrSessionRefused, s.peer))
 			return
 		}

@@ -181,7 +181,7 @@ func settle(t *testing.T, co *Coordinator, peer protocol.ActorID) {
 // signalCounted is what the Coordinator counts of refused and stale input.
 func signalCounted(co *Coordinator) uint64 {
 	c := &co.counters
-	return c.BadSignals.Load() + c.StaleSignals.Load() + c.SetupsRefused.Load() + c.SetupsRefusedPeer.Load() +
+	return c.BadSignals.Load() + c.StaleSignals.Load() + c.SetupsRefused.Load() + c.SetupsRefusedPeer.Load() + c.RefusedByPeer.Load() +
 		c.CandidatesOverCap.Load() + c.CandidatesOffNetwork.Load() + c.CandidatesBadAddress.Load() + c.CandidatesMalformed.Load()
 }
 
