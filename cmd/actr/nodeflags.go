@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -64,6 +65,9 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	}
 	cfg := node.Config{SignalingURL: nf.signal, Realm: uint32(nf.realm), Type: t,
 		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, HealthCheckInterval: nf.health, Logger: log}
+	if err := checkSignalURL(nf.signal); err != nil {
+		return cfg, err
+	}
 	if nf.wsURL != "" && !strings.Contains(nf.wsURL, wire.ActorIDPlaceholder) {
 		return cfg, usageError("--ws-url %q has no %s placeholder", nf.wsURL, wire.ActorIDPlaceholder)
 	}
@@ -107,6 +111,29 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 		cfg.WebRTC.ICEServers = []pion.ICEServer{s}
 	}
 	return cfg, nil
+}
+
+// checkSignalURL explains a --signal that is not a ws:// or wss:// URL
+// (Go's URL parser would say "first path segment in URL cannot contain
+// colon" of 127.0.0.1:7000).
+func checkSignalURL(s string) error {
+	u, err := url.Parse(s)
+	if err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host != "" {
+		return nil
+	}
+	hint := "ws://127.0.0.1:7000/"
+	switch {
+	case s != "" && !strings.Contains(s, "://"): // host:port without a scheme
+		hint = "ws://" + s
+		if !strings.Contains(s, "/") {
+			hint += "/"
+		}
+	case err == nil && u.Scheme == "http" && u.Host != "":
+		hint = "ws://" + u.Host + u.Path
+	case err == nil && u.Scheme == "https" && u.Host != "":
+		hint = "wss://" + u.Host + u.Path
+	}
+	return usageError("--signal %q: want a ws:// or wss:// URL of the signaling server, e.g. %s", s, hint)
 }
 
 // parseType parses manufacturer:name.

@@ -29,26 +29,35 @@ type observer struct {
 	rec     *status.Recorder
 }
 
-// startObserver serves src's metrics on addr, and mgr's status page if
-// mgr is not nil. It prints where on stdout.
-func startObserver(addr string, src metrics.Sources, stdout io.Writer, log *slog.Logger) (*observer, error) {
+// listenMetrics binds --metrics-listen, before the command announces
+// anything, so that a taken port fails it first.
+func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// startObserver serves src's metrics on ln, and mgr's status page if
+// mgr is not nil; it owns ln from then on. It prints where on stdout.
+func startObserver(ln net.Listener, src metrics.Sources, stdout io.Writer, log *slog.Logger) (*observer, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := metrics.New(reg, src)
 	if err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
-	o := &observer{metrics: m, done: make(chan struct{})}
+	o := &observer{metrics: m, done: make(chan struct{}), ln: ln}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	if src.Manager != nil {
 		o.rec = status.NewRecorder(src.Manager, 200)
 		mux.Handle("GET /{$}", status.Handler(src.Manager, o.rec))
-	}
-	o.ln, err = net.Listen("tcp", addr)
-	if err != nil {
-		o.close()
-		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
 	}
 	o.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
