@@ -105,6 +105,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Handler = transport.HandlerFunc(b.received)
 		cfg.HealthCheckInterval = 5 * time.Second
 		n, err := node.Start(setup, cfg)
+		err = explainRegistration(err, cfg)
 		if err != nil {
 			return err
 		}

@@ -205,3 +205,52 @@ func TestSignalKeyLocation(t *testing.T) {
 		t.Fatalf("actr signal wrote into the working directory: %v %v", entries, err)
 	}
 }
+
+// A registration refused for its realm secret says which of three things
+// happened (none presented, a wrong one, a realm the server admits nobody
+// into) and what to do, without naming protocol headers; a refusal is not
+// retried.
+func TestRealmSecretRefusalsAreDistinct(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secrets, wrong := write("secrets", "1=one\n"), write("wrong", "two\n")
+	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "k"), "--policy", "secret", "--secret-file", secrets)
+	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
+	seen := map[string]bool{}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--to", "acme:echo@1.5"}, []string{"realm 1 requires its realm secret and none was presented", "--secret-file FILE or ACTR_REALM_SECRET"}},
+		{[]string{"--to", "acme:echo@1.5", "--secret-file", wrong}, []string{"the realm secret presented is not realm 1's", "check that it holds realm 1's secret"}},
+		{[]string{"--to", "acme:echo@3.5", "--realm", "3"}, []string{"realm 3 admits no registration on this server"}},
+	} {
+		t0 := time.Now()
+		out, errOut, code := runOnce(t, ctx, append(append([]string{"send", "--signal", url, "--timeout", "10s"}, tc.args...), "hi")...)
+		took := time.Since(t0)
+		if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Fatalf("send %v: exit %d, stdout %q, stderr %q", tc.args, code, out, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errOut, w) {
+				t.Fatalf("send %v: stderr %q does not say %q", tc.args, errOut, w)
+			}
+		}
+		if strings.Contains(errOut, "X-Actr") || strings.Contains(errOut, "header") || seen[errOut] {
+			t.Fatalf("send %v: stderr %q", tc.args, errOut)
+		}
+		seen[errOut] = true
+		if took > 5*time.Second {
+			t.Fatalf("send %v took %v to fail: a refusal was retried", tc.args, took)
+		}
+	}
+	sig.stop(ctx)
+}

@@ -83,6 +83,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.ManagerOptions = append(cfg.ManagerOptions, sendStatsIf(*metricsListen != "")...)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	n, err = node.Start(sctx, cfg)
+	err = explainRegistration(err, cfg)
 	cancel()
 	close(started)
 	if err != nil {

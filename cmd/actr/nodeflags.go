@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -153,4 +154,18 @@ func fmtDuration(d time.Duration) string {
 		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
 	}
 	return d.Round(time.Millisecond).String()
+}
+
+// explainRegistration adds to a refused registration what the user can
+// do about it: the server says why (no secret, a wrong one, or a realm it
+// admits nobody into); the flags that give a secret are the command's.
+func explainRegistration(err error, cfg node.Config) error {
+	er, ok := errors.AsType[*signaling.ErrorResponseError](err)
+	if !ok || er.Code != signaling.CodeForbidden || strings.Contains(er.Message, "admits no registration") {
+		return err // not a secret's matter
+	}
+	if cfg.RealmSecret == "" {
+		return fmt.Errorf("%w (this node presented no realm secret: if realm %d has one, give it with --secret-file FILE or ACTR_REALM_SECRET)", err, cfg.Realm)
+	}
+	return fmt.Errorf("%w (the secret came from --secret-file or ACTR_REALM_SECRET: check that it holds realm %d's secret, or pick the realm with --realm)", err, cfg.Realm)
 }

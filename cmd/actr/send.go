@@ -73,6 +73,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 	cfg.HealthCheckInterval = -1 // a one-shot
 	n, err := node.Start(ctx, cfg)
+	err = explainRegistration(err, cfg)
 	if err != nil {
 		return err
 	}
