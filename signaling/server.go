@@ -220,6 +220,30 @@ func (s *Server) Online(id protocol.ActorID) bool {
 	return e != nil && e.sess != nil
 }
 
+// RealmCount is how many actors a realm has registered, and how many of
+// them are connected now.
+type RealmCount struct {
+	Registered, Online int
+}
+
+// RealmCounts returns the registered and connected actors of every realm
+// that has any, for status pages. It reads the registry under the
+// server's lock, once per call.
+func (s *Server) RealmCounts() map[uint32]RealmCount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[uint32]RealmCount{}
+	for id, e := range s.actors {
+		c := out[id.Realm]
+		c.Registered++
+		if e.sess != nil {
+			c.Online++
+		}
+		out[id.Realm] = c
+	}
+	return out
+}
+
 // Close disconnects every actor and stops the server's goroutines.
 func (s *Server) Close() error {
 	s.mu.Lock()

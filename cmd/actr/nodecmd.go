@@ -9,6 +9,7 @@ import (
 
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/status"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/websocket"
 )
@@ -82,6 +83,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 	cfg.ManagerOptions = append(cfg.ManagerOptions, sendStatsIf(*metricsListen != "")...)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	started0 := time.Now()
 	n, err = node.Start(sctx, cfg)
 	err = explainRegistration(err, cfg)
 	cancel()
@@ -103,7 +105,11 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		ln := mln
 		mln = nil
-		o, err := startObserver(ln, src, stdout, log)
+		sig := n.Signaling()
+		pg := pages{node: status.Options{Started: started0, GateURL: n.GateURLTemplate(), Signaling: func() status.SignalingState {
+			return status.SignalingState{URL: cfg.SignalingURL, Connected: sig.Connected(), CredentialExpiry: sig.CredentialExpiry()}
+		}}}
+		o, err := startObserver(ln, src, pg, stdout, log)
 		if err != nil {
 			_ = n.Close(context.Background())
 			return err

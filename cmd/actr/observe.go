@@ -27,7 +27,18 @@ type observer struct {
 	done    chan struct{}
 	metrics *metrics.Metrics
 	rec     *status.Recorder
+	sigPage *status.SignalingPage
 }
+
+// pages are the status pages an observer serves at /: a node's (with
+// src.Manager) or a signaling server's (with src.Signaling).
+type pages struct {
+	node      status.Options
+	signaling status.SignalingOptions
+}
+
+// links are what the status pages link to.
+var links = []status.Link{{Name: "metrics", URL: "/metrics"}}
 
 // listenMetrics binds --metrics-listen, before the command announces
 // anything, so that a taken port fails it first.
@@ -44,7 +55,7 @@ func listenMetrics(addr string) (net.Listener, error) {
 
 // startObserver serves src's metrics on ln, and mgr's status page if
 // mgr is not nil; it owns ln from then on. It prints where on stdout.
-func startObserver(ln net.Listener, src metrics.Sources, stdout io.Writer, log *slog.Logger) (*observer, error) {
+func startObserver(ln net.Listener, src metrics.Sources, pg pages, stdout io.Writer, log *slog.Logger) (*observer, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := metrics.New(reg, src)
@@ -55,9 +66,15 @@ func startObserver(ln net.Listener, src metrics.Sources, stdout io.Writer, log *
 	o := &observer{metrics: m, done: make(chan struct{}), ln: ln}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
-	if src.Manager != nil {
+	switch {
+	case src.Manager != nil:
 		o.rec = status.NewRecorder(src.Manager, 200)
-		mux.Handle("GET /{$}", status.Handler(src.Manager, o.rec))
+		pg.node.Links = links
+		mux.Handle("GET /{$}", status.NewHandler(src.Manager, o.rec, pg.node))
+	case src.Signaling != nil:
+		pg.signaling.Links = links
+		o.sigPage = status.NewSignalingPage(src.Signaling, pg.signaling)
+		mux.Handle("GET /{$}", o.sigPage)
 	}
 	o.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
@@ -68,9 +85,7 @@ func startObserver(ln net.Listener, src metrics.Sources, stdout io.Writer, log *
 		}
 	}()
 	fmt.Fprintf(stdout, "metrics http://%s/metrics\n", o.ln.Addr())
-	if src.Manager != nil {
-		fmt.Fprintf(stdout, "status http://%s/\n", o.ln.Addr())
-	}
+	fmt.Fprintf(stdout, "status http://%s/\n", o.ln.Addr())
 	return o, nil
 }
 
@@ -86,6 +101,9 @@ func (o *observer) close() {
 	}
 	if o.rec != nil {
 		o.rec.Close()
+	}
+	if o.sigPage != nil {
+		o.sigPage.Close()
 	}
 	o.metrics.Close()
 }

@@ -202,7 +202,7 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 
 	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", key, "--metrics-listen", "127.0.0.1:0")
 	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
-	sigMetrics := sig.line(ctx, "metrics ")
+	sigMetrics, sigStatus := sig.line(ctx, "metrics "), sig.line(ctx, "status ")
 	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
@@ -272,6 +272,17 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 				t.Fatalf("the signaling server's metrics lack %s:\n%s", want, m)
 			}
 		}
+	}
+	// The server's status page counts the two nodes online, in realm 1.
+	if page := httpGet(t, ctx, sigStatus+"?format=json"); !strings.Contains(page, `"actors_online": 2,`) || !strings.Contains(page, `"realm": 1,`) {
+		t.Fatalf("the signaling server's status page:\n%s", page)
+	}
+	if page := httpGet(t, ctx, sigStatus); !strings.Contains(page, "actors online") || !strings.Contains(page, `href="/metrics"`) {
+		t.Fatalf("the signaling server's status page:\n%s", page)
+	}
+	// The node's page says its signaling connection is up, links /metrics.
+	if page := httpGet(t, ctx, n1Status); !strings.Contains(page, "signaling connected") || !strings.Contains(page, `href="/metrics"`) {
+		t.Fatalf("node 1's status page:\n%s", page)
 	}
 	for _, p := range []*proc{n1, n2, sig} {
 		t0 := time.Now()

@@ -9,12 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/status"
 )
 
 func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,7 +104,20 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if mln != nil {
 		ml := mln
 		mln = nil
-		o, err := startObserver(ml, metrics.Sources{Signaling: srv}, stdout, log)
+		pg := pages{signaling: status.SignalingOptions{URL: ln.URL(), Policy: policyText(*policy, realms), RealmPolicy: func(r uint32) string {
+			p, ok := realms[r]
+			if !ok {
+				p = pol
+			}
+			switch {
+			case p.Open:
+				return "open"
+			case p.Secret != "":
+				return "its secret"
+			}
+			return "admits nobody"
+		}}}
+		o, err := startObserver(ml, metrics.Sources{Signaling: srv}, pg, stdout, log)
 		if err != nil {
 			return err
 		}
@@ -200,4 +215,24 @@ func saveNewKey(path string, iss *auth.Issuer) error {
 		return fmt.Errorf("writing the signing key: %w", err)
 	}
 	return nil
+}
+
+// policyText describes the registration policy for the status page.
+func policyText(policy string, realms map[uint32]signaling.RegistrationPolicy) string {
+	if policy != "secret" {
+		return policy + " (any realm)"
+	}
+	ids := make([]uint32, 0, len(realms))
+	for r := range realms {
+		ids = append(ids, r)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	for i, r := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, r)
+	}
+	return "secret (realms " + b.String() + ", each its own secret; other realms refused)"
 }
