@@ -13,9 +13,13 @@
 //		WSListen:     ":9001",
 //		Handler:      h,
 //	})
-//	...
-//	defer n.Close()
-//	err = n.Manager().Send(ctx, transport.Actor(peer), protocol.RPCReliable, msg)
+//	if err != nil {
+//		return err
+//	}
+//	defer n.Close(context.Background()) // Close takes a ctx bounding the shutdown
+//	err = n.Send(ctx, peer, protocol.RPCReliable, msg)
+//
+// The package's Example is the same, compiled and run by go test.
 //
 // Every part stays reachable (Manager, Coordinator, Signaling, Gate) for
 // the cases the Config does not cover.

@@ -53,6 +53,20 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}()
 
+	// The gate's port is bound before the node registers: a port that is
+	// taken fails Start before the node has announced itself to anyone.
+	var reserved net.Listener
+	if cfg.WSListen != "" {
+		if reserved, err = net.Listen("tcp", cfg.WSListen); err != nil {
+			return nil, fmt.Errorf("node: serving the WebSocket gate on %s: %w", cfg.WSListen, err)
+		}
+		defer func() {
+			if reserved != nil {
+				_ = reserved.Close()
+			}
+		}()
+	}
+
 	n.client = httpClient(cfg.ClientTLS)
 	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
 		RealmSecret: cfg.RealmSecret, HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
@@ -96,8 +110,10 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.co != nil {
 		n.co.Accept(n.mgr)
 	}
-	if cfg.WSListen != "" {
-		if err := n.listen(ctx); err != nil {
+	if reserved != nil {
+		ln := reserved
+		reserved = nil
+		if err := n.listen(ctx, ln); err != nil {
 			return nil, err
 		}
 	}
@@ -108,7 +124,20 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	return n, nil
 }
 
-func (n *Node) listen(ctx context.Context) error {
+// listen serves the gate on the address of reserved, the listener Start
+// bound before registering, which it closes. The gate's Listen binds the
+// same address again at once (it counts connections from accept, so it
+// needs its own listener); only a process taking the port in that
+// instant can make it fail.
+func (n *Node) listen(ctx context.Context, reserved net.Listener) error {
+	addr := reserved.Addr().String() // the port chosen, for ":0"
+	release := func() {
+		if reserved != nil {
+			_ = reserved.Close()
+			reserved = nil
+		}
+	}
+	defer release()
 	keys := n.cfg.TrustedKeys
 	if keys == nil {
 		var err error
@@ -121,11 +150,12 @@ func (n *Node) listen(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	release()
 	var srv *websocket.Server
 	if n.cfg.GateTLS != nil {
-		srv, err = g.ListenTLS(n.cfg.WSListen, n.cfg.GateTLS)
+		srv, err = g.ListenTLS(addr, n.cfg.GateTLS)
 	} else {
-		srv, err = g.Listen(n.cfg.WSListen)
+		srv, err = g.Listen(addr)
 	}
 	if err != nil {
 		return fmt.Errorf("node: serving the WebSocket gate on %s: %w", n.cfg.WSListen, err)

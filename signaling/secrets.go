@@ -37,7 +37,13 @@ func (ss *session) registrationAllowed(realm uint32, now time.Time) *protocol.Er
 		a.lock.fail(now, lim)
 		s.counters.Unauthorized.Add(1)
 		s.counters.refuse(RefusedSecret)
-		return errf(CodeForbidden, "realm %d does not admit this registration: present its secret in the %s header", realm, HeaderRealmSecret)
+		switch {
+		case pol.Secret == "":
+			return errf(CodeForbidden, "realm %d admits no registration on this server (it is neither open nor has a secret): register in a realm the server admits, or have its operator configure realm %d", realm, realm)
+		case ss.secret == "":
+			return errf(CodeForbidden, "realm %d requires its realm secret and none was presented", realm)
+		}
+		return errf(CodeForbidden, "the realm secret presented is not realm %d's", realm)
 	}
 	return nil
 }

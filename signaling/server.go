@@ -33,7 +33,9 @@ type RegistrationPolicy struct {
 	Secret string
 }
 
-// ServerConfig configures a Server. Only Issuer is required.
+// ServerConfig configures a Server. Issuer is required, and some realm
+// must admit registrations: DefaultPolicy, or a policy in Realms (NewServer
+// refuses a configuration that would admit nobody).
 type ServerConfig struct {
 	// Issuer signs the credentials of registered actors.
 	Issuer *auth.Issuer
@@ -41,7 +43,8 @@ type ServerConfig struct {
 	// Issuer's key).
 	Verifier *auth.Verifier
 	// Realms holds per-realm registration policies; realms not listed use
-	// DefaultPolicy, whose zero value refuses registration. A secret
+	// DefaultPolicy, whose zero value refuses registration (set
+	// DefaultPolicy{Open: true} to admit anyone in any realm). A secret
 	// belongs in Realms, under its realm: a DefaultPolicy with a Secret
 	// would admit every unlisted realm with that one secret.
 	Realms        map[uint32]RegistrationPolicy
@@ -81,6 +84,9 @@ func (c *ServerConfig) defaults() error {
 	if c.Issuer == nil {
 		return errors.New("signaling: ServerConfig.Issuer is required")
 	}
+	if !c.admitsSomeone() {
+		return errors.New("signaling: this ServerConfig admits no registration in any realm: set DefaultPolicy (RegistrationPolicy{Open: true} admits anyone), or give Realms a policy that is Open or has a Secret")
+	}
 	if c.Verifier == nil {
 		c.Verifier = auth.NewVerifier(nil)
 		if err := c.Verifier.AddKey(c.Issuer.KeyID(), c.Issuer.PublicKey()); err != nil {
@@ -116,6 +122,20 @@ func (c *ServerConfig) defaults() error {
 	}
 	c.Limits.defaults()
 	return nil
+}
+
+// admitsSomeone reports whether any realm's policy can admit a
+// registration.
+func (c *ServerConfig) admitsSomeone() bool {
+	if c.DefaultPolicy.Open || c.DefaultPolicy.Secret != "" {
+		return true
+	}
+	for _, p := range c.Realms {
+		if p.Open || p.Secret != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ServerCounters count what a server did.
@@ -198,6 +218,30 @@ func (s *Server) Online(id protocol.ActorID) bool {
 	defer s.mu.Unlock()
 	e := s.actors[id]
 	return e != nil && e.sess != nil
+}
+
+// RealmCount is how many actors a realm has registered, and how many of
+// them are connected now.
+type RealmCount struct {
+	Registered, Online int
+}
+
+// RealmCounts returns the registered and connected actors of every realm
+// that has any, for status pages. It reads the registry under the
+// server's lock, once per call.
+func (s *Server) RealmCounts() map[uint32]RealmCount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[uint32]RealmCount{}
+	for id, e := range s.actors {
+		c := out[id.Realm]
+		c.Registered++
+		if e.sess != nil {
+			c.Online++
+		}
+		out[id.Realm] = c
+	}
+	return out
 }
 
 // Close disconnects every actor and stops the server's goroutines.

@@ -14,9 +14,11 @@ const DefaultEvents = 100
 // Recorder keeps the last events of a manager's bus, oldest first, in a
 // bounded ring. It runs one goroutine, which Close stops and waits for.
 type Recorder struct {
-	sub  *transport.Subscription
-	done chan struct{}
-	once sync.Once
+	sub     *transport.Subscription
+	done    chan struct{}
+	once    sync.Once
+	started time.Time
+	rates   *sampler // the manager's counters, for rates
 
 	mu     sync.Mutex
 	ring   []EventInfo
@@ -34,15 +36,20 @@ type EventInfo struct {
 	State  string    `json:"state,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	Err    string    `json:"error,omitempty"`
+	// Summary is Err in a few words, Outcome its class (Describe).
+	Summary string  `json:"summary,omitempty"`
+	Outcome Outcome `json:"outcome,omitempty"`
 }
 
 // NewRecorder records m's events, keeping the last n (DefaultEvents if
-// n <= 0).
+// n <= 0), and samples m's counters every second for the page's rates.
+// It runs two goroutines, which Close stops and waits for.
 func NewRecorder(m *transport.OutprocManager, n int) *Recorder {
 	if n <= 0 {
 		n = DefaultEvents
 	}
-	r := &Recorder{sub: m.Subscribe(256), done: make(chan struct{}), ring: make([]EventInfo, n)}
+	r := &Recorder{sub: m.Subscribe(256), done: make(chan struct{}), ring: make([]EventInfo, n), started: time.Now(),
+		rates: newSampler(func() map[string]uint64 { return counterValues(m.Stats()) })}
 	go r.run()
 	return r
 }
@@ -62,6 +69,7 @@ func (r *Recorder) run() {
 		}
 		if ev.Err != nil {
 			info.Err = ev.Err.Error()
+			info.Summary, info.Outcome = Describe(ev.Err)
 		}
 		r.mu.Lock()
 		r.missed += ev.Missed
@@ -92,5 +100,6 @@ func (r *Recorder) Close() {
 	r.once.Do(func() {
 		r.sub.Close()
 		<-r.done
+		r.rates.close()
 	})
 }

@@ -149,7 +149,7 @@ func TestPageMatchesManager(t *testing.T) {
 			t.Fatalf("the HTML page does not list %s", d)
 		}
 	}
-	if !strings.Contains(html, `http-equiv="refresh"`) || !strings.Contains(html, ">failed<") || !strings.Contains(html, "RPC_RELIABLE: webrtc ") {
+	if !strings.Contains(html, `fetch(location.href`) || !strings.Contains(html, ">failed<") || !strings.Contains(html, "RPC_RELIABLE: webrtc ") {
 		t.Fatalf("the HTML page lacks the refresh or the failed wire:\n%s", html)
 	}
 }

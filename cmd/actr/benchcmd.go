@@ -41,7 +41,7 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("bench", "actr bench [--to ACTORID --signal URL ...] [--wire auto|webrtc|websocket] [--size N] [--duration D | --count N] [--concurrency N] [--json]", stderr)
+	f := newFlags("bench", "actr bench [--to ACTORID --signal URL ...] [--wire auto|webrtc|websocket] [--size N] [--duration D | --count N] [--concurrency N] [--json]", stdout, stderr)
 	nf := addNodeFlags(f, "acme:actr-bench")
 	to := f.String("to", "", "benchmark against this running node (it must echo, as actr node does); empty: an embedded pair in this process")
 	ptName := f.String("payload-type", "RPC_RELIABLE", "payload type: RPC_RELIABLE, RPC_SIGNAL, STREAM_RELIABLE or STREAM_LATENCY_FIRST")
@@ -105,6 +105,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Handler = transport.HandlerFunc(b.received)
 		cfg.HealthCheckInterval = 5 * time.Second
 		n, err := node.Start(setup, cfg)
+		err = explainRegistration(err, cfg)
 		if err != nil {
 			return err
 		}

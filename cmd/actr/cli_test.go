@@ -64,15 +64,15 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 }
 
-// --help prints each command's flags and exits 0.
+// --help prints each command's flags on stdout and exits 0.
 func TestHelp(t *testing.T) {
 	for _, c := range commands {
 		var stdout, stderr bytes.Buffer
 		if code := run(t.Context(), []string{c.name, "--help"}, &stdout, &stderr); code != 0 {
 			t.Fatalf("%s --help: exit %d", c.name, code)
 		}
-		if !strings.Contains(stderr.String(), "Usage: actr "+c.name) || !strings.Contains(stderr.String(), "-log-level") {
-			t.Fatalf("%s --help printed:\n%s", c.name, &stderr)
+		if !strings.Contains(stdout.String(), "Usage: actr "+c.name) || !strings.Contains(stdout.String(), "-log-level") || stderr.Len() != 0 {
+			t.Fatalf("%s --help printed:\n%s\nand on stderr:\n%s", c.name, &stdout, &stderr)
 		}
 	}
 }
@@ -102,7 +102,7 @@ func TestConfigFile(t *testing.T) {
 		return p
 	}
 	good := write("good.json", `{"realm": 3, "type": "acme:worker", "loopback-only": true, "ws-listen": "127.0.0.1:9009"}`)
-	f := newFlags("node", "", io.Discard)
+	f := newFlags("node", "", io.Discard, io.Discard)
 	nf := addNodeFlags(f, "acme:echo")
 	wsListen := f.String("ws-listen", "", "")
 	if err := f.parse([]string{"--config", good, "--realm", "7"}); err != nil {
@@ -118,7 +118,7 @@ func TestConfigFile(t *testing.T) {
 		"badval.json":  `{"realm": "many"}`,
 		"broken.json":  `{"realm": `,
 	} {
-		f := newFlags("node", "", io.Discard)
+		f := newFlags("node", "", io.Discard, io.Discard)
 		addNodeFlags(f, "acme:echo")
 		if err := f.parse([]string{"--config", write(name, body)}); err == nil {
 			t.Errorf("%s: %s accepted", name, body)
@@ -129,7 +129,7 @@ func TestConfigFile(t *testing.T) {
 // The TURN credential can come from the environment instead of a flag.
 func TestICECredentialFromEnvironment(t *testing.T) {
 	t.Setenv("ACTR_ICE_CREDENTIAL", "s3cret")
-	f := newFlags("node", "", io.Discard)
+	f := newFlags("node", "", io.Discard, io.Discard)
 	nf := addNodeFlags(f, "acme:echo")
 	if err := f.parse([]string{"--ice-servers", "turn:turn.example:3478", "--ice-username", "u"}); err != nil {
 		t.Fatal(err)

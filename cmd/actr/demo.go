@@ -32,7 +32,7 @@ var demoSizes = map[protocol.PayloadType]int{
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("demo", "actr demo [--messages N] [--timeout D]", stderr)
+	f := newFlags("demo", "actr demo [--messages N] [--timeout D]", stdout, stderr)
 	perType := f.Int("messages", 20, "round trips per payload type in each phase")
 	timeout := f.Duration("timeout", 30*time.Second, "fail if the demo takes longer")
 	f.logLevel = "warn" // the demo's own output is on stdout

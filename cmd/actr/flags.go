@@ -16,14 +16,15 @@ import (
 type flags struct {
 	*flag.FlagSet
 	synopsis  string
+	stdout    io.Writer // where --help prints: usage asked for is output
 	stderr    io.Writer
 	logLevel  string
 	logFormat string
 	config    string
 }
 
-func newFlags(name, synopsis string, stderr io.Writer) *flags {
-	f := &flags{FlagSet: flag.NewFlagSet("actr "+name, flag.ContinueOnError), synopsis: synopsis, stderr: stderr}
+func newFlags(name, synopsis string, stdout, stderr io.Writer) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet("actr "+name, flag.ContinueOnError), synopsis: synopsis, stdout: stdout, stderr: stderr}
 	f.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&f.config, "config", "", "a JSON `file` of flag values, {\"flag-name\": value, ...}; flags on the command line win")
@@ -31,7 +32,8 @@ func newFlags(name, synopsis string, stderr io.Writer) *flags {
 }
 
 // parse parses args, then the configuration file. A bad command line is a
-// usage error with one line of explanation; --help prints the flags.
+// usage error with one line of explanation; --help prints the flags on
+// stdout (help asked for is the command's output, and exits 0).
 func (f *flags) parse(args []string) error {
 	f.SetOutput(io.Discard) // errors are reported once, by run
 	err := f.Parse(args)
@@ -62,8 +64,8 @@ var argsOK = map[string]bool{"actr send": true}
 func (f *flags) takesArgs() bool { return argsOK[f.Name()] }
 
 func (f *flags) printUsage() {
-	fmt.Fprintf(f.stderr, "Usage: %s\n\n", f.synopsis)
-	f.SetOutput(f.stderr)
+	fmt.Fprintf(f.stdout, "Usage: %s\n\n", f.synopsis)
+	f.SetOutput(f.stdout)
 	f.PrintDefaults()
 	f.SetOutput(io.Discard)
 }

@@ -33,6 +33,7 @@ var commands = []command{
 	{"node", "run a long-running actor that answers messages", runNode},
 	{"send", "send one message to an actor and print the reply", runSend},
 	{"bench", "measure round-trip throughput and latency, against a node or an embedded pair", runBench},
+	{"version", "print the module version and the VCS revision this binary was built from", runVersion},
 }
 
 func main() {
@@ -55,11 +56,12 @@ func (e *exitError) Unwrap() error { return e.err }
 // 0 on success, 2 for a usage error, 1 for anything else, with a single
 // line on stderr saying what went wrong.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 { // a bad command line: the usage is the error
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" { // asked for: output
+		usage(stdout)
 		return 0
 	}
 	for _, c := range commands {

@@ -9,12 +9,13 @@ import (
 
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/status"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/websocket"
 )
 
 func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("node", "actr node --signal URL [--type manufacturer:name] [--ws-listen ADDR] [--log] [--no-echo]", stderr)
+	f := newFlags("node", "actr node --signal URL [--type manufacturer:name] [--ws-listen ADDR] [--log] [--no-echo]", stdout, stderr)
 	nf := addNodeFlags(f, "acme:echo")
 	wsListen := f.String("ws-listen", "", "serve a WebSocket gate on this address (e.g. 127.0.0.1:9001), so peers can reach the node over WebSocket")
 	wsCert := f.String("ws-tls-cert", "", "TLS certificate file: serve the gate over wss:// (with --ws-tls-key)")
@@ -22,7 +23,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) and a status page (/) on this address")
 	maxConns := f.Int("ws-max-conns", 1024, "the gate's connection limit")
 	maxPerIP := f.Int("ws-max-conns-per-ip", 64, "the gate's connection limit per remote address (-1: none)")
-	logMsgs := f.Bool("log", false, "print every inbound message")
+	logMsgs := f.Bool("log", false, fmt.Sprintf("print a line for every inbound message: its size and its first %d bytes", previewBytes))
 	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
 	echoTimeout := f.Duration("echo-timeout", defaultEchoTimeout, "bound on each echo's Send: a peer that stops reading is given up on after this long")
 	if err := f.parse(args); err != nil {
@@ -49,6 +50,18 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cfg.GateTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
+	// Every port is bound before the node registers and announces itself
+	// (node.Start binds the gate's first too).
+	mln, err := listenMetrics(*metricsListen)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if mln != nil { // not handed to the observer
+			_ = mln.Close()
+		}
+	}()
+
 	var n *node.Node
 	started := make(chan struct{})
 	cfg.Handler = transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
@@ -57,7 +70,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return // Start failed
 		}
 		if *logMsgs {
-			fmt.Fprintf(stdout, "message %s %s from %s over %s: %q\n", time.Now().Format("15:04:05.000"), m.Type, m.From, m.Wire, m.Data)
+			fmt.Fprintf(stdout, "message %s %s from %s over %s: %s\n", time.Now().Format("15:04:05.000"), m.Type, m.From, m.Wire, preview(m.Data))
 		}
 		if *noEcho {
 			return
@@ -70,7 +83,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 	cfg.ManagerOptions = append(cfg.ManagerOptions, sendStatsIf(*metricsListen != "")...)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	started0 := time.Now()
 	n, err = node.Start(sctx, cfg)
+	err = explainRegistration(err, cfg)
 	cancel()
 	close(started)
 	if err != nil {
@@ -80,7 +95,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if t := n.GateURLTemplate(); t != "" {
 		fmt.Fprintf(stdout, "gate %s\n", t)
 	}
-	if *metricsListen != "" {
+	if mln != nil {
 		src := metrics.Sources{Manager: n.Manager(), WebRTC: n.Coordinator(), WebSocket: map[string]*websocket.Counters{}}
 		if d := n.Dialer(); d != nil {
 			src.WebSocket["dialer"] = d.Counters()
@@ -88,7 +103,13 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if g := n.Gate(); g != nil {
 			src.WebSocket["gate"] = g.Counters()
 		}
-		o, err := startObserver(*metricsListen, src, stdout, log)
+		ln := mln
+		mln = nil
+		sig := n.Signaling()
+		pg := pages{node: status.Options{Started: started0, GateURL: n.GateURLTemplate(), Signaling: func() status.SignalingState {
+			return status.SignalingState{URL: cfg.SignalingURL, Connected: sig.Connected(), CredentialExpiry: sig.CredentialExpiry()}
+		}}}
+		o, err := startObserver(ln, src, pg, stdout, log)
 		if err != nil {
 			_ = n.Close(context.Background())
 			return err
@@ -100,4 +121,17 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return n.Close(cctx)
+}
+
+// previewBytes is how much of a message --log shows.
+const previewBytes = 64
+
+// preview is a bounded, printable form of a message for --log: the whole
+// of a short one, quoted; of a longer one its first previewBytes, then
+// its size.
+func preview(data []byte) string {
+	if len(data) <= previewBytes {
+		return fmt.Sprintf("%q (%d bytes)", data, len(data))
+	}
+	return fmt.Sprintf("%q... (%d bytes)", data[:previewBytes], len(data))
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -71,6 +73,9 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	}
 	cfg := node.Config{SignalingURL: nf.signal, Realm: uint32(nf.realm), Type: t,
 		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, HealthCheckInterval: nf.health, Logger: log}
+	if err := checkSignalURL(nf.signal); err != nil {
+		return cfg, err
+	}
 	if nf.wsURL != "" && !strings.Contains(nf.wsURL, wire.ActorIDPlaceholder) {
 		return cfg, usageError("--ws-url %q has no %s placeholder", nf.wsURL, wire.ActorIDPlaceholder)
 	}
@@ -120,6 +125,29 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	return cfg, nil
 }
 
+// checkSignalURL explains a --signal that is not a ws:// or wss:// URL
+// (Go's URL parser would say "first path segment in URL cannot contain
+// colon" of 127.0.0.1:7000).
+func checkSignalURL(s string) error {
+	u, err := url.Parse(s)
+	if err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host != "" {
+		return nil
+	}
+	hint := "ws://127.0.0.1:7000/"
+	switch {
+	case s != "" && !strings.Contains(s, "://"): // host:port without a scheme
+		hint = "ws://" + s
+		if !strings.Contains(s, "/") {
+			hint += "/"
+		}
+	case err == nil && u.Scheme == "http" && u.Host != "":
+		hint = "ws://" + u.Host + u.Path
+	case err == nil && u.Scheme == "https" && u.Host != "":
+		hint = "wss://" + u.Host + u.Path
+	}
+	return usageError("--signal %q: want a ws:// or wss:// URL of the signaling server, e.g. %s", s, hint)
+}
+
 // parseType parses manufacturer:name.
 func parseType(s string) (signaling.ActorType, error) {
 	m, n, ok := strings.Cut(s, ":")
@@ -137,4 +165,18 @@ func fmtDuration(d time.Duration) string {
 		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
 	}
 	return d.Round(time.Millisecond).String()
+}
+
+// explainRegistration adds to a refused registration what the user can
+// do about it: the server says why (no secret, a wrong one, or a realm it
+// admits nobody into); the flags that give a secret are the command's.
+func explainRegistration(err error, cfg node.Config) error {
+	er, ok := errors.AsType[*signaling.ErrorResponseError](err)
+	if !ok || er.Code != signaling.CodeForbidden || strings.Contains(er.Message, "admits no registration") {
+		return err // not a secret's matter
+	}
+	if cfg.RealmSecret == "" {
+		return fmt.Errorf("%w (this node presented no realm secret: if realm %d has one, give it with --secret-file FILE or ACTR_REALM_SECRET)", err, cfg.Realm)
+	}
+	return fmt.Errorf("%w (the secret came from --secret-file or ACTR_REALM_SECRET: check that it holds realm %d's secret, or pick the realm with --realm)", err, cfg.Realm)
 }

@@ -27,28 +27,54 @@ type observer struct {
 	done    chan struct{}
 	metrics *metrics.Metrics
 	rec     *status.Recorder
+	sigPage *status.SignalingPage
 }
 
-// startObserver serves src's metrics on addr, and mgr's status page if
-// mgr is not nil. It prints where on stdout.
-func startObserver(addr string, src metrics.Sources, stdout io.Writer, log *slog.Logger) (*observer, error) {
+// pages are the status pages an observer serves at /: a node's (with
+// src.Manager) or a signaling server's (with src.Signaling).
+type pages struct {
+	node      status.Options
+	signaling status.SignalingOptions
+}
+
+// links are what the status pages link to.
+var links = []status.Link{{Name: "metrics", URL: "/metrics"}}
+
+// listenMetrics binds --metrics-listen, before the command announces
+// anything, so that a taken port fails it first.
+func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// startObserver serves src's metrics on ln, and mgr's status page if
+// mgr is not nil; it owns ln from then on. It prints where on stdout.
+func startObserver(ln net.Listener, src metrics.Sources, pg pages, stdout io.Writer, log *slog.Logger) (*observer, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := metrics.New(reg, src)
 	if err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
-	o := &observer{metrics: m, done: make(chan struct{})}
+	o := &observer{metrics: m, done: make(chan struct{}), ln: ln}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
-	if src.Manager != nil {
+	switch {
+	case src.Manager != nil:
 		o.rec = status.NewRecorder(src.Manager, 200)
-		mux.Handle("GET /{$}", status.Handler(src.Manager, o.rec))
-	}
-	o.ln, err = net.Listen("tcp", addr)
-	if err != nil {
-		o.close()
-		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
+		pg.node.Links = links
+		mux.Handle("GET /{$}", status.NewHandler(src.Manager, o.rec, pg.node))
+	case src.Signaling != nil:
+		pg.signaling.Links = links
+		o.sigPage = status.NewSignalingPage(src.Signaling, pg.signaling)
+		mux.Handle("GET /{$}", o.sigPage)
 	}
 	o.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
@@ -59,9 +85,7 @@ func startObserver(addr string, src metrics.Sources, stdout io.Writer, log *slog
 		}
 	}()
 	fmt.Fprintf(stdout, "metrics http://%s/metrics\n", o.ln.Addr())
-	if src.Manager != nil {
-		fmt.Fprintf(stdout, "status http://%s/\n", o.ln.Addr())
-	}
+	fmt.Fprintf(stdout, "status http://%s/\n", o.ln.Addr())
 	return o, nil
 }
 
@@ -77,6 +101,9 @@ func (o *observer) close() {
 	}
 	if o.rec != nil {
 		o.rec.Close()
+	}
+	if o.sigPage != nil {
+		o.sigPage.Close()
 	}
 	o.metrics.Close()
 }

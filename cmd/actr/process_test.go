@@ -31,13 +31,19 @@ type proc struct {
 
 func startProc(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, name, childEnv(), args...)
+}
+
+// startProcEnv is startProc with the environment env.
+func startProcEnv(t *testing.T, name string, env []string, args ...string) *proc {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &proc{t: t, name: name, more: make(chan struct{}), exited: make(chan struct{})}
 	p.cmd = exec.Command(exe, args...)
-	p.cmd.Env = childEnv()
+	p.cmd.Env = env
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -89,12 +95,21 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // line waits for a stdout line starting with prefix and returns the rest.
 func (p *proc) line(ctx context.Context, prefix string) string {
 	p.t.Helper()
-	for i := 0; ; {
+	return p.nthLine(ctx, prefix, 1)
+}
+
+// nthLine waits for the nth stdout line starting with prefix (the first
+// is 1) and returns the rest.
+func (p *proc) nthLine(ctx context.Context, prefix string, nth int) string {
+	p.t.Helper()
+	for i, seen := 0, 0; ; {
 		p.mu.Lock()
 		for ; i < len(p.lines); i++ {
 			if rest, ok := strings.CutPrefix(p.lines[i], prefix); ok {
-				p.mu.Unlock()
-				return rest
+				if seen++; seen == nth {
+					p.mu.Unlock()
+					return rest
+				}
 			}
 		}
 		more := p.more
@@ -187,7 +202,7 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 
 	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", key, "--metrics-listen", "127.0.0.1:0")
 	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
-	sigMetrics := sig.line(ctx, "metrics ")
+	sigMetrics, sigStatus := sig.line(ctx, "metrics "), sig.line(ctx, "status ")
 	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
@@ -199,18 +214,18 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	id2, gate2 := n2.line(ctx, "actor "), n2.line(ctx, "gate ")
 
 	out, errOut, code := runOnce(t, ctx, "send", "--signal", url, "--to", id1, "--loopback-only", "hello one")
-	if code != 0 || out != "hello one\n" {
+	if code != 0 || out != "hello one" {
 		t.Fatalf("send to node 1: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "over webrtc") {
 		t.Fatalf("the reply from node 1 did not come over WebRTC: %s", errOut)
 	}
 	// --log prints what arrived: "message 15:04:05.000 RPC_RELIABLE from ... over webrtc: ..."
-	if got := n1.line(ctx, "message "); !strings.Contains(got, `over webrtc: "hello one"`) {
+	if got := n1.line(ctx, "message "); !strings.Contains(got, `over webrtc: "hello one" (9 bytes)`) {
 		t.Fatalf("node 1 logged %q", got)
 	}
 	out, errOut, code = runOnceStdin(t, ctx, "from stdin", "send", "--signal", url, "--to", id1, "--loopback-only", "--file", "-")
-	if code != 0 || out != "from stdin\n" {
+	if code != 0 || out != "from stdin" {
 		t.Fatalf("send from stdin to node 1: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
 	// Node 1's metrics count the echoes it sent over WebRTC and the message
@@ -238,7 +253,7 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errOut, code = runOnce(t, ctx, "send", "--signal", url, "--to", id2, "--no-webrtc", "--ws-url", gate2, "--payload-type", "STREAM_RELIABLE", "--file", msgFile)
-	if code != 0 || out != "hello two\n" || !strings.Contains(errOut, "over websocket (STREAM_RELIABLE)") {
+	if code != 0 || out != "hello two" || !strings.Contains(errOut, "over websocket (STREAM_RELIABLE)") {
 		t.Fatalf("send to node 2 over WebSocket: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
 	t0 := time.Now()
@@ -257,6 +272,17 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 				t.Fatalf("the signaling server's metrics lack %s:\n%s", want, m)
 			}
 		}
+	}
+	// The server's status page counts the two nodes online, in realm 1.
+	if page := httpGet(t, ctx, sigStatus+"?format=json"); !strings.Contains(page, `"actors_online": 2,`) || !strings.Contains(page, `"realm": 1,`) {
+		t.Fatalf("the signaling server's status page:\n%s", page)
+	}
+	if page := httpGet(t, ctx, sigStatus); !strings.Contains(page, "actors online") || !strings.Contains(page, `href="/metrics"`) {
+		t.Fatalf("the signaling server's status page:\n%s", page)
+	}
+	// The node's page says its signaling connection is up, links /metrics.
+	if page := httpGet(t, ctx, n1Status); !strings.Contains(page, "signaling connected") || !strings.Contains(page, `href="/metrics"`) {
+		t.Fatalf("node 1's status page:\n%s", page)
 	}
 	for _, p := range []*proc{n1, n2, sig} {
 		t0 := time.Now()

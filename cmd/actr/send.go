@@ -14,7 +14,7 @@ import (
 )
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("send", "actr send --signal URL --to ACTORID [--payload-type TYPE] [--file FILE | -] [MESSAGE]", stderr)
+	f := newFlags("send", "actr send --signal URL --to ACTORID [--payload-type TYPE] [--file FILE | -] [MESSAGE]", stdout, stderr)
 	nf := addNodeFlags(f, "acme:actr-send")
 	to := f.String("to", "", "the actor to send to, as printed by actr node (manufacturer:name@realm.serial)")
 	ptName := f.String("payload-type", "RPC_RELIABLE", "payload type: RPC_RELIABLE, RPC_SIGNAL, STREAM_RELIABLE or STREAM_LATENCY_FIRST")
@@ -73,6 +73,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 	cfg.HealthCheckInterval = -1 // a one-shot
 	n, err := node.Start(ctx, cfg)
+	err = explainRegistration(err, cfg)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	select {
 	case m := <-replies:
 		fmt.Fprintf(stderr, "reply from %s over %s (%s) in %s:\n", m.From, m.Wire, m.Type, fmtDuration(time.Since(start)))
-		_, err := stdout.Write(append(m.Data, '\n'))
+		_, err := stdout.Write(m.Data) // exactly the bytes received
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("no reply from %s within %s (the message was sent; is the peer answering?)", dest, *timeout)

@@ -3,21 +3,26 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/status"
 )
 
 func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("signal", "actr signal [--listen ADDR] [--key FILE] [--policy open|secret --secret-file FILE [--secret-realms LIST]] [--tls-cert FILE --tls-key FILE]", stderr)
+	f := newFlags("signal", "actr signal [--listen ADDR] [--key FILE] [--policy open|secret --secret-file FILE [--secret-realms LIST]] [--tls-cert FILE --tls-key FILE]", stdout, stderr)
 	listen := f.String("listen", "127.0.0.1:7000", "address to listen on")
-	keyFile := f.String("key", "actr-signal.key", "the credential-signing key; generated (mode 0600) on first run, reused after")
+	keyFile := f.String("key", "", "the credential-signing key `file`; generated (mode 0600) on first run, once the server listens, and reused after (default "+defaultKeyHelp()+")")
 	keyID := f.Uint("key-id", 1, "key id of a newly generated key")
 	policy := f.String("policy", "open", "registration policy: open (anyone may register in any realm) or secret (a realm admits only its own secret, see --secret-file)")
 	secretFile := f.String("secret-file", "", "for --policy secret: a file of realm=secret lines, one per realm, or holding one plain secret (or set ACTR_REALM_SECRET)")
@@ -56,9 +61,16 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	iss, created, err := auth.LoadOrCreateIssuer(*keyFile, uint32(*keyID))
+	if *keyFile == "" {
+		if *keyFile, err = defaultKeyFile(); err != nil {
+			return err
+		}
+	}
+	// The key is read now if it exists, but a new one is written only once
+	// the server listens: a failed start leaves nothing behind.
+	iss, created, err := loadOrGenerateIssuer(*keyFile, uint32(*keyID))
 	if err != nil {
-		return fmt.Errorf("the signing key: %w", err)
+		return err
 	}
 	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
 		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits})
@@ -66,6 +78,15 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer srv.Close()
+	mln, err := listenMetrics(*metricsListen)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if mln != nil { // not handed to the observer
+			_ = mln.Close()
+		}
+	}()
 	ln, err := srv.Listen(*listen, tlsCfg)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
@@ -74,11 +95,29 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	state := "reused"
 	if created {
 		state = "generated"
+		if err := saveNewKey(*keyFile, iss); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "signaling server on %s (key %d %s in %s; policy %s)\n", ln.URL(), iss.KeyID(), state, *keyFile, *policy)
 	log.Info("signaling server started", "url", ln.URL(), "key_id", iss.KeyID(), "key", state)
-	if *metricsListen != "" {
-		o, err := startObserver(*metricsListen, metrics.Sources{Signaling: srv}, stdout, log)
+	if mln != nil {
+		ml := mln
+		mln = nil
+		pg := pages{signaling: status.SignalingOptions{URL: ln.URL(), Policy: policyText(*policy, realms), RealmPolicy: func(r uint32) string {
+			p, ok := realms[r]
+			if !ok {
+				p = pol
+			}
+			switch {
+			case p.Open:
+				return "open"
+			case p.Secret != "":
+				return "its secret"
+			}
+			return "admits nobody"
+		}}}
+		o, err := startObserver(ml, metrics.Sources{Signaling: srv}, pg, stdout, log)
 		if err != nil {
 			return err
 		}
@@ -107,4 +146,93 @@ func readSecret(path string) (string, error) {
 		return "", fmt.Errorf("the realm secret file %s is empty", path)
 	}
 	return s, nil
+}
+
+// defaultKeyFile is where the signing key lives without --key: signal.key
+// in the actr directory of the user's configuration directory
+// ($XDG_CONFIG_HOME/actr, or ~/.config/actr, on Linux).
+func defaultKeyFile() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", usageError("no default place for the signing key (%v): give --key FILE", err)
+	}
+	return filepath.Join(dir, "actr", "signal.key"), nil
+}
+
+func defaultKeyHelp() string {
+	if p, err := defaultKeyFile(); err == nil {
+		return p
+	}
+	return "signal.key in the user's configuration directory"
+}
+
+// loadOrGenerateIssuer loads the key at path or, if there is none, makes
+// a new one in memory (created), for saveNewKey to write once the server
+// listens.
+func loadOrGenerateIssuer(path string, keyID uint32) (*auth.Issuer, bool, error) {
+	id, key, err := auth.LoadPrivateKey(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		iss, err := auth.GenerateIssuer(keyID)
+		if err != nil {
+			return nil, false, fmt.Errorf("generating the signing key: %w", err)
+		}
+		return iss, true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("the signing key: %w", err)
+	case id != keyID:
+		return nil, false, usageError("the signing key %s has key id %d, not --key-id %d: pass --key-id %d, or move the file away to generate a new key", path, id, keyID, id)
+	}
+	iss, err := auth.NewIssuer(id, key)
+	if err != nil {
+		return nil, false, fmt.Errorf("the signing key %s: %w", path, err)
+	}
+	return iss, false, nil
+}
+
+// saveNewKey writes a newly generated key at path (0600; its directory
+// 0700 if it has to be made), refusing to replace a file another process
+// wrote meanwhile.
+func saveNewKey(path string, iss *auth.Issuer) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("making the signing key's directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return fmt.Errorf("writing the signing key: %w", err)
+	}
+	name := tmp.Name()
+	_ = tmp.Close()
+	defer os.Remove(name)
+	if err := auth.SavePrivateKey(name, iss.KeyID(), iss.PrivateKey()); err != nil {
+		return fmt.Errorf("writing the signing key: %w", err)
+	}
+	if err := os.Link(name, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s appeared while the server started (another actr signal?): start again to use that key", path)
+		}
+		return fmt.Errorf("writing the signing key: %w", err)
+	}
+	return nil
+}
+
+// policyText describes the registration policy for the status page.
+func policyText(policy string, realms map[uint32]signaling.RegistrationPolicy) string {
+	if policy != "secret" {
+		return policy + " (any realm)"
+	}
+	ids := make([]uint32, 0, len(realms))
+	for r := range realms {
+		ids = append(ids, r)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	for i, r := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, r)
+	}
+	return "secret (realms " + b.String() + ", each its own secret; other realms refused)"
 }
