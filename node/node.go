@@ -129,38 +129,24 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 // same address again at once (it counts connections from accept, so it
 // needs its own listener); only a process taking the port in that
 // instant can make it fail.
-func (n *Node) listen(ctx context.Context, reserved net.Listener) error {
-	addr := reserved.Addr().String() // the port chosen, for ":0"
-	release := func() {
-		if reserved != nil {
-			_ = reserved.Close()
-			reserved = nil
-		}
-	}
-	defer release()
+func (n *Node) listen(ctx context.Context, ln net.Listener) error {
 	keys := n.cfg.TrustedKeys
 	if keys == nil {
 		var err error
 		if keys, err = signaling.FetchKeys(ctx, n.cfg.SignalingURL, n.client); err != nil {
+			_ = ln.Close()
 			return fmt.Errorf("node: the gate needs the signaling server's public keys: %w", err)
 		}
 	}
 	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket, Path: GatePath,
 		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP})
 	if err != nil {
+		_ = ln.Close()
 		return fmt.Errorf("node: %w", err)
 	}
-	release()
-	var srv *websocket.Server
-	if n.cfg.GateTLS != nil {
-		srv, err = g.ListenTLS(addr, n.cfg.GateTLS)
-	} else {
-		srv, err = g.Listen(addr)
-	}
-	if err != nil {
-		return fmt.Errorf("node: serving the WebSocket gate on %s: %w", n.cfg.WSListen, err)
-	}
-	n.gate, n.server = g, srv
+	// The listener bound before registering is the gate's: no window in
+	// which another process could take the port.
+	n.gate, n.server = g, g.Serve(ln, n.cfg.GateTLS)
 	return nil
 }
 

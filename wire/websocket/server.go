@@ -33,11 +33,20 @@ func (g *Gate) ListenTLS(addr string, cfg *tls.Config) (*Server, error) {
 	return g.listen(addr, cfg)
 }
 
+// Serve serves g on ln, a listener the caller bound (say, before it had
+// what the gate needs), and closes ln when the Server closes. tlsCfg, if
+// not nil, serves wss://.
+func (g *Gate) Serve(ln net.Listener, tlsCfg *tls.Config) *Server { return g.serve(ln, tlsCfg) }
+
 func (g *Gate) listen(addr string, tlsCfg *tls.Config) (*Server, error) {
 	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	return g.serve(raw, tlsCfg), nil
+}
+
+func (g *Gate) serve(raw net.Listener, tlsCfg *tls.Config) *Server {
 	var ln net.Listener = &gateListener{Listener: raw, g: g}
 	s := &Server{
 		srv: &http.Server{
@@ -70,7 +79,7 @@ func (g *Gate) listen(addr string, tlsCfg *tls.Config) (*Server, error) {
 			s.err = err
 		}
 	}()
-	return s, nil
+	return s
 }
 
 // Addr returns the address the server listens on.
