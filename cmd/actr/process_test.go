@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -295,4 +296,26 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 		t.Fatalf("restarted server: %q, want the key reused", rest)
 	}
 	sig2.stop(ctx)
+}
+
+// `actr send --no-reply` exits once what it sent has reached the node: ten
+// in a row over WebRTC, the node logs all ten (issue 20: it logged 1 to
+// 4 of 10 when Close dropped what SCTP still held).
+func TestSendNoReplyDeliversEveryMessage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", filepath.Join(t.TempDir(), "signal.key"))
+	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
+	n := startProc(t, "node", "node", "--signal", url, "--loopback-only", "--log", "--no-echo")
+	id := n.line(ctx, "actor ")
+	const sends = 10
+	for i := range sends {
+		_, errOut, code := runOnce(t, ctx, "send", "--signal", url, "--to", id, "--loopback-only", "--no-reply", fmt.Sprintf("no-reply %d", i))
+		if code != 0 {
+			t.Fatalf("send %d: exit %d, stderr:\n%s", i, code, errOut)
+		}
+	}
+	n.nthLine(ctx, "message ", sends) // fails the test if the node exits first; ctx bounds it
+	n.stop(ctx)
+	sig.stop(ctx)
 }
