@@ -129,6 +129,16 @@ func (c stallCase) peerConfig(url, gate string, name string) node.Config {
 	return cfg
 }
 
+// legitPeer starts the well-behaved peer, whose handler hands over the
+// echoes it gets.
+func (c stallCase) legitPeer(t *testing.T, ctx context.Context, url, gate string) (*node.Node, chan transport.Message) {
+	t.Helper()
+	replies := make(chan transport.Message, 1)
+	cfg := c.peerConfig(url, gate, "legit")
+	cfg.Handler = transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })
+	return start(t, ctx, cfg), replies
+}
+
 // hostileStall: the attacker sends big messages and never reads the
 // echoes (its handler never returns and it keeps almost nothing queued),
 // so the victim's echoes to it block once the wire's buffers are full.
@@ -159,10 +169,7 @@ func hostileStall(t *testing.T, c stallCase) {
 	acfg.ManagerOptions = []transport.Option{transport.WithInboundLimits(transport.InboundLimits{QueueDepth: 1, PeerBytes: 1})}
 	attacker := start(t, ctx, acfg)
 
-	replies := make(chan transport.Message, 1)
-	lcfg := c.peerConfig(url, victim.GateURLTemplate(), "legit")
-	lcfg.Handler = transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })
-	legit := start(t, ctx, lcfg)
+	legit, replies := c.legitPeer(t, ctx, url, victim.GateURLTemplate())
 
 	before := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
 
@@ -226,10 +233,7 @@ func TestHostileH11FloodingPeerDoesNotDelayOthers(t *testing.T) {
 	attacker := start(t, ctx, c.peerConfig(url, victim.GateURLTemplate(), "attacker"))
 	id := attacker.ID()
 	attackerID.Store(&id)
-	replies := make(chan transport.Message, 1)
-	lcfg := c.peerConfig(url, victim.GateURLTemplate(), "legit")
-	lcfg.Handler = transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })
-	legit := start(t, ctx, lcfg)
+	legit, replies := c.legitPeer(t, ctx, url, victim.GateURLTemplate())
 	before := roundTrips(t, ctx, legit, replies, victim.ID(), 20, 10*time.Second, nil, nil)
 
 	actx, cancelAttack := context.WithCancel(ctx)
