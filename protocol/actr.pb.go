@@ -100,6 +100,70 @@ func (PayloadType) EnumDescriptor() ([]byte, []int) {
 	return file_actr_proto_rawDescGZIP(), []int{0}
 }
 
+// Direction says what an envelope is; the actr runtime drops one whose
+// direction is missing or UNSPECIFIED, and answers only REQUESTs.
+type RpcEnvelope_Direction int32
+
+const (
+	RpcEnvelope_DIRECTION_UNSPECIFIED RpcEnvelope_Direction = 0
+	RpcEnvelope_DIRECTION_REQUEST     RpcEnvelope_Direction = 1
+	RpcEnvelope_DIRECTION_RESPONSE    RpcEnvelope_Direction = 2
+	RpcEnvelope_DIRECTION_TELL        RpcEnvelope_Direction = 3
+)
+
+// Enum value maps for RpcEnvelope_Direction.
+var (
+	RpcEnvelope_Direction_name = map[int32]string{
+		0: "DIRECTION_UNSPECIFIED",
+		1: "DIRECTION_REQUEST",
+		2: "DIRECTION_RESPONSE",
+		3: "DIRECTION_TELL",
+	}
+	RpcEnvelope_Direction_value = map[string]int32{
+		"DIRECTION_UNSPECIFIED": 0,
+		"DIRECTION_REQUEST":     1,
+		"DIRECTION_RESPONSE":    2,
+		"DIRECTION_TELL":        3,
+	}
+)
+
+func (x RpcEnvelope_Direction) Enum() *RpcEnvelope_Direction {
+	p := new(RpcEnvelope_Direction)
+	*p = x
+	return p
+}
+
+func (x RpcEnvelope_Direction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RpcEnvelope_Direction) Descriptor() protoreflect.EnumDescriptor {
+	return file_actr_proto_enumTypes[1].Descriptor()
+}
+
+func (RpcEnvelope_Direction) Type() protoreflect.EnumType {
+	return &file_actr_proto_enumTypes[1]
+}
+
+func (x RpcEnvelope_Direction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Do not use.
+func (x *RpcEnvelope_Direction) UnmarshalJSON(b []byte) error {
+	num, err := protoimpl.X.UnmarshalJSONEnum(x.Descriptor(), b)
+	if err != nil {
+		return err
+	}
+	*x = RpcEnvelope_Direction(num)
+	return nil
+}
+
+// Deprecated: Use RpcEnvelope_Direction.Descriptor instead.
+func (RpcEnvelope_Direction) EnumDescriptor() ([]byte, []int) {
+	return file_actr_proto_rawDescGZIP(), []int{6, 0}
+}
+
 // Realm is the isolation domain an actor lives in; signaling relays only
 // between actors of the same realm.
 type Realm struct {
@@ -419,10 +483,11 @@ func (x *MetadataEntry) GetValue() string {
 }
 
 type RpcEnvelope struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	RouteKey *string                `protobuf:"bytes,1,opt,name=route_key,json=routeKey" json:"route_key,omitempty"`
-	Payload  []byte                 `protobuf:"bytes,2,opt,name=payload" json:"payload,omitempty"`
-	Error    *ErrorResponse         `protobuf:"bytes,3,opt,name=error" json:"error,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RouteKey  *string                `protobuf:"bytes,1,opt,name=route_key,json=routeKey" json:"route_key,omitempty"`
+	Payload   []byte                 `protobuf:"bytes,2,opt,name=payload" json:"payload,omitempty"`
+	Error     *ErrorResponse         `protobuf:"bytes,3,opt,name=error" json:"error,omitempty"`
+	Direction *RpcEnvelope_Direction `protobuf:"varint,4,opt,name=direction,enum=actr.RpcEnvelope_Direction" json:"direction,omitempty"`
 	// W3C trace context (https://www.w3.org/TR/trace-context/), header values verbatim.
 	Traceparent   *string          `protobuf:"bytes,100,opt,name=traceparent" json:"traceparent,omitempty"`
 	Tracestate    *string          `protobuf:"bytes,101,opt,name=tracestate" json:"tracestate,omitempty"`
@@ -482,6 +547,13 @@ func (x *RpcEnvelope) GetError() *ErrorResponse {
 		return x.Error
 	}
 	return nil
+}
+
+func (x *RpcEnvelope) GetDirection() RpcEnvelope_Direction {
+	if x != nil && x.Direction != nil {
+		return *x.Direction
+	}
+	return RpcEnvelope_DIRECTION_UNSPECIFIED
 }
 
 func (x *RpcEnvelope) GetTraceparent() string {
@@ -619,11 +691,12 @@ const file_actr_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"7\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xa0\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xc6\x03\n" +
 	"\vRpcEnvelope\x12\x1b\n" +
 	"\troute_key\x18\x01 \x01(\tR\brouteKey\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\x12)\n" +
-	"\x05error\x18\x03 \x01(\v2\x13.actr.ErrorResponseR\x05error\x12 \n" +
+	"\x05error\x18\x03 \x01(\v2\x13.actr.ErrorResponseR\x05error\x129\n" +
+	"\tdirection\x18\x04 \x01(\x0e2\x1b.actr.RpcEnvelope.DirectionR\tdirection\x12 \n" +
 	"\vtraceparent\x18d \x01(\tR\vtraceparent\x12\x1e\n" +
 	"\n" +
 	"tracestate\x18e \x01(\tR\n" +
@@ -632,7 +705,12 @@ const file_actr_proto_rawDesc = "" +
 	"request_id\x18f \x01(\tR\trequestId\x12/\n" +
 	"\bmetadata\x18g \x03(\v2\x13.actr.MetadataEntryR\bmetadata\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18h \x01(\x03R\ttimeoutMs\"\xb3\x01\n" +
+	"timeout_ms\x18h \x01(\x03R\ttimeoutMs\"i\n" +
+	"\tDirection\x12\x19\n" +
+	"\x15DIRECTION_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11DIRECTION_REQUEST\x10\x01\x12\x16\n" +
+	"\x12DIRECTION_RESPONSE\x10\x02\x12\x12\n" +
+	"\x0eDIRECTION_TELL\x10\x03\"\xb3\x01\n" +
 	"\n" +
 	"DataStream\x12\x1b\n" +
 	"\tstream_id\x18\x01 \x01(\tR\bstreamId\x12\x1a\n" +
@@ -660,30 +738,32 @@ func file_actr_proto_rawDescGZIP() []byte {
 	return file_actr_proto_rawDescData
 }
 
-var file_actr_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_actr_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_actr_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_actr_proto_goTypes = []any{
-	(PayloadType)(0),      // 0: actr.PayloadType
-	(*Realm)(nil),         // 1: actr.Realm
-	(*ActrType)(nil),      // 2: actr.ActrType
-	(*ActrId)(nil),        // 3: actr.ActrId
-	(*AIdCredential)(nil), // 4: actr.AIdCredential
-	(*ErrorResponse)(nil), // 5: actr.ErrorResponse
-	(*MetadataEntry)(nil), // 6: actr.MetadataEntry
-	(*RpcEnvelope)(nil),   // 7: actr.RpcEnvelope
-	(*DataStream)(nil),    // 8: actr.DataStream
+	(PayloadType)(0),           // 0: actr.PayloadType
+	(RpcEnvelope_Direction)(0), // 1: actr.RpcEnvelope.Direction
+	(*Realm)(nil),              // 2: actr.Realm
+	(*ActrType)(nil),           // 3: actr.ActrType
+	(*ActrId)(nil),             // 4: actr.ActrId
+	(*AIdCredential)(nil),      // 5: actr.AIdCredential
+	(*ErrorResponse)(nil),      // 6: actr.ErrorResponse
+	(*MetadataEntry)(nil),      // 7: actr.MetadataEntry
+	(*RpcEnvelope)(nil),        // 8: actr.RpcEnvelope
+	(*DataStream)(nil),         // 9: actr.DataStream
 }
 var file_actr_proto_depIdxs = []int32{
-	1, // 0: actr.ActrId.realm:type_name -> actr.Realm
-	2, // 1: actr.ActrId.type:type_name -> actr.ActrType
-	5, // 2: actr.RpcEnvelope.error:type_name -> actr.ErrorResponse
-	6, // 3: actr.RpcEnvelope.metadata:type_name -> actr.MetadataEntry
-	6, // 4: actr.DataStream.metadata:type_name -> actr.MetadataEntry
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	2, // 0: actr.ActrId.realm:type_name -> actr.Realm
+	3, // 1: actr.ActrId.type:type_name -> actr.ActrType
+	6, // 2: actr.RpcEnvelope.error:type_name -> actr.ErrorResponse
+	1, // 3: actr.RpcEnvelope.direction:type_name -> actr.RpcEnvelope.Direction
+	7, // 4: actr.RpcEnvelope.metadata:type_name -> actr.MetadataEntry
+	7, // 5: actr.DataStream.metadata:type_name -> actr.MetadataEntry
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_actr_proto_init() }
@@ -696,7 +776,7 @@ func file_actr_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actr_proto_rawDesc), len(file_actr_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,

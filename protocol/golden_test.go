@@ -106,6 +106,7 @@ func TestGoldenRpcEnvelope(t *testing.T) {
 	env := &protocol.RpcEnvelope{
 		RouteKey:  proto.String("echo.Echo/Say"),
 		Payload:   []byte("hi"),
+		Direction: protocol.RpcEnvelope_DIRECTION_REQUEST.Enum(),
 		RequestId: proto.String("req-1"),
 		Metadata:  []*protocol.MetadataEntry{{Key: proto.String("tenant"), Value: proto.String("t1")}},
 		TimeoutMs: proto.Int64(1500),
@@ -113,6 +114,7 @@ func TestGoldenRpcEnvelope(t *testing.T) {
 	want := cat(
 		fString(1, "echo.Echo/Say"), // route_key
 		fBytes(2, []byte("hi")),     // payload
+		fVarint(4, 1),               // direction: REQUEST (actr's RpcEnvelope.4)
 		fString(102, "req-1"),       // request_id
 		fBytes(103, cat( // metadata
 			fString(1, "tenant"), // key
@@ -121,6 +123,24 @@ func TestGoldenRpcEnvelope(t *testing.T) {
 		fVarint(104, 1500), // timeout_ms
 	)
 	checkGolden(t, env, want)
+}
+
+// RpcEnvelope.direction's values are actr's: UNSPECIFIED 0, REQUEST 1,
+// RESPONSE 2, TELL 3.
+func TestGoldenRpcDirections(t *testing.T) {
+	for d, want := range map[protocol.RpcEnvelope_Direction]uint64{
+		protocol.RpcEnvelope_DIRECTION_UNSPECIFIED: 0, protocol.RpcEnvelope_DIRECTION_REQUEST: 1,
+		protocol.RpcEnvelope_DIRECTION_RESPONSE: 2, protocol.RpcEnvelope_DIRECTION_TELL: 3,
+	} {
+		checkGolden(t, &protocol.RpcEnvelope{Direction: d.Enum()}, fVarint(4, want))
+	}
+}
+
+// SessionDescription.sdp_exchange_id is actr's field 3.
+func TestGoldenSessionDescription(t *testing.T) {
+	sd := &protocol.SessionDescription{Type: protocol.SessionDescription_ANSWER.Enum(), Sdp: proto.String("v=0"),
+		SdpExchangeId: proto.String("x1")}
+	checkGolden(t, sd, cat(fVarint(1, 1), fString(2, "v=0"), fString(3, "x1")))
 }
 
 func TestGoldenSignalingEnvelope(t *testing.T) {

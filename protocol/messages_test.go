@@ -49,7 +49,8 @@ func sampleMessages() []proto.Message {
 		SdpMlineIndex:    proto.Uint32(0),
 		UsernameFragment: proto.String("ufrag"),
 	}
-	sdp := &protocol.SessionDescription{Type: protocol.SessionDescription_ICE_RESTART_OFFER.Enum(), Sdp: proto.String("v=0\r\n")}
+	sdp := &protocol.SessionDescription{Type: protocol.SessionDescription_ICE_RESTART_OFFER.Enum(), Sdp: proto.String("v=0\r\n"),
+		SdpExchangeId: proto.String("0123456789abcdef")}
 	roleNeg := &protocol.RoleNegotiation{From: a, To: b, TenantId: proto.String("tenant")}
 	roleAsg := &protocol.RoleAssignment{IsOfferer: proto.Bool(true)}
 	ping := &protocol.Ping{
@@ -108,6 +109,7 @@ func sampleMessages() []proto.Message {
 			RouteKey:    proto.String("echo.Echo/Say"),
 			Payload:     []byte("hello"),
 			Error:       errResp(),
+			Direction:   protocol.RpcEnvelope_DIRECTION_RESPONSE.Enum(),
 			Traceparent: proto.String("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
 			Tracestate:  proto.String("vendor=1"),
 			RequestId:   proto.String("req-1"),

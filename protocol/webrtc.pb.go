@@ -166,9 +166,13 @@ func (x *IceCandidate) GetUsernameFragment() string {
 // split so the receiver knows whether an offer starts, renegotiates or
 // ICE-restarts a session.
 type SessionDescription struct {
-	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Type          *SessionDescription_Type `protobuf:"varint,1,opt,name=type,enum=webrtc.SessionDescription_Type" json:"type,omitempty"`
-	Sdp           *string                  `protobuf:"bytes,2,opt,name=sdp" json:"sdp,omitempty"`
+	state protoimpl.MessageState   `protogen:"open.v1"`
+	Type  *SessionDescription_Type `protobuf:"varint,1,opt,name=type,enum=webrtc.SessionDescription_Type" json:"type,omitempty"`
+	Sdp   *string                  `protobuf:"bytes,2,opt,name=sdp" json:"sdp,omitempty"`
+	// sdp_exchange_id names one offer/answer exchange: an offer makes a fresh
+	// one, its answer echoes it, so an answer to an earlier offer is known
+	// for stale. (The actr runtime ignores offers and answers without it.)
+	SdpExchangeId *string `protobuf:"bytes,3,opt,name=sdp_exchange_id,json=sdpExchangeId" json:"sdp_exchange_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -217,6 +221,13 @@ func (x *SessionDescription) GetSdp() string {
 	return ""
 }
 
+func (x *SessionDescription) GetSdpExchangeId() string {
+	if x != nil && x.SdpExchangeId != nil {
+		return *x.SdpExchangeId
+	}
+	return ""
+}
+
 var File_webrtc_proto protoreflect.FileDescriptor
 
 const file_webrtc_proto_rawDesc = "" +
@@ -226,10 +237,11 @@ const file_webrtc_proto_rawDesc = "" +
 	"\tcandidate\x18\x01 \x01(\tR\tcandidate\x12\x17\n" +
 	"\asdp_mid\x18\x02 \x01(\tR\x06sdpMid\x12&\n" +
 	"\x0fsdp_mline_index\x18\x03 \x01(\rR\rsdpMlineIndex\x12+\n" +
-	"\x11username_fragment\x18\x04 \x01(\tR\x10usernameFragment\"\xaa\x01\n" +
+	"\x11username_fragment\x18\x04 \x01(\tR\x10usernameFragment\"\xd2\x01\n" +
 	"\x12SessionDescription\x123\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1f.webrtc.SessionDescription.TypeR\x04type\x12\x10\n" +
-	"\x03sdp\x18\x02 \x01(\tR\x03sdp\"M\n" +
+	"\x03sdp\x18\x02 \x01(\tR\x03sdp\x12&\n" +
+	"\x0fsdp_exchange_id\x18\x03 \x01(\tR\rsdpExchangeId\"M\n" +
 	"\x04Type\x12\t\n" +
 	"\x05OFFER\x10\x00\x12\n" +
 	"\n" +

@@ -30,6 +30,15 @@ type pipeHub struct {
 	// refusals counts the empty answers (Coordinator.refuseSetup) sent to
 	// actors not on the hub (the strangers of the tests).
 	refusals atomic.Int64
+	// observer, if set, sees every relay delivered (hub.mu).
+	observer func(signaling.Relay)
+}
+
+// observe makes f see every relay the hub delivers from now on.
+func (h *pipeHub) observe(f func(signaling.Relay)) {
+	h.mu.Lock()
+	h.observer = f
+	h.mu.Unlock()
 }
 
 func newPipeHub() *pipeHub { return &pipeHub{peers: make(map[protocol.ActorID]*pipeSig)} }
@@ -51,8 +60,11 @@ func (h *pipeHub) join(id protocol.ActorID) *pipeSig {
 
 func (p *pipeSig) deliver(to protocol.ActorID, msg *protocol.ActrRelay) bool {
 	p.hub.mu.Lock()
-	t := p.hub.peers[to]
+	t, observe := p.hub.peers[to], p.hub.observer
 	p.hub.mu.Unlock()
+	if observe != nil && t != nil {
+		observe(signaling.Relay{From: p.id, Msg: msg})
+	}
 	if t == nil {
 		if sd := msg.GetSessionDescription(); sd != nil && sd.GetType() == protocol.SessionDescription_ANSWER && sd.GetSdp() == "" {
 			p.hub.refusals.Add(1)

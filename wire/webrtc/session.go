@@ -2,6 +2,8 @@ package webrtc
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,8 +70,12 @@ type session struct {
 	gotRemote chan struct{}
 
 	// Loop-owned.
-	role         role
-	haveRemote   bool
+	role       role
+	haveRemote bool
+	// exchangeID names the current offer/answer exchange
+	// (SessionDescription.sdp_exchange_id): made by our offer, or taken
+	// from the peer's, which our answer echoes.
+	exchangeID   string
 	ufrag        atomic.Pointer[string] // the remote ICE username fragment, once known
 	pendingCands []*protocol.IceCandidate
 	candidates   int  // remote candidates taken in the current ICE generation
@@ -463,7 +469,7 @@ func (s *session) offer(restart bool) error {
 		// candidates gathered since, which the peer dropped as stale if
 		// the offer never reached it.
 		if pending := s.pc.PendingLocalDescription(); pending != nil {
-			return s.sendSDP(typ, pending.SDP)
+			return s.sendSDP(typ, pending.SDP) // the same exchange
 		}
 	}
 	o, err := s.pc.CreateOffer(opts)
@@ -473,11 +479,25 @@ func (s *session) offer(restart bool) error {
 	if err := s.pc.SetLocalDescription(o); err != nil {
 		return fmt.Errorf("webrtc: setting the local offer to %s: %w", s.peer, err)
 	}
+	s.exchangeID = newExchangeID()
 	return s.sendSDP(typ, o.SDP)
 }
 
+// newExchangeID makes an sdp_exchange_id: random, so that no two offers
+// of a session, or of two sessions, share one.
+func newExchangeID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sendSDP sends a description of the current exchange (s.exchangeID).
 func (s *session) sendSDP(typ protocol.SessionDescription_Type, sdp string) error {
-	if err := s.co.sig.SendSessionDescription(s.peer, &protocol.SessionDescription{Type: typ.Enum(), Sdp: &sdp}); err != nil {
+	sd := &protocol.SessionDescription{Type: typ.Enum(), Sdp: &sdp}
+	if s.exchangeID != "" {
+		sd.SdpExchangeId = &s.exchangeID
+	}
+	if err := s.co.sig.SendSessionDescription(s.peer, sd); err != nil {
 		return fmt.Errorf("webrtc: sending the %s to %s through signaling: %w", typ, s.peer, err)
 	}
 	return nil
@@ -510,6 +530,9 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 			return
 		}
 		s.role = roleAnswerer
+		// Our answer echoes the offer's exchange (none from a peer that
+		// sends none).
+		s.exchangeID = sd.GetSdpExchangeId()
 		sdp, taken := s.screenSDP(sd.GetSdp())
 		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: sdp}); err != nil {
 			s.refuse(fmt.Errorf("webrtc: applying the offer of %s: %w", s.peer, err))
@@ -545,6 +568,13 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 		}
 		if s.role != roleOfferer || s.pc.SignalingState() != pion.SignalingStateHaveLocalOffer {
 			s.stale("an answer to no pending offer")
+			return
+		}
+		if id := sd.GetSdpExchangeId(); id != "" && id != s.exchangeID {
+			// An answer to an earlier offer, late: the pending offer's own
+			// answer is still to come. (A peer that sends no id is taken
+			// at its word.)
+			s.stale("an answer to another offer")
 			return
 		}
 		sdp, taken := s.screenSDP(sd.GetSdp())
