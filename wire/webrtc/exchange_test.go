@@ -39,26 +39,7 @@ func TestAnswerToAnotherOfferIsStale(t *testing.T) {
 		t.Fatalf("the offer's sdp_exchange_id is %q, want 16 hex digits", id)
 	}
 
-	st, err := hostileConfig().withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = st.close() }()
-	pc, err := st.api.NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = pc.Close() }()
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer.GetSdp()}); err != nil {
-		t.Fatal(err)
-	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(ans); err != nil {
-		t.Fatal(err)
-	}
+	ans := pionAnswer(t, offer.GetSdp())
 	answer := func(exchange string) {
 		node.co.dispatch(signaling.Relay{From: peer, Msg: &protocol.ActrRelay{Payload: &protocol.ActrRelay_SessionDescription{
 			SessionDescription: &protocol.SessionDescription{Type: protocol.SessionDescription_ANSWER.Enum(), Sdp: &ans.SDP, SdpExchangeId: &exchange}}}})

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	pion "github.com/pion/webrtc/v4"
+
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/transport"
@@ -98,6 +100,33 @@ func (p *pipeSig) SendIceCandidate(target protocol.ActorID, c *protocol.IceCandi
 }
 
 func (p *pipeSig) Relays() <-chan signaling.Relay { return p.relays }
+
+// pionAnswer answers offer from a PeerConnection of the test's own (a
+// peer that is not a Coordinator), closed when the test ends.
+func pionAnswer(t *testing.T, offer string) pion.SessionDescription {
+	t.Helper()
+	st, err := hostileConfig().withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.close() })
+	pc, err := st.api.NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(ans); err != nil {
+		t.Fatal(err)
+	}
+	return ans
+}
 
 // hostileConfig is loopback-only with short ICE timers.
 func hostileConfig() Config {

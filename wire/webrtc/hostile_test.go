@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	pion "github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
 
 	"github.com/actr-go/actr/protocol"
@@ -435,26 +434,12 @@ func TestHostileH9RemoteCandidatesCappedAndFiltered(t *testing.T) {
 			t.Fatal("no offer from the node")
 		}
 	}
+	ans := pionAnswer(t, offer.GetSdp())
 	st, err := hostileConfig().withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = st.close() }()
-	pc, err := st.api.NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = pc.Close() }()
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer.GetSdp()}); err != nil {
-		t.Fatal(err)
-	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(ans); err != nil {
-		t.Fatal(err)
-	}
 	// In the answer: 5 loopback candidates and 5 on another network.
 	var extra strings.Builder
 	for i := range 5 {
