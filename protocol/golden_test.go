@@ -143,6 +143,12 @@ func TestGoldenSessionDescription(t *testing.T) {
 	checkGolden(t, sd, cat(fVarint(1, 1), fString(2, "v=0"), fString(3, "x1")))
 }
 
+// ActrRelay.14 is actr's ice_restart_request {1: reason}.
+func TestGoldenIceRestartRequest(t *testing.T) {
+	r := &protocol.ActrRelay{Payload: &protocol.ActrRelay_IceRestartRequest{IceRestartRequest: &protocol.IceRestartRequest{Reason: proto.String("gone")}}}
+	checkGolden(t, r, fBytes(14, fString(1, "gone")))
+}
+
 func TestGoldenSignalingEnvelope(t *testing.T) {
 	source := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}
 	target := protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "client"}

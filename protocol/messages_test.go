@@ -184,6 +184,7 @@ func sampleMessages() []proto.Message {
 		{Payload: &protocol.ActrRelay_SessionDescription{SessionDescription: sdp}},
 		{Payload: &protocol.ActrRelay_RoleNegotiation{RoleNegotiation: roleNeg}},
 		{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: roleAsg}},
+		{Payload: &protocol.ActrRelay_IceRestartRequest{IceRestartRequest: &protocol.IceRestartRequest{Reason: proto.String("disconnected")}}},
 	} {
 		m.Source, m.Credential, m.Target = a, credential(), b
 		msgs = append(msgs, m, envelope(&protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: m}}))

@@ -761,6 +761,7 @@ type ActrRelay struct {
 	//	*ActrRelay_SessionDescription
 	//	*ActrRelay_RoleNegotiation
 	//	*ActrRelay_RoleAssignment
+	//	*ActrRelay_IceRestartRequest
 	Payload       isActrRelay_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -860,6 +861,15 @@ func (x *ActrRelay) GetRoleAssignment() *RoleAssignment {
 	return nil
 }
 
+func (x *ActrRelay) GetIceRestartRequest() *IceRestartRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*ActrRelay_IceRestartRequest); ok {
+			return x.IceRestartRequest
+		}
+	}
+	return nil
+}
+
 type isActrRelay_Payload interface {
 	isActrRelay_Payload()
 }
@@ -880,6 +890,13 @@ type ActrRelay_RoleAssignment struct {
 	RoleAssignment *RoleAssignment `protobuf:"bytes,13,opt,name=role_assignment,json=roleAssignment,oneof"`
 }
 
+type ActrRelay_IceRestartRequest struct {
+	// The answerer of a session asks its offerer to restart ICE (only an
+	// offerer can): it saw the connection go, which the offerer may not
+	// have yet. Field number and shape are the actr runtime's.
+	IceRestartRequest *IceRestartRequest `protobuf:"bytes,14,opt,name=ice_restart_request,json=iceRestartRequest,oneof"`
+}
+
 func (*ActrRelay_IceCandidate) isActrRelay_Payload() {}
 
 func (*ActrRelay_SessionDescription) isActrRelay_Payload() {}
@@ -887,6 +904,53 @@ func (*ActrRelay_SessionDescription) isActrRelay_Payload() {}
 func (*ActrRelay_RoleNegotiation) isActrRelay_Payload() {}
 
 func (*ActrRelay_RoleAssignment) isActrRelay_Payload() {}
+
+func (*ActrRelay_IceRestartRequest) isActrRelay_Payload() {}
+
+// IceRestartRequest is ActrRelay.ice_restart_request.
+type IceRestartRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reason        *string                `protobuf:"bytes,1,opt,name=reason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IceRestartRequest) Reset() {
+	*x = IceRestartRequest{}
+	mi := &file_signaling_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IceRestartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IceRestartRequest) ProtoMessage() {}
+
+func (x *IceRestartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_signaling_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IceRestartRequest.ProtoReflect.Descriptor instead.
+func (*IceRestartRequest) Descriptor() ([]byte, []int) {
+	return file_signaling_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *IceRestartRequest) GetReason() string {
+	if x != nil && x.Reason != nil {
+		return *x.Reason
+	}
+	return ""
+}
 
 type RoleNegotiation struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -899,7 +963,7 @@ type RoleNegotiation struct {
 
 func (x *RoleNegotiation) Reset() {
 	*x = RoleNegotiation{}
-	mi := &file_signaling_proto_msgTypes[5]
+	mi := &file_signaling_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +975,7 @@ func (x *RoleNegotiation) String() string {
 func (*RoleNegotiation) ProtoMessage() {}
 
 func (x *RoleNegotiation) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[5]
+	mi := &file_signaling_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +988,7 @@ func (x *RoleNegotiation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleNegotiation.ProtoReflect.Descriptor instead.
 func (*RoleNegotiation) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{5}
+	return file_signaling_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RoleNegotiation) GetFrom() *ActrId {
@@ -957,7 +1021,7 @@ type RoleAssignment struct {
 
 func (x *RoleAssignment) Reset() {
 	*x = RoleAssignment{}
-	mi := &file_signaling_proto_msgTypes[6]
+	mi := &file_signaling_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1033,7 @@ func (x *RoleAssignment) String() string {
 func (*RoleAssignment) ProtoMessage() {}
 
 func (x *RoleAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[6]
+	mi := &file_signaling_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1046,7 @@ func (x *RoleAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleAssignment.ProtoReflect.Descriptor instead.
 func (*RoleAssignment) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{6}
+	return file_signaling_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RoleAssignment) GetIsOfferer() bool {
@@ -1005,7 +1069,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_signaling_proto_msgTypes[7]
+	mi := &file_signaling_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1081,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[7]
+	mi := &file_signaling_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1094,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{7}
+	return file_signaling_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Ping) GetAvailability() ServiceAvailabilityState {
@@ -1071,7 +1135,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_signaling_proto_msgTypes[8]
+	mi := &file_signaling_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +1147,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[8]
+	mi := &file_signaling_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +1160,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{8}
+	return file_signaling_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Pong) GetSeq() uint64 {
@@ -1125,7 +1189,7 @@ type RegisterRequest struct {
 
 func (x *RegisterRequest) Reset() {
 	*x = RegisterRequest{}
-	mi := &file_signaling_proto_msgTypes[9]
+	mi := &file_signaling_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1201,7 @@ func (x *RegisterRequest) String() string {
 func (*RegisterRequest) ProtoMessage() {}
 
 func (x *RegisterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[9]
+	mi := &file_signaling_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1214,7 @@ func (x *RegisterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterRequest.ProtoReflect.Descriptor instead.
 func (*RegisterRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{9}
+	return file_signaling_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RegisterRequest) GetActrType() *ActrType {
@@ -1193,7 +1257,7 @@ type ServiceSpec struct {
 
 func (x *ServiceSpec) Reset() {
 	*x = ServiceSpec{}
-	mi := &file_signaling_proto_msgTypes[10]
+	mi := &file_signaling_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1269,7 @@ func (x *ServiceSpec) String() string {
 func (*ServiceSpec) ProtoMessage() {}
 
 func (x *ServiceSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[10]
+	mi := &file_signaling_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1282,7 @@ func (x *ServiceSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceSpec.ProtoReflect.Descriptor instead.
 func (*ServiceSpec) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{10}
+	return file_signaling_proto_rawDescGZIP(), []int{11}
 }
 
 // actr-go: as ServiceSpec, Acl's fields are not given by DESIGN §6 and are left
@@ -1231,7 +1295,7 @@ type Acl struct {
 
 func (x *Acl) Reset() {
 	*x = Acl{}
-	mi := &file_signaling_proto_msgTypes[11]
+	mi := &file_signaling_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1307,7 @@ func (x *Acl) String() string {
 func (*Acl) ProtoMessage() {}
 
 func (x *Acl) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[11]
+	mi := &file_signaling_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1320,7 @@ func (x *Acl) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acl.ProtoReflect.Descriptor instead.
 func (*Acl) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{11}
+	return file_signaling_proto_rawDescGZIP(), []int{12}
 }
 
 type RegisterResponse struct {
@@ -1272,7 +1336,7 @@ type RegisterResponse struct {
 
 func (x *RegisterResponse) Reset() {
 	*x = RegisterResponse{}
-	mi := &file_signaling_proto_msgTypes[12]
+	mi := &file_signaling_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1348,7 @@ func (x *RegisterResponse) String() string {
 func (*RegisterResponse) ProtoMessage() {}
 
 func (x *RegisterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[12]
+	mi := &file_signaling_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1361,7 @@ func (x *RegisterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterResponse.ProtoReflect.Descriptor instead.
 func (*RegisterResponse) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{12}
+	return file_signaling_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RegisterResponse) GetResult() isRegisterResponse_Result {
@@ -1354,7 +1418,7 @@ type RegisterOk struct {
 
 func (x *RegisterOk) Reset() {
 	*x = RegisterOk{}
-	mi := &file_signaling_proto_msgTypes[13]
+	mi := &file_signaling_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1366,7 +1430,7 @@ func (x *RegisterOk) String() string {
 func (*RegisterOk) ProtoMessage() {}
 
 func (x *RegisterOk) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[13]
+	mi := &file_signaling_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1379,7 +1443,7 @@ func (x *RegisterOk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOk.ProtoReflect.Descriptor instead.
 func (*RegisterOk) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{13}
+	return file_signaling_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegisterOk) GetActrId() *ActrId {
@@ -1428,7 +1492,7 @@ type UnregisterRequest struct {
 
 func (x *UnregisterRequest) Reset() {
 	*x = UnregisterRequest{}
-	mi := &file_signaling_proto_msgTypes[14]
+	mi := &file_signaling_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1504,7 @@ func (x *UnregisterRequest) String() string {
 func (*UnregisterRequest) ProtoMessage() {}
 
 func (x *UnregisterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[14]
+	mi := &file_signaling_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1517,7 @@ func (x *UnregisterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnregisterRequest.ProtoReflect.Descriptor instead.
 func (*UnregisterRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{14}
+	return file_signaling_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UnregisterRequest) GetReason() string {
@@ -1477,7 +1541,7 @@ type UnregisterResponse struct {
 
 func (x *UnregisterResponse) Reset() {
 	*x = UnregisterResponse{}
-	mi := &file_signaling_proto_msgTypes[15]
+	mi := &file_signaling_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1553,7 @@ func (x *UnregisterResponse) String() string {
 func (*UnregisterResponse) ProtoMessage() {}
 
 func (x *UnregisterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[15]
+	mi := &file_signaling_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1566,7 @@ func (x *UnregisterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnregisterResponse.ProtoReflect.Descriptor instead.
 func (*UnregisterResponse) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{15}
+	return file_signaling_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UnregisterResponse) GetResult() isUnregisterResponse_Result {
@@ -1555,7 +1619,7 @@ type UnregisterOk struct {
 
 func (x *UnregisterOk) Reset() {
 	*x = UnregisterOk{}
-	mi := &file_signaling_proto_msgTypes[16]
+	mi := &file_signaling_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1631,7 @@ func (x *UnregisterOk) String() string {
 func (*UnregisterOk) ProtoMessage() {}
 
 func (x *UnregisterOk) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[16]
+	mi := &file_signaling_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1644,7 @@ func (x *UnregisterOk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnregisterOk.ProtoReflect.Descriptor instead.
 func (*UnregisterOk) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{16}
+	return file_signaling_proto_rawDescGZIP(), []int{17}
 }
 
 // actr-go: invented (DESIGN §6 names the message only). The actor to renew is
@@ -1594,7 +1658,7 @@ type CredentialUpdateRequest struct {
 
 func (x *CredentialUpdateRequest) Reset() {
 	*x = CredentialUpdateRequest{}
-	mi := &file_signaling_proto_msgTypes[17]
+	mi := &file_signaling_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1670,7 @@ func (x *CredentialUpdateRequest) String() string {
 func (*CredentialUpdateRequest) ProtoMessage() {}
 
 func (x *CredentialUpdateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[17]
+	mi := &file_signaling_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1683,7 @@ func (x *CredentialUpdateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CredentialUpdateRequest.ProtoReflect.Descriptor instead.
 func (*CredentialUpdateRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{17}
+	return file_signaling_proto_rawDescGZIP(), []int{18}
 }
 
 // actr-go: fields invented (DESIGN §6 names the message only).
@@ -1636,7 +1700,7 @@ type DiscoveryRequest struct {
 
 func (x *DiscoveryRequest) Reset() {
 	*x = DiscoveryRequest{}
-	mi := &file_signaling_proto_msgTypes[18]
+	mi := &file_signaling_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +1712,7 @@ func (x *DiscoveryRequest) String() string {
 func (*DiscoveryRequest) ProtoMessage() {}
 
 func (x *DiscoveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[18]
+	mi := &file_signaling_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +1725,7 @@ func (x *DiscoveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscoveryRequest.ProtoReflect.Descriptor instead.
 func (*DiscoveryRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{18}
+	return file_signaling_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DiscoveryRequest) GetManufacturer() string {
@@ -1692,7 +1756,7 @@ type DiscoveryResponse struct {
 
 func (x *DiscoveryResponse) Reset() {
 	*x = DiscoveryResponse{}
-	mi := &file_signaling_proto_msgTypes[19]
+	mi := &file_signaling_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1768,7 @@ func (x *DiscoveryResponse) String() string {
 func (*DiscoveryResponse) ProtoMessage() {}
 
 func (x *DiscoveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[19]
+	mi := &file_signaling_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1781,7 @@ func (x *DiscoveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscoveryResponse.ProtoReflect.Descriptor instead.
 func (*DiscoveryResponse) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{19}
+	return file_signaling_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DiscoveryResponse) GetResult() isDiscoveryResponse_Result {
@@ -1773,7 +1837,7 @@ type DiscoveryOk struct {
 
 func (x *DiscoveryOk) Reset() {
 	*x = DiscoveryOk{}
-	mi := &file_signaling_proto_msgTypes[20]
+	mi := &file_signaling_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +1849,7 @@ func (x *DiscoveryOk) String() string {
 func (*DiscoveryOk) ProtoMessage() {}
 
 func (x *DiscoveryOk) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[20]
+	mi := &file_signaling_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +1862,7 @@ func (x *DiscoveryOk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscoveryOk.ProtoReflect.Descriptor instead.
 func (*DiscoveryOk) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{20}
+	return file_signaling_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DiscoveryOk) GetActrTypes() []*ActrType {
@@ -1821,7 +1885,7 @@ type RouteCandidatesRequest struct {
 
 func (x *RouteCandidatesRequest) Reset() {
 	*x = RouteCandidatesRequest{}
-	mi := &file_signaling_proto_msgTypes[21]
+	mi := &file_signaling_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1897,7 @@ func (x *RouteCandidatesRequest) String() string {
 func (*RouteCandidatesRequest) ProtoMessage() {}
 
 func (x *RouteCandidatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[21]
+	mi := &file_signaling_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +1910,7 @@ func (x *RouteCandidatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteCandidatesRequest.ProtoReflect.Descriptor instead.
 func (*RouteCandidatesRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{21}
+	return file_signaling_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RouteCandidatesRequest) GetTargetType() *ActrType {
@@ -1877,7 +1941,7 @@ type RouteCandidatesResponse struct {
 
 func (x *RouteCandidatesResponse) Reset() {
 	*x = RouteCandidatesResponse{}
-	mi := &file_signaling_proto_msgTypes[22]
+	mi := &file_signaling_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +1953,7 @@ func (x *RouteCandidatesResponse) String() string {
 func (*RouteCandidatesResponse) ProtoMessage() {}
 
 func (x *RouteCandidatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[22]
+	mi := &file_signaling_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +1966,7 @@ func (x *RouteCandidatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteCandidatesResponse.ProtoReflect.Descriptor instead.
 func (*RouteCandidatesResponse) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{22}
+	return file_signaling_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RouteCandidatesResponse) GetResult() isRouteCandidatesResponse_Result {
@@ -1958,7 +2022,7 @@ type RouteCandidatesOk struct {
 
 func (x *RouteCandidatesOk) Reset() {
 	*x = RouteCandidatesOk{}
-	mi := &file_signaling_proto_msgTypes[23]
+	mi := &file_signaling_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2034,7 @@ func (x *RouteCandidatesOk) String() string {
 func (*RouteCandidatesOk) ProtoMessage() {}
 
 func (x *RouteCandidatesOk) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[23]
+	mi := &file_signaling_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2047,7 @@ func (x *RouteCandidatesOk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteCandidatesOk.ProtoReflect.Descriptor instead.
 func (*RouteCandidatesOk) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{23}
+	return file_signaling_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RouteCandidatesOk) GetCandidates() []*ActrId {
@@ -2005,7 +2069,7 @@ type SubscribeActrUpRequest struct {
 
 func (x *SubscribeActrUpRequest) Reset() {
 	*x = SubscribeActrUpRequest{}
-	mi := &file_signaling_proto_msgTypes[24]
+	mi := &file_signaling_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2017,7 +2081,7 @@ func (x *SubscribeActrUpRequest) String() string {
 func (*SubscribeActrUpRequest) ProtoMessage() {}
 
 func (x *SubscribeActrUpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[24]
+	mi := &file_signaling_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2030,7 +2094,7 @@ func (x *SubscribeActrUpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeActrUpRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeActrUpRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{24}
+	return file_signaling_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SubscribeActrUpRequest) GetTargetType() *ActrType {
@@ -2054,7 +2118,7 @@ type SubscribeActrUpResponse struct {
 
 func (x *SubscribeActrUpResponse) Reset() {
 	*x = SubscribeActrUpResponse{}
-	mi := &file_signaling_proto_msgTypes[25]
+	mi := &file_signaling_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2066,7 +2130,7 @@ func (x *SubscribeActrUpResponse) String() string {
 func (*SubscribeActrUpResponse) ProtoMessage() {}
 
 func (x *SubscribeActrUpResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[25]
+	mi := &file_signaling_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2079,7 +2143,7 @@ func (x *SubscribeActrUpResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeActrUpResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeActrUpResponse) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{25}
+	return file_signaling_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SubscribeActrUpResponse) GetResult() isSubscribeActrUpResponse_Result {
@@ -2132,7 +2196,7 @@ type SubscribeActrUpOk struct {
 
 func (x *SubscribeActrUpOk) Reset() {
 	*x = SubscribeActrUpOk{}
-	mi := &file_signaling_proto_msgTypes[26]
+	mi := &file_signaling_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2144,7 +2208,7 @@ func (x *SubscribeActrUpOk) String() string {
 func (*SubscribeActrUpOk) ProtoMessage() {}
 
 func (x *SubscribeActrUpOk) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[26]
+	mi := &file_signaling_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2157,7 +2221,7 @@ func (x *SubscribeActrUpOk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeActrUpOk.ProtoReflect.Descriptor instead.
 func (*SubscribeActrUpOk) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{26}
+	return file_signaling_proto_rawDescGZIP(), []int{27}
 }
 
 // actr-go: fields invented (DESIGN §6 names the message only).
@@ -2171,7 +2235,7 @@ type UnsubscribeActrUpRequest struct {
 
 func (x *UnsubscribeActrUpRequest) Reset() {
 	*x = UnsubscribeActrUpRequest{}
-	mi := &file_signaling_proto_msgTypes[27]
+	mi := &file_signaling_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2183,7 +2247,7 @@ func (x *UnsubscribeActrUpRequest) String() string {
 func (*UnsubscribeActrUpRequest) ProtoMessage() {}
 
 func (x *UnsubscribeActrUpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[27]
+	mi := &file_signaling_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2196,7 +2260,7 @@ func (x *UnsubscribeActrUpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsubscribeActrUpRequest.ProtoReflect.Descriptor instead.
 func (*UnsubscribeActrUpRequest) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{27}
+	return file_signaling_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *UnsubscribeActrUpRequest) GetTargetType() *ActrType {
@@ -2220,7 +2284,7 @@ type UnsubscribeActrUpResponse struct {
 
 func (x *UnsubscribeActrUpResponse) Reset() {
 	*x = UnsubscribeActrUpResponse{}
-	mi := &file_signaling_proto_msgTypes[28]
+	mi := &file_signaling_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2232,7 +2296,7 @@ func (x *UnsubscribeActrUpResponse) String() string {
 func (*UnsubscribeActrUpResponse) ProtoMessage() {}
 
 func (x *UnsubscribeActrUpResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[28]
+	mi := &file_signaling_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2245,7 +2309,7 @@ func (x *UnsubscribeActrUpResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsubscribeActrUpResponse.ProtoReflect.Descriptor instead.
 func (*UnsubscribeActrUpResponse) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{28}
+	return file_signaling_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UnsubscribeActrUpResponse) GetResult() isUnsubscribeActrUpResponse_Result {
@@ -2298,7 +2362,7 @@ type UnsubscribeActrUpOk struct {
 
 func (x *UnsubscribeActrUpOk) Reset() {
 	*x = UnsubscribeActrUpOk{}
-	mi := &file_signaling_proto_msgTypes[29]
+	mi := &file_signaling_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2310,7 +2374,7 @@ func (x *UnsubscribeActrUpOk) String() string {
 func (*UnsubscribeActrUpOk) ProtoMessage() {}
 
 func (x *UnsubscribeActrUpOk) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[29]
+	mi := &file_signaling_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2323,7 +2387,7 @@ func (x *UnsubscribeActrUpOk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsubscribeActrUpOk.ProtoReflect.Descriptor instead.
 func (*UnsubscribeActrUpOk) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{29}
+	return file_signaling_proto_rawDescGZIP(), []int{30}
 }
 
 // actr-go: fields invented (DESIGN §6 names the message only).
@@ -2346,7 +2410,7 @@ const (
 
 func (x *ActrUpEvent) Reset() {
 	*x = ActrUpEvent{}
-	mi := &file_signaling_proto_msgTypes[30]
+	mi := &file_signaling_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2358,7 +2422,7 @@ func (x *ActrUpEvent) String() string {
 func (*ActrUpEvent) ProtoMessage() {}
 
 func (x *ActrUpEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_signaling_proto_msgTypes[30]
+	mi := &file_signaling_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2371,7 +2435,7 @@ func (x *ActrUpEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActrUpEvent.ProtoReflect.Descriptor instead.
 func (*ActrUpEvent) Descriptor() ([]byte, []int) {
-	return file_signaling_proto_rawDescGZIP(), []int{30}
+	return file_signaling_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ActrUpEvent) GetActrId() *ActrId {
@@ -2442,7 +2506,7 @@ const file_signaling_proto_rawDesc = "" +
 	"\x1cunsubscribe_actr_up_response\x18\x15 \x01(\v2$.signaling.UnsubscribeActrUpResponseH\x00R\x19unsubscribeActrUpResponse\x12<\n" +
 	"\ractr_up_event\x18\x16 \x01(\v2\x16.signaling.ActrUpEventH\x00R\vactrUpEvent\x12+\n" +
 	"\x05error\x18\x1e \x01(\v2\x13.actr.ErrorResponseH\x00R\x05errorB\t\n" +
-	"\apayload\"\xb2\x03\n" +
+	"\apayload\"\x82\x04\n" +
 	"\tActrRelay\x12$\n" +
 	"\x06source\x18\x01 \x01(\v2\f.actr.ActrIdR\x06source\x123\n" +
 	"\n" +
@@ -2453,8 +2517,11 @@ const file_signaling_proto_rawDesc = "" +
 	" \x01(\v2\x14.webrtc.IceCandidateH\x00R\ficeCandidate\x12M\n" +
 	"\x13session_description\x18\v \x01(\v2\x1a.webrtc.SessionDescriptionH\x00R\x12sessionDescription\x12G\n" +
 	"\x10role_negotiation\x18\f \x01(\v2\x1a.signaling.RoleNegotiationH\x00R\x0froleNegotiation\x12D\n" +
-	"\x0frole_assignment\x18\r \x01(\v2\x19.signaling.RoleAssignmentH\x00R\x0eroleAssignmentB\t\n" +
-	"\apayload\"n\n" +
+	"\x0frole_assignment\x18\r \x01(\v2\x19.signaling.RoleAssignmentH\x00R\x0eroleAssignment\x12N\n" +
+	"\x13ice_restart_request\x18\x0e \x01(\v2\x1c.signaling.IceRestartRequestH\x00R\x11iceRestartRequestB\t\n" +
+	"\apayload\"+\n" +
+	"\x11IceRestartRequest\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"n\n" +
 	"\x0fRoleNegotiation\x12 \n" +
 	"\x04from\x18\x01 \x01(\v2\f.actr.ActrIdR\x04from\x12\x1c\n" +
 	"\x02to\x18\x02 \x01(\v2\f.actr.ActrIdR\x02to\x12\x1b\n" +
@@ -2559,7 +2626,7 @@ func file_signaling_proto_rawDescGZIP() []byte {
 }
 
 var file_signaling_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_signaling_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_signaling_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_signaling_proto_goTypes = []any{
 	(ServiceAvailabilityState)(0),     // 0: signaling.ServiceAvailabilityState
 	(*SignalingEnvelope)(nil),         // 1: signaling.SignalingEnvelope
@@ -2567,109 +2634,111 @@ var file_signaling_proto_goTypes = []any{
 	(*ActrToSignaling)(nil),           // 3: signaling.ActrToSignaling
 	(*SignalingToActr)(nil),           // 4: signaling.SignalingToActr
 	(*ActrRelay)(nil),                 // 5: signaling.ActrRelay
-	(*RoleNegotiation)(nil),           // 6: signaling.RoleNegotiation
-	(*RoleAssignment)(nil),            // 7: signaling.RoleAssignment
-	(*Ping)(nil),                      // 8: signaling.Ping
-	(*Pong)(nil),                      // 9: signaling.Pong
-	(*RegisterRequest)(nil),           // 10: signaling.RegisterRequest
-	(*ServiceSpec)(nil),               // 11: signaling.ServiceSpec
-	(*Acl)(nil),                       // 12: signaling.Acl
-	(*RegisterResponse)(nil),          // 13: signaling.RegisterResponse
-	(*RegisterOk)(nil),                // 14: signaling.RegisterOk
-	(*UnregisterRequest)(nil),         // 15: signaling.UnregisterRequest
-	(*UnregisterResponse)(nil),        // 16: signaling.UnregisterResponse
-	(*UnregisterOk)(nil),              // 17: signaling.UnregisterOk
-	(*CredentialUpdateRequest)(nil),   // 18: signaling.CredentialUpdateRequest
-	(*DiscoveryRequest)(nil),          // 19: signaling.DiscoveryRequest
-	(*DiscoveryResponse)(nil),         // 20: signaling.DiscoveryResponse
-	(*DiscoveryOk)(nil),               // 21: signaling.DiscoveryOk
-	(*RouteCandidatesRequest)(nil),    // 22: signaling.RouteCandidatesRequest
-	(*RouteCandidatesResponse)(nil),   // 23: signaling.RouteCandidatesResponse
-	(*RouteCandidatesOk)(nil),         // 24: signaling.RouteCandidatesOk
-	(*SubscribeActrUpRequest)(nil),    // 25: signaling.SubscribeActrUpRequest
-	(*SubscribeActrUpResponse)(nil),   // 26: signaling.SubscribeActrUpResponse
-	(*SubscribeActrUpOk)(nil),         // 27: signaling.SubscribeActrUpOk
-	(*UnsubscribeActrUpRequest)(nil),  // 28: signaling.UnsubscribeActrUpRequest
-	(*UnsubscribeActrUpResponse)(nil), // 29: signaling.UnsubscribeActrUpResponse
-	(*UnsubscribeActrUpOk)(nil),       // 30: signaling.UnsubscribeActrUpOk
-	(*ActrUpEvent)(nil),               // 31: signaling.ActrUpEvent
-	(*timestamppb.Timestamp)(nil),     // 32: google.protobuf.Timestamp
-	(*ErrorResponse)(nil),             // 33: actr.ErrorResponse
-	(*ActrId)(nil),                    // 34: actr.ActrId
-	(*AIdCredential)(nil),             // 35: actr.AIdCredential
-	(*IceCandidate)(nil),              // 36: webrtc.IceCandidate
-	(*SessionDescription)(nil),        // 37: webrtc.SessionDescription
-	(*ActrType)(nil),                  // 38: actr.ActrType
-	(*Realm)(nil),                     // 39: actr.Realm
+	(*IceRestartRequest)(nil),         // 6: signaling.IceRestartRequest
+	(*RoleNegotiation)(nil),           // 7: signaling.RoleNegotiation
+	(*RoleAssignment)(nil),            // 8: signaling.RoleAssignment
+	(*Ping)(nil),                      // 9: signaling.Ping
+	(*Pong)(nil),                      // 10: signaling.Pong
+	(*RegisterRequest)(nil),           // 11: signaling.RegisterRequest
+	(*ServiceSpec)(nil),               // 12: signaling.ServiceSpec
+	(*Acl)(nil),                       // 13: signaling.Acl
+	(*RegisterResponse)(nil),          // 14: signaling.RegisterResponse
+	(*RegisterOk)(nil),                // 15: signaling.RegisterOk
+	(*UnregisterRequest)(nil),         // 16: signaling.UnregisterRequest
+	(*UnregisterResponse)(nil),        // 17: signaling.UnregisterResponse
+	(*UnregisterOk)(nil),              // 18: signaling.UnregisterOk
+	(*CredentialUpdateRequest)(nil),   // 19: signaling.CredentialUpdateRequest
+	(*DiscoveryRequest)(nil),          // 20: signaling.DiscoveryRequest
+	(*DiscoveryResponse)(nil),         // 21: signaling.DiscoveryResponse
+	(*DiscoveryOk)(nil),               // 22: signaling.DiscoveryOk
+	(*RouteCandidatesRequest)(nil),    // 23: signaling.RouteCandidatesRequest
+	(*RouteCandidatesResponse)(nil),   // 24: signaling.RouteCandidatesResponse
+	(*RouteCandidatesOk)(nil),         // 25: signaling.RouteCandidatesOk
+	(*SubscribeActrUpRequest)(nil),    // 26: signaling.SubscribeActrUpRequest
+	(*SubscribeActrUpResponse)(nil),   // 27: signaling.SubscribeActrUpResponse
+	(*SubscribeActrUpOk)(nil),         // 28: signaling.SubscribeActrUpOk
+	(*UnsubscribeActrUpRequest)(nil),  // 29: signaling.UnsubscribeActrUpRequest
+	(*UnsubscribeActrUpResponse)(nil), // 30: signaling.UnsubscribeActrUpResponse
+	(*UnsubscribeActrUpOk)(nil),       // 31: signaling.UnsubscribeActrUpOk
+	(*ActrUpEvent)(nil),               // 32: signaling.ActrUpEvent
+	(*timestamppb.Timestamp)(nil),     // 33: google.protobuf.Timestamp
+	(*ErrorResponse)(nil),             // 34: actr.ErrorResponse
+	(*ActrId)(nil),                    // 35: actr.ActrId
+	(*AIdCredential)(nil),             // 36: actr.AIdCredential
+	(*IceCandidate)(nil),              // 37: webrtc.IceCandidate
+	(*SessionDescription)(nil),        // 38: webrtc.SessionDescription
+	(*ActrType)(nil),                  // 39: actr.ActrType
+	(*Realm)(nil),                     // 40: actr.Realm
 }
 var file_signaling_proto_depIdxs = []int32{
-	32, // 0: signaling.SignalingEnvelope.timestamp:type_name -> google.protobuf.Timestamp
+	33, // 0: signaling.SignalingEnvelope.timestamp:type_name -> google.protobuf.Timestamp
 	2,  // 1: signaling.SignalingEnvelope.peer_to_server:type_name -> signaling.PeerToSignaling
 	3,  // 2: signaling.SignalingEnvelope.actr_to_server:type_name -> signaling.ActrToSignaling
 	4,  // 3: signaling.SignalingEnvelope.server_to_actr:type_name -> signaling.SignalingToActr
 	5,  // 4: signaling.SignalingEnvelope.actr_relay:type_name -> signaling.ActrRelay
-	33, // 5: signaling.SignalingEnvelope.envelope_error:type_name -> actr.ErrorResponse
-	10, // 6: signaling.PeerToSignaling.register_request:type_name -> signaling.RegisterRequest
-	34, // 7: signaling.ActrToSignaling.source:type_name -> actr.ActrId
-	35, // 8: signaling.ActrToSignaling.credential:type_name -> actr.AIdCredential
-	15, // 9: signaling.ActrToSignaling.unregister_request:type_name -> signaling.UnregisterRequest
-	8,  // 10: signaling.ActrToSignaling.ping:type_name -> signaling.Ping
-	18, // 11: signaling.ActrToSignaling.credential_update_request:type_name -> signaling.CredentialUpdateRequest
-	19, // 12: signaling.ActrToSignaling.discovery_request:type_name -> signaling.DiscoveryRequest
-	22, // 13: signaling.ActrToSignaling.route_candidates_request:type_name -> signaling.RouteCandidatesRequest
-	25, // 14: signaling.ActrToSignaling.subscribe_actr_up_request:type_name -> signaling.SubscribeActrUpRequest
-	28, // 15: signaling.ActrToSignaling.unsubscribe_actr_up_request:type_name -> signaling.UnsubscribeActrUpRequest
-	33, // 16: signaling.ActrToSignaling.error:type_name -> actr.ErrorResponse
-	34, // 17: signaling.SignalingToActr.target:type_name -> actr.ActrId
-	13, // 18: signaling.SignalingToActr.register_response:type_name -> signaling.RegisterResponse
-	16, // 19: signaling.SignalingToActr.unregister_response:type_name -> signaling.UnregisterResponse
-	9,  // 20: signaling.SignalingToActr.pong:type_name -> signaling.Pong
-	20, // 21: signaling.SignalingToActr.discovery_response:type_name -> signaling.DiscoveryResponse
-	23, // 22: signaling.SignalingToActr.route_candidates_response:type_name -> signaling.RouteCandidatesResponse
-	26, // 23: signaling.SignalingToActr.subscribe_actr_up_response:type_name -> signaling.SubscribeActrUpResponse
-	29, // 24: signaling.SignalingToActr.unsubscribe_actr_up_response:type_name -> signaling.UnsubscribeActrUpResponse
-	31, // 25: signaling.SignalingToActr.actr_up_event:type_name -> signaling.ActrUpEvent
-	33, // 26: signaling.SignalingToActr.error:type_name -> actr.ErrorResponse
-	34, // 27: signaling.ActrRelay.source:type_name -> actr.ActrId
-	35, // 28: signaling.ActrRelay.credential:type_name -> actr.AIdCredential
-	34, // 29: signaling.ActrRelay.target:type_name -> actr.ActrId
-	36, // 30: signaling.ActrRelay.ice_candidate:type_name -> webrtc.IceCandidate
-	37, // 31: signaling.ActrRelay.session_description:type_name -> webrtc.SessionDescription
-	6,  // 32: signaling.ActrRelay.role_negotiation:type_name -> signaling.RoleNegotiation
-	7,  // 33: signaling.ActrRelay.role_assignment:type_name -> signaling.RoleAssignment
-	34, // 34: signaling.RoleNegotiation.from:type_name -> actr.ActrId
-	34, // 35: signaling.RoleNegotiation.to:type_name -> actr.ActrId
-	0,  // 36: signaling.Ping.availability:type_name -> signaling.ServiceAvailabilityState
-	38, // 37: signaling.RegisterRequest.actr_type:type_name -> actr.ActrType
-	39, // 38: signaling.RegisterRequest.realm:type_name -> actr.Realm
-	11, // 39: signaling.RegisterRequest.service_spec:type_name -> signaling.ServiceSpec
-	12, // 40: signaling.RegisterRequest.acl:type_name -> signaling.Acl
-	14, // 41: signaling.RegisterResponse.success:type_name -> signaling.RegisterOk
-	33, // 42: signaling.RegisterResponse.error:type_name -> actr.ErrorResponse
-	34, // 43: signaling.RegisterOk.actr_id:type_name -> actr.ActrId
-	35, // 44: signaling.RegisterOk.credential:type_name -> actr.AIdCredential
-	32, // 45: signaling.RegisterOk.credential_expires_at:type_name -> google.protobuf.Timestamp
-	17, // 46: signaling.UnregisterResponse.success:type_name -> signaling.UnregisterOk
-	33, // 47: signaling.UnregisterResponse.error:type_name -> actr.ErrorResponse
-	21, // 48: signaling.DiscoveryResponse.success:type_name -> signaling.DiscoveryOk
-	33, // 49: signaling.DiscoveryResponse.error:type_name -> actr.ErrorResponse
-	38, // 50: signaling.DiscoveryOk.actr_types:type_name -> actr.ActrType
-	38, // 51: signaling.RouteCandidatesRequest.target_type:type_name -> actr.ActrType
-	24, // 52: signaling.RouteCandidatesResponse.success:type_name -> signaling.RouteCandidatesOk
-	33, // 53: signaling.RouteCandidatesResponse.error:type_name -> actr.ErrorResponse
-	34, // 54: signaling.RouteCandidatesOk.candidates:type_name -> actr.ActrId
-	38, // 55: signaling.SubscribeActrUpRequest.target_type:type_name -> actr.ActrType
-	27, // 56: signaling.SubscribeActrUpResponse.success:type_name -> signaling.SubscribeActrUpOk
-	33, // 57: signaling.SubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
-	38, // 58: signaling.UnsubscribeActrUpRequest.target_type:type_name -> actr.ActrType
-	30, // 59: signaling.UnsubscribeActrUpResponse.success:type_name -> signaling.UnsubscribeActrUpOk
-	33, // 60: signaling.UnsubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
-	34, // 61: signaling.ActrUpEvent.actr_id:type_name -> actr.ActrId
-	62, // [62:62] is the sub-list for method output_type
-	62, // [62:62] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	34, // 5: signaling.SignalingEnvelope.envelope_error:type_name -> actr.ErrorResponse
+	11, // 6: signaling.PeerToSignaling.register_request:type_name -> signaling.RegisterRequest
+	35, // 7: signaling.ActrToSignaling.source:type_name -> actr.ActrId
+	36, // 8: signaling.ActrToSignaling.credential:type_name -> actr.AIdCredential
+	16, // 9: signaling.ActrToSignaling.unregister_request:type_name -> signaling.UnregisterRequest
+	9,  // 10: signaling.ActrToSignaling.ping:type_name -> signaling.Ping
+	19, // 11: signaling.ActrToSignaling.credential_update_request:type_name -> signaling.CredentialUpdateRequest
+	20, // 12: signaling.ActrToSignaling.discovery_request:type_name -> signaling.DiscoveryRequest
+	23, // 13: signaling.ActrToSignaling.route_candidates_request:type_name -> signaling.RouteCandidatesRequest
+	26, // 14: signaling.ActrToSignaling.subscribe_actr_up_request:type_name -> signaling.SubscribeActrUpRequest
+	29, // 15: signaling.ActrToSignaling.unsubscribe_actr_up_request:type_name -> signaling.UnsubscribeActrUpRequest
+	34, // 16: signaling.ActrToSignaling.error:type_name -> actr.ErrorResponse
+	35, // 17: signaling.SignalingToActr.target:type_name -> actr.ActrId
+	14, // 18: signaling.SignalingToActr.register_response:type_name -> signaling.RegisterResponse
+	17, // 19: signaling.SignalingToActr.unregister_response:type_name -> signaling.UnregisterResponse
+	10, // 20: signaling.SignalingToActr.pong:type_name -> signaling.Pong
+	21, // 21: signaling.SignalingToActr.discovery_response:type_name -> signaling.DiscoveryResponse
+	24, // 22: signaling.SignalingToActr.route_candidates_response:type_name -> signaling.RouteCandidatesResponse
+	27, // 23: signaling.SignalingToActr.subscribe_actr_up_response:type_name -> signaling.SubscribeActrUpResponse
+	30, // 24: signaling.SignalingToActr.unsubscribe_actr_up_response:type_name -> signaling.UnsubscribeActrUpResponse
+	32, // 25: signaling.SignalingToActr.actr_up_event:type_name -> signaling.ActrUpEvent
+	34, // 26: signaling.SignalingToActr.error:type_name -> actr.ErrorResponse
+	35, // 27: signaling.ActrRelay.source:type_name -> actr.ActrId
+	36, // 28: signaling.ActrRelay.credential:type_name -> actr.AIdCredential
+	35, // 29: signaling.ActrRelay.target:type_name -> actr.ActrId
+	37, // 30: signaling.ActrRelay.ice_candidate:type_name -> webrtc.IceCandidate
+	38, // 31: signaling.ActrRelay.session_description:type_name -> webrtc.SessionDescription
+	7,  // 32: signaling.ActrRelay.role_negotiation:type_name -> signaling.RoleNegotiation
+	8,  // 33: signaling.ActrRelay.role_assignment:type_name -> signaling.RoleAssignment
+	6,  // 34: signaling.ActrRelay.ice_restart_request:type_name -> signaling.IceRestartRequest
+	35, // 35: signaling.RoleNegotiation.from:type_name -> actr.ActrId
+	35, // 36: signaling.RoleNegotiation.to:type_name -> actr.ActrId
+	0,  // 37: signaling.Ping.availability:type_name -> signaling.ServiceAvailabilityState
+	39, // 38: signaling.RegisterRequest.actr_type:type_name -> actr.ActrType
+	40, // 39: signaling.RegisterRequest.realm:type_name -> actr.Realm
+	12, // 40: signaling.RegisterRequest.service_spec:type_name -> signaling.ServiceSpec
+	13, // 41: signaling.RegisterRequest.acl:type_name -> signaling.Acl
+	15, // 42: signaling.RegisterResponse.success:type_name -> signaling.RegisterOk
+	34, // 43: signaling.RegisterResponse.error:type_name -> actr.ErrorResponse
+	35, // 44: signaling.RegisterOk.actr_id:type_name -> actr.ActrId
+	36, // 45: signaling.RegisterOk.credential:type_name -> actr.AIdCredential
+	33, // 46: signaling.RegisterOk.credential_expires_at:type_name -> google.protobuf.Timestamp
+	18, // 47: signaling.UnregisterResponse.success:type_name -> signaling.UnregisterOk
+	34, // 48: signaling.UnregisterResponse.error:type_name -> actr.ErrorResponse
+	22, // 49: signaling.DiscoveryResponse.success:type_name -> signaling.DiscoveryOk
+	34, // 50: signaling.DiscoveryResponse.error:type_name -> actr.ErrorResponse
+	39, // 51: signaling.DiscoveryOk.actr_types:type_name -> actr.ActrType
+	39, // 52: signaling.RouteCandidatesRequest.target_type:type_name -> actr.ActrType
+	25, // 53: signaling.RouteCandidatesResponse.success:type_name -> signaling.RouteCandidatesOk
+	34, // 54: signaling.RouteCandidatesResponse.error:type_name -> actr.ErrorResponse
+	35, // 55: signaling.RouteCandidatesOk.candidates:type_name -> actr.ActrId
+	39, // 56: signaling.SubscribeActrUpRequest.target_type:type_name -> actr.ActrType
+	28, // 57: signaling.SubscribeActrUpResponse.success:type_name -> signaling.SubscribeActrUpOk
+	34, // 58: signaling.SubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
+	39, // 59: signaling.UnsubscribeActrUpRequest.target_type:type_name -> actr.ActrType
+	31, // 60: signaling.UnsubscribeActrUpResponse.success:type_name -> signaling.UnsubscribeActrUpOk
+	34, // 61: signaling.UnsubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
+	35, // 62: signaling.ActrUpEvent.actr_id:type_name -> actr.ActrId
+	63, // [63:63] is the sub-list for method output_type
+	63, // [63:63] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_signaling_proto_init() }
@@ -2715,28 +2784,29 @@ func file_signaling_proto_init() {
 		(*ActrRelay_SessionDescription)(nil),
 		(*ActrRelay_RoleNegotiation)(nil),
 		(*ActrRelay_RoleAssignment)(nil),
+		(*ActrRelay_IceRestartRequest)(nil),
 	}
-	file_signaling_proto_msgTypes[12].OneofWrappers = []any{
+	file_signaling_proto_msgTypes[13].OneofWrappers = []any{
 		(*RegisterResponse_Success)(nil),
 		(*RegisterResponse_Error)(nil),
 	}
-	file_signaling_proto_msgTypes[15].OneofWrappers = []any{
+	file_signaling_proto_msgTypes[16].OneofWrappers = []any{
 		(*UnregisterResponse_Success)(nil),
 		(*UnregisterResponse_Error)(nil),
 	}
-	file_signaling_proto_msgTypes[19].OneofWrappers = []any{
+	file_signaling_proto_msgTypes[20].OneofWrappers = []any{
 		(*DiscoveryResponse_Success)(nil),
 		(*DiscoveryResponse_Error)(nil),
 	}
-	file_signaling_proto_msgTypes[22].OneofWrappers = []any{
+	file_signaling_proto_msgTypes[23].OneofWrappers = []any{
 		(*RouteCandidatesResponse_Success)(nil),
 		(*RouteCandidatesResponse_Error)(nil),
 	}
-	file_signaling_proto_msgTypes[25].OneofWrappers = []any{
+	file_signaling_proto_msgTypes[26].OneofWrappers = []any{
 		(*SubscribeActrUpResponse_Success)(nil),
 		(*SubscribeActrUpResponse_Error)(nil),
 	}
-	file_signaling_proto_msgTypes[28].OneofWrappers = []any{
+	file_signaling_proto_msgTypes[29].OneofWrappers = []any{
 		(*UnsubscribeActrUpResponse_Success)(nil),
 		(*UnsubscribeActrUpResponse_Error)(nil),
 	}
@@ -2746,7 +2816,7 @@ func file_signaling_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_signaling_proto_rawDesc), len(file_signaling_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

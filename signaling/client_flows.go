@@ -294,6 +294,14 @@ func (c *Client) SendIceCandidate(target protocol.ActorID, cand *protocol.IceCan
 	return c.relay(target, func(r *protocol.ActrRelay) { r.Payload = &protocol.ActrRelay_IceCandidate{IceCandidate: cand} })
 }
 
+// SendIceRestartRequest relays to target, the offerer of a WebRTC session
+// this actor answers, a request to restart ICE (why says what was seen).
+func (c *Client) SendIceRestartRequest(target protocol.ActorID, why string) error {
+	return c.relay(target, func(r *protocol.ActrRelay) {
+		r.Payload = &protocol.ActrRelay_IceRestartRequest{IceRestartRequest: &protocol.IceRestartRequest{Reason: &why}}
+	})
+}
+
 // SendSessionDescription relays an SDP offer or answer to target.
 func (c *Client) SendSessionDescription(target protocol.ActorID, sd *protocol.SessionDescription) error {
 	return c.relay(target, func(r *protocol.ActrRelay) {

@@ -66,6 +66,13 @@ func TestFlowsBetweenTwoClients(t *testing.T) {
 	if r := waitRelay(t, ctx, a); r.From != b.ID() || r.Msg.GetSessionDescription().GetSdp() != "v=0" {
 		t.Fatalf("relay %+v", r)
 	}
+	// actr's ice_restart_request (ActrRelay.14) is relayed like the rest.
+	if err := b.SendIceRestartRequest(a.ID(), "disconnected"); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRelay(t, ctx, a); r.From != b.ID() || r.Msg.GetIceRestartRequest().GetReason() != "disconnected" {
+		t.Fatalf("relay %+v", r)
+	}
 
 	// Role negotiation: one offerer, and the other side is told too.
 	offers, err := a.NegotiateRole(ctx, b.ID())

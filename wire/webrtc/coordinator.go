@@ -400,6 +400,11 @@ func (co *Coordinator) dispatch(r signaling.Relay) {
 		if !co.deliver(peer, func(s *session) { s.remoteCandidate(c) }) {
 			co.counters.StaleSignals.Add(1)
 		}
+	case r.Msg.GetIceRestartRequest() != nil:
+		why := r.Msg.GetIceRestartRequest().GetReason()
+		if !co.deliver(peer, func(s *session) { s.restartRequested(why) }) {
+			co.counters.StaleSignals.Add(1)
+		}
 	default:
 		co.counters.StaleSignals.Add(1)
 	}

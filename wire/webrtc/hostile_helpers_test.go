@@ -99,6 +99,11 @@ func (p *pipeSig) SendIceCandidate(target protocol.ActorID, c *protocol.IceCandi
 	return nil
 }
 
+func (p *pipeSig) SendIceRestartRequest(target protocol.ActorID, why string) error {
+	p.deliver(target, &protocol.ActrRelay{Payload: &protocol.ActrRelay_IceRestartRequest{IceRestartRequest: &protocol.IceRestartRequest{Reason: &why}}})
+	return nil
+}
+
 func (p *pipeSig) Relays() <-chan signaling.Relay { return p.relays }
 
 // pionAnswer answers offer from a PeerConnection of the test's own (a

@@ -432,6 +432,20 @@ func (s *session) recover(st pion.PeerConnectionState) {
 	s.restartICE(st.String())
 }
 
+// restartRequested handles the peer's ice_restart_request: an offerer
+// whose connection is up, or already restarting, has nothing to do (its
+// own restart answers both); one that saw nothing yet restarts now.
+func (s *session) restartRequested(why string) {
+	switch {
+	case s.role != roleOfferer || !s.everReady:
+		s.stale("an ICE restart request the session cannot act on")
+	case s.restarting:
+		// Under way already.
+	default:
+		s.restartICE("the peer asked (" + why + ")")
+	}
+}
+
 func (s *session) restartICE(why string) {
 	if s.restarts >= s.cfg.ICERestarts {
 		s.stop(fmt.Errorf("%w: connection to %s %s after %d ICE restarts", transport.ErrWireClosed, s.peer, why, s.restarts))
