@@ -37,15 +37,20 @@ func flushingManager(t *testing.T, opts ...transport.Option) (*transport.Outproc
 	t.Helper()
 	_, inner := newFabric(transport.WireWebSocket)
 	w := &flushingWire{flushing: make(chan struct{}), delivered: make(chan struct{}), closedAt: make(chan struct{})}
-	b := transport.WireBuilderFunc(func(ctx context.Context, req transport.BuildRequest) ([]transport.Wire, error) {
+	b := wrappingBuilder(inner, func(inner transport.Wire) transport.Wire { w.Wire = inner; return w })
+	return newManager(t, b, opts...), w
+}
+
+// wrappingBuilder builds inner's first wire and hands back wrap of it: a
+// test's own Wire around an in-memory one.
+func wrappingBuilder(inner transport.WireBuilder, wrap func(transport.Wire) transport.Wire) transport.WireBuilder {
+	return transport.WireBuilderFunc(func(ctx context.Context, req transport.BuildRequest) ([]transport.Wire, error) {
 		ws, err := inner.Build(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		w.Wire = ws[0]
-		return []transport.Wire{w}, nil
+		return []transport.Wire{wrap(ws[0])}, nil
 	})
-	return newManager(t, b, opts...), w
 }
 
 // Closing a transport flushes its wires before closing them: the wire is

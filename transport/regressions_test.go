@@ -93,14 +93,7 @@ func TestHealthCheckHoldsNoLockWhileAskingReady(t *testing.T) {
 	defer cancel()
 	_, inner := newFabric(transport.WireWebSocket)
 	w := &blockingReadyWire{armed: make(chan struct{}), entered: make(chan struct{}), release: make(chan struct{})}
-	b := transport.WireBuilderFunc(func(ctx context.Context, req transport.BuildRequest) ([]transport.Wire, error) {
-		ws, err := inner.Build(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		w.Wire = ws[0]
-		return []transport.Wire{w}, nil
-	})
+	b := wrappingBuilder(inner, func(inner transport.Wire) transport.Wire { w.Wire = inner; return w })
 	m := newManager(t, b)
 	dest := actor(1)
 	tr, err := m.GetOrCreateTransport(ctx, dest)
