@@ -59,13 +59,28 @@ func (i *Issuer) Issue(actor protocol.ActorID, ttl time.Duration) (*protocol.AId
 	return i.IssueAt(actor, time.Now(), ttl)
 }
 
-// IssueAt signs a credential for actor, valid from now for ttl. Times are
-// kept to the second: IssuedAt is now rounded down, ExpiresAt is now+ttl
-// rounded down, so the credential never outlives ttl. It refuses the zero
-// actor, a ttl under one second (which could round to an empty validity
-// window), a manufacturer or name over 255 bytes, and times outside
-// 1970–9999.
+// IssueAt signs a bearer credential for actor, valid from now for ttl.
+// Times are kept to the second: IssuedAt is now rounded down, ExpiresAt is
+// now+ttl rounded down, so the credential never outlives ttl. It refuses the
+// zero actor, a ttl under one second (which could round to an empty validity
+// window), an actor that cannot be written in actr's text form (see
+// [protocol.ActorID.ActrString]), and times outside 1970–9999. Give actors
+// a version: actr refuses a credential without one.
 func (i *Issuer) IssueAt(actor protocol.ActorID, now time.Time, ttl time.Duration) (*protocol.AIdCredential, Claims, error) {
+	return i.issue(actor, nil, now, ttl)
+}
+
+// IssueBoundAt is IssueAt for a credential bound to holder, the actor's own
+// Ed25519 public key: wherever proofs are required, only the holder of the
+// matching private key can use it ([Prove]).
+func (i *Issuer) IssueBoundAt(actor protocol.ActorID, holder ed25519.PublicKey, now time.Time, ttl time.Duration) (*protocol.AIdCredential, Claims, error) {
+	if len(holder) != ed25519.PublicKeySize {
+		return nil, Claims{}, fmt.Errorf("auth: a holder key must be a %d-byte Ed25519 public key, not %d bytes", ed25519.PublicKeySize, len(holder))
+	}
+	return i.issue(actor, holder, now, ttl)
+}
+
+func (i *Issuer) issue(actor protocol.ActorID, holder ed25519.PublicKey, now time.Time, ttl time.Duration) (*protocol.AIdCredential, Claims, error) {
 	switch {
 	case actor.IsZero():
 		return nil, Claims{}, errors.New("auth: cannot issue a credential for the zero ActorID")
@@ -73,17 +88,23 @@ func (i *Issuer) IssueAt(actor protocol.ActorID, now time.Time, ttl time.Duratio
 		return nil, Claims{}, fmt.Errorf("auth: a credential's lifetime must be positive, not %s", ttl)
 	case ttl < time.Second:
 		return nil, Claims{}, fmt.Errorf("auth: a credential's lifetime must be at least one second, not %s", ttl)
-	case len(actor.Manufacturer) > maxNameLen || len(actor.Name) > maxNameLen:
-		return nil, Claims{}, fmt.Errorf("auth: manufacturer and name are limited to %d bytes each in a credential (have %d and %d)",
-			maxNameLen, len(actor.Manufacturer), len(actor.Name))
+	}
+	if err := checkActrForm(actor); err != nil {
+		return nil, Claims{}, err
 	}
 	iat, exp := now.Unix(), now.Add(ttl).Unix()
-	if iat < 0 || exp > maxUnix {
+	if iat < 0 || exp > maxUnix || exp <= iat {
 		return nil, Claims{}, fmt.Errorf("auth: credential validity %s to %s is outside the supported years 1970 to 9999",
 			rfc3339(now), rfc3339(now.Add(ttl)))
 	}
 	c := Claims{Actor: actor, KeyID: i.keyID, IssuedAt: time.Unix(iat, 0).UTC(), ExpiresAt: time.Unix(exp, 0).UTC()}
-	tok := appendClaims(make([]byte, 0, maxTokenLen), c)
-	tok = append(tok, ed25519.Sign(i.key, signingInput(tok))...)
-	return &protocol.AIdCredential{EncryptedToken: tok, TokenKeyId: proto.Uint32(i.keyID)}, c, nil
+	if holder != nil {
+		c.HolderKey = append(ed25519.PublicKey(nil), holder...)
+	}
+	claims := encodeClaims(c)
+	return &protocol.AIdCredential{
+		KeyId:     proto.Uint32(i.keyID),
+		Claims:    claims,
+		Signature: ed25519.Sign(i.key, claims),
+	}, c, nil
 }

@@ -2,154 +2,176 @@ package auth
 
 import (
 	"crypto/ed25519"
-	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/protocol"
 )
 
-// A token is the byte string carried in AIdCredential.encrypted_token (the
-// field name is historical: the token is signed, not encrypted). All
-// integers are big-endian; the layout is fixed, so every Claims value has
-// exactly one encoding.
+// A credential is the actr runtime's AIdCredential:
 //
-//	offset  size  field
-//	0       1     version, 1
-//	1       4     realm id (uint32)
-//	5       8     serial number (uint64)
-//	13      2     manufacturer length M (uint16, at most 255)
-//	15      M     manufacturer bytes (any bytes; not required to be UTF-8)
-//	15+M    2     name length N (uint16, at most 255)
-//	17+M    N     name bytes
-//	17+M+N  8     issued at, Unix seconds (int64, 0 ≤ t ≤ 253402300799)
-//	25+M+N  8     expires at, Unix seconds (int64, issued at < t ≤ 253402300799)
-//	33+M+N  4     key id (uint32), equal to AIdCredential.token_key_id
-//	37+M+N  64    Ed25519 signature
+//	key_id    (1)  the id of the issuer key that signed it
+//	claims    (2)  an encoded IdentityClaims
+//	signature (3)  Ed25519 over exactly the claims bytes, 64 bytes
 //
-// Bytes 0 to 37+M+N (the "claims bytes") are signed: the signature is
-// Ed25519 over the domain-separation prefix "actr-go credential v1\x00"
-// followed by the claims bytes, so a signature made by this key for any
-// other purpose can never pass as a credential, and the version byte is
-// itself signed. A token is therefore 101 to 611 bytes long.
+// and IdentityClaims are
 //
-// Decoding is total and strict: any byte string either decodes to claims
-// or is refused with [ErrMalformed], never panics; an unknown version, a
-// length over 255, a time outside the range above, an empty validity window,
-// a missing byte or a trailing byte is refused. The key id is inside the
-// signed bytes so a credential cannot be re-labelled to another key.
+//	realm_id   (1)    the actor's realm
+//	actor_id   (2)    the actor in actr's text form (protocol.ActorID.ActrString)
+//	expires_at (3)    Unix seconds
+//	holder_key (100)  actr-go: the actor's own Ed25519 public key, when bound
+//	issued_at  (101)  actr-go: Unix seconds
 //
-// The time range is 1970-01-01 to 9999-12-31 UTC: it keeps every decoded
-// time representable and formattable, and no honest issuer needs more.
+// so a credential issued here verifies in an actr deployment and one issued
+// there verifies here. The key id is outside the signed bytes (actr's
+// layout): relabelling a credential with another key id only makes it fail
+// under that key.
+//
+// Decoding is total and strict: any bytes either give claims or are
+// refused with [ErrMalformed], never panic. Claims over [maxClaimsLen]
+// bytes, a missing realm, actor or expiry, an actor id that is not actr's
+// form or names another realm, a holder key that is not 32 bytes and times
+// outside 1970–9999 are refused.
 const (
-	tokenVersion  = 1
-	maxNameLen    = 255
-	signingPrefix = "actr-go credential v1\x00"
-	fixedClaims   = 1 + 4 + 8 + 2 + 2 + 8 + 8 + 4 // claims bytes with empty names
-	minTokenLen   = fixedClaims + ed25519.SignatureSize
-	maxTokenLen   = fixedClaims + 2*maxNameLen + ed25519.SignatureSize
-	maxUnix       = 253402300799 // 9999-12-31T23:59:59Z
+	maxNameLen   = 255 // bytes of manufacturer, name or version
+	maxClaimsLen = 1024
+	maxUnix      = 253402300799 // 9999-12-31T23:59:59Z
 )
 
 // Claims are what a credential asserts. They hold no secret, but remember
-// that the token carrying them is a bearer credential.
+// that a credential without a holder key is a bearer credential.
 type Claims struct {
-	Actor     protocol.ActorID // realm, serial, manufacturer, name
+	Actor     protocol.ActorID // realm, serial, manufacturer, name, version
 	KeyID     uint32           // id of the issuer key that signed them
-	IssuedAt  time.Time        // second precision, UTC
+	IssuedAt  time.Time        // second precision, UTC; zero when the issuer did not say (actr's do not)
 	ExpiresAt time.Time        // second precision, UTC
+	// HolderKey is the actor's own Ed25519 public key when the credential is
+	// bound to it: only the holder of the private key can then prove to be
+	// the actor ([Prove]). Nil for a bearer credential.
+	HolderKey ed25519.PublicKey
 }
+
+// Bound reports whether the credential is bound to a holder key.
+func (c Claims) Bound() bool { return len(c.HolderKey) == ed25519.PublicKeySize }
 
 // String describes the claims; it is safe to log (it holds no token bytes,
 // and the actor's text form escapes every unusual byte).
 func (c Claims) String() string {
-	return fmt.Sprintf("%s (key id %d, issued %s, expires %s)", c.Actor, c.KeyID, rfc3339(c.IssuedAt), rfc3339(c.ExpiresAt))
+	bound := "bearer"
+	if c.Bound() {
+		bound = "holder-bound"
+	}
+	return fmt.Sprintf("%s (key id %d, %s, issued %s, expires %s)", c.Actor, c.KeyID, bound, rfc3339(c.IssuedAt), rfc3339(c.ExpiresAt))
 }
 
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// appendClaims appends the claims bytes of c to b. The caller guarantees
-// that the names fit (at most maxNameLen bytes each).
-func appendClaims(b []byte, c Claims) []byte {
-	b = append(b, tokenVersion)
-	b = binary.BigEndian.AppendUint32(b, c.Actor.Realm)
-	b = binary.BigEndian.AppendUint64(b, c.Actor.Serial)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(c.Actor.Manufacturer)))
-	b = append(b, c.Actor.Manufacturer...)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(c.Actor.Name)))
-	b = append(b, c.Actor.Name...)
-	b = binary.BigEndian.AppendUint64(b, uint64(c.IssuedAt.Unix()))
-	b = binary.BigEndian.AppendUint64(b, uint64(c.ExpiresAt.Unix()))
-	return binary.BigEndian.AppendUint32(b, c.KeyID)
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
-// decodeToken splits tok into its claims, the claims bytes and the
-// signature. It never panics: any input gives claims or an error wrapping
-// ErrMalformed. The returned slices alias tok.
-func decodeToken(tok []byte) (c Claims, signed, sig []byte, err error) {
-	bad := func(format string, args ...any) (Claims, []byte, []byte, error) {
-		return Claims{}, nil, nil, fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+// encodeClaims returns the claims bytes of c. The caller has checked that
+// the actor has actr's text form.
+func encodeClaims(c Claims) []byte {
+	m := &protocol.IdentityClaims{
+		RealmId:   proto.Uint32(c.Actor.Realm),
+		ActorId:   proto.String(c.Actor.ActrString()),
+		ExpiresAt: proto.Uint64(uint64(c.ExpiresAt.Unix())),
+	}
+	if c.Bound() {
+		m.HolderKey = append([]byte(nil), c.HolderKey...)
+	}
+	if !c.IssuedAt.IsZero() {
+		m.IssuedAt = proto.Uint64(uint64(c.IssuedAt.Unix()))
+	}
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m) // no field can fail to marshal
+	return b
+}
+
+// decodeClaims parses claims bytes. It never panics: any input gives claims
+// or an error wrapping ErrMalformed.
+func decodeClaims(b []byte) (Claims, error) {
+	bad := func(format string, args ...any) (Claims, error) {
+		return Claims{}, fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 	}
 	switch {
-	case len(tok) == 0:
-		return bad("empty token")
-	case tok[0] != tokenVersion:
-		return bad("unknown token version %d (this verifier understands version %d)", tok[0], tokenVersion)
-	case len(tok) < minTokenLen:
-		return bad("token of %d bytes is shorter than the minimum %d", len(tok), minTokenLen)
-	case len(tok) > maxTokenLen:
-		return bad("token of %d bytes is longer than the maximum %d", len(tok), maxTokenLen)
+	case len(b) == 0:
+		return bad("no claims")
+	case len(b) > maxClaimsLen:
+		return bad("claims of %d bytes are over the %d-byte limit", len(b), maxClaimsLen)
 	}
-	p := tok[1:]
-	c.Actor.Realm = binary.BigEndian.Uint32(p)
-	c.Actor.Serial = binary.BigEndian.Uint64(p[4:])
-	p = p[12:]
-	// str reads a length-prefixed string; the length checks above guarantee
-	// the two length bytes are present, the bounds are checked here.
-	str := func(what string) (string, error) {
-		if len(p) < 2 {
-			return "", fmt.Errorf("%w: token ends inside the %s length", ErrMalformed, what)
-		}
-		n := int(binary.BigEndian.Uint16(p))
-		if n > maxNameLen {
-			return "", fmt.Errorf("%w: %s of %d bytes is over the %d-byte limit", ErrMalformed, what, n, maxNameLen)
-		}
-		if len(p)-2 < n {
-			return "", fmt.Errorf("%w: token ends inside the %s", ErrMalformed, what)
-		}
-		s := string(p[2 : 2+n])
-		p = p[2+n:]
-		return s, nil
+	var m protocol.IdentityClaims
+	if err := proto.Unmarshal(b, &m); err != nil {
+		return bad("claims are not an IdentityClaims message")
 	}
-	if c.Actor.Manufacturer, err = str("manufacturer"); err != nil {
-		return Claims{}, nil, nil, err
-	}
-	if c.Actor.Name, err = str("name"); err != nil {
-		return Claims{}, nil, nil, err
-	}
-	if want := 8 + 8 + 4 + ed25519.SignatureSize; len(p) != want {
-		if len(p) < want {
-			return bad("token is %d bytes short", want-len(p))
-		}
-		return bad("%d trailing bytes after the signature", len(p)-want)
-	}
-	iat := int64(binary.BigEndian.Uint64(p))
-	exp := int64(binary.BigEndian.Uint64(p[8:]))
 	switch {
-	case iat < 0 || iat > maxUnix:
-		return bad("issue time %d is outside the supported range", iat)
-	case exp <= iat || exp > maxUnix:
-		return bad("expiry time %d is not after the issue time %d or outside the supported range", exp, iat)
+	case m.RealmId == nil:
+		return bad("claims name no realm")
+	case m.ActorId == nil:
+		return bad("claims name no actor")
+	case m.ExpiresAt == nil:
+		return bad("claims have no expiry")
 	}
-	c.IssuedAt = time.Unix(iat, 0).UTC()
-	c.ExpiresAt = time.Unix(exp, 0).UTC()
-	c.KeyID = binary.BigEndian.Uint32(p[16:])
-	n := len(tok) - ed25519.SignatureSize
-	return c, tok[:n:n], tok[n:], nil
+	actor, err := parseClaimsActor(m.GetActorId())
+	if err != nil {
+		return bad("claims' actor: %v", err)
+	}
+	if actor.Realm != m.GetRealmId() {
+		return bad("claims name realm %d but an actor of realm %d", m.GetRealmId(), actor.Realm)
+	}
+	if len(actor.Manufacturer) > maxNameLen || len(actor.Name) > maxNameLen || len(actor.Version) > maxNameLen {
+		return bad("a manufacturer, name or version over %d bytes", maxNameLen)
+	}
+	exp := m.GetExpiresAt()
+	if exp == 0 || exp > maxUnix {
+		return bad("expiry time %d is outside the supported range", exp)
+	}
+	c := Claims{Actor: actor, ExpiresAt: time.Unix(int64(exp), 0).UTC()}
+	if m.IssuedAt != nil {
+		iat := m.GetIssuedAt()
+		if iat >= exp {
+			return bad("expiry time %d is not after the issue time %d", exp, iat)
+		}
+		c.IssuedAt = time.Unix(int64(iat), 0).UTC()
+	}
+	if m.HolderKey != nil {
+		if len(m.HolderKey) != ed25519.PublicKeySize {
+			return bad("holder key of %d bytes is not a %d-byte Ed25519 key", len(m.HolderKey), ed25519.PublicKeySize)
+		}
+		c.HolderKey = ed25519.PublicKey(append([]byte(nil), m.HolderKey...))
+	}
+	return c, nil
 }
 
-// signingInput is what the Ed25519 signature covers.
-func signingInput(claims []byte) []byte {
-	b := make([]byte, 0, len(signingPrefix)+len(claims))
-	return append(append(b, signingPrefix...), claims...)
+// checkActrForm reports why actor cannot be put in a credential, if it
+// cannot: actr's text form escapes nothing, and requires a version.
+func checkActrForm(actor protocol.ActorID) error {
+	switch {
+	case len(actor.Manufacturer) > maxNameLen || len(actor.Name) > maxNameLen || len(actor.Version) > maxNameLen:
+		return fmt.Errorf("auth: manufacturer, name and version are limited to %d bytes each in a credential (have %d, %d and %d)",
+			maxNameLen, len(actor.Manufacturer), len(actor.Name), len(actor.Version))
+	}
+	back, err := parseClaimsActor(actor.ActrString())
+	if err != nil || back != actor {
+		return fmt.Errorf("auth: %s cannot be written in actr's form %q: manufacturer and name may not contain ':', '@' or '/'", actor, actor.ActrString())
+	}
+	return nil
+}
+
+// parseClaimsActor is protocol.ParseActrString, except that it also takes
+// an empty version ("2a@1/acme:echo:"). actr requires a version, and our
+// signaling server always registers one (protocol.DefaultVersion), so such
+// credentials come only from an Issuer used directly, for an actor given
+// no version; they verify here and are refused by actr's nodes.
+func parseClaimsActor(s string) (protocol.ActorID, error) {
+	if !strings.HasSuffix(s, ":") {
+		return protocol.ParseActrString(s)
+	}
+	id, err := protocol.ParseActrString(s + "v")
+	id.Version = ""
+	return id, err
 }

@@ -3,13 +3,14 @@ package auth
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/protocol"
 )
@@ -17,156 +18,186 @@ import (
 // fuzzKey is a fixed key so seed corpora and examples are reproducible.
 var fuzzKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 
-func goodToken(t testing.TB) []byte {
+var alice = protocol.ActorID{Realm: 3, Serial: 42, Manufacturer: "acme", Name: "alice", Version: "1.0"}
+
+func goodCredential(t testing.TB) *protocol.AIdCredential {
 	t.Helper()
 	iss, err := NewIssuer(1, fuzzKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, _, err := iss.IssueAt(protocol.ActorID{Realm: 3, Serial: 42, Manufacturer: "acme", Name: "alice"}, time.Unix(1_800_000_000, 0), time.Hour)
+	cred, _, err := iss.IssueAt(alice, time.Unix(1_800_000_000, 0), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cred.EncryptedToken
+	return cred
 }
 
-// The layout documented in token.go, byte by byte.
-func TestTokenLayout(t *testing.T) {
-	tok := goodToken(t)
-	want := []byte{1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 42, 0, 4, 'a', 'c', 'm', 'e', 0, 5, 'a', 'l', 'i', 'c', 'e'}
-	want = binary.BigEndian.AppendUint64(want, 1_800_000_000)
-	want = binary.BigEndian.AppendUint64(want, 1_800_003_600)
-	want = binary.BigEndian.AppendUint32(want, 1)
-	if !bytes.Equal(tok[:len(want)], want) || len(tok) != len(want)+64 {
-		t.Fatalf("token\n%x\nwant claims\n%x", tok, want)
+// The claims layout documented in token.go, byte by byte: IdentityClaims
+// with fields in number order, and the signature over exactly those bytes,
+// with no prefix (actr's rule).
+func TestClaimsLayout(t *testing.T) {
+	cred := goodCredential(t)
+	actor := "2a@3/acme:alice:1.0"
+	want := []byte{0x08, 3, 0x12, byte(len(actor))}
+	want = append(want, actor...)
+	want = append(want, 0x18)
+	want = append(want, varintBytes(1_800_003_600)...)
+	want = append(want, 0xa8, 0x06) // field 101, varint
+	want = append(want, varintBytes(1_800_000_000)...)
+	if !bytes.Equal(cred.GetClaims(), want) {
+		t.Fatalf("claims\n%x\nwant\n%x", cred.GetClaims(), want)
 	}
-	if !ed25519.Verify(fuzzKey.Public().(ed25519.PublicKey), append([]byte("actr-go credential v1\x00"), want...), tok[len(want):]) {
-		t.Fatal("signature is not over the prefix and the claims bytes")
+	if cred.GetKeyId() != 1 || len(cred.GetSignature()) != ed25519.SignatureSize {
+		t.Fatalf("key id %d, signature of %d bytes", cred.GetKeyId(), len(cred.GetSignature()))
 	}
-	// Without the prefix the signature must not verify.
-	if ed25519.Verify(fuzzKey.Public().(ed25519.PublicKey), want, tok[len(want):]) {
-		t.Fatal("signature verifies without the domain-separation prefix")
+	if !ed25519.Verify(fuzzKey.Public().(ed25519.PublicKey), want, cred.GetSignature()) {
+		t.Fatal("the signature is not over the claims bytes alone")
 	}
 }
 
-func TestDecodeTokenTotal(t *testing.T) {
-	tok := goodToken(t)
-	c, signed, sig, err := decodeToken(tok)
+func varintBytes(v uint64) []byte {
+	var b []byte
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func encode(t testing.TB, m *protocol.IdentityClaims) []byte {
+	t.Helper()
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(appendClaims(nil, c), signed) || len(sig) != ed25519.SignatureSize {
-		t.Fatal("re-encoding differs")
-	}
-	// Appending to the returned claims bytes must not overwrite the signature.
-	before := sig[0]
-	_ = append(signed, ^before)
-	if sig[0] != before {
-		t.Fatal("appending to the claims bytes overwrote the signature")
-	}
-	for n := range len(tok) {
-		if _, _, _, err := decodeToken(tok[:n]); !errors.Is(err, ErrMalformed) {
-			t.Fatalf("truncated to %d bytes: %v", n, err)
-		}
-	}
-	for _, extra := range [][]byte{{0}, {0xff}, bytes.Repeat([]byte{1}, 100)} {
-		if _, _, _, err := decodeToken(append(bytes.Clone(tok), extra...)); !errors.Is(err, ErrMalformed) {
-			t.Fatalf("trailing %d bytes: %v", len(extra), err)
-		}
-	}
+	return b
 }
 
-func TestDecodeTokenRefusesOutOfRange(t *testing.T) {
-	claims := func(mlen, nlen uint16, mbody, nbody int, iat, exp int64) []byte {
-		b := []byte{tokenVersion, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}
-		b = binary.BigEndian.AppendUint16(b, mlen)
-		b = append(b, strings.Repeat("m", mbody)...)
-		b = binary.BigEndian.AppendUint16(b, nlen)
-		b = append(b, strings.Repeat("n", nbody)...)
-		b = binary.BigEndian.AppendUint64(b, uint64(iat))
-		b = binary.BigEndian.AppendUint64(b, uint64(exp))
-		b = binary.BigEndian.AppendUint32(b, 1)
-		return append(b, make([]byte, ed25519.SignatureSize)...)
+func TestDecodeClaimsRefusesWhatActrWouldNot(t *testing.T) {
+	ok := func() *protocol.IdentityClaims {
+		return &protocol.IdentityClaims{RealmId: proto.Uint32(3), ActorId: proto.String("2a@3/acme:alice:1.0"), ExpiresAt: proto.Uint64(20)}
 	}
-	if _, _, _, err := decodeToken(claims(3, 4, 3, 4, 10, 20)); err != nil {
-		t.Fatalf("control: %v", err)
+	if c, err := decodeClaims(encode(t, ok())); err != nil || c.Actor != alice || !c.IssuedAt.IsZero() || c.Bound() {
+		t.Fatalf("control: %v %v", c, err)
 	}
-	if _, _, _, err := decodeToken(claims(255, 255, 255, 255, 0, maxUnix)); err != nil {
-		t.Fatalf("limits: %v", err)
+	bound := ok()
+	bound.HolderKey = bytes.Repeat([]byte{9}, 32)
+	bound.IssuedAt = proto.Uint64(10)
+	if c, err := decodeClaims(encode(t, bound)); err != nil || !c.Bound() || c.IssuedAt.Unix() != 10 {
+		t.Fatalf("bound: %v %v", c, err)
 	}
-	for name, tok := range map[string][]byte{
-		"manufacturer 256":  claims(256, 0, 256, 0, 10, 20),
-		"name 256":          claims(0, 256, 0, 256, 10, 20),
-		"length overruns":   claims(200, 0, 3, 0, 10, 20),
-		"length underruns":  claims(1, 4, 3, 4, 10, 20),
-		"negative issue":    claims(0, 0, 0, 0, -1, 20),
-		"issue after 9999":  claims(0, 0, 0, 0, maxUnix+1, maxUnix+2),
-		"expiry after 9999": claims(0, 0, 0, 0, 10, maxUnix+1),
-		"expiry = issue":    claims(0, 0, 0, 0, 10, 10),
-		"expiry < issue":    claims(0, 0, 0, 0, 10, 9),
-		"min int64":         claims(0, 0, 0, 0, -1<<63, -1<<63+1),
+	cases := map[string]func(*protocol.IdentityClaims){
+		"no realm":            func(m *protocol.IdentityClaims) { m.RealmId = nil },
+		"no actor":            func(m *protocol.IdentityClaims) { m.ActorId = nil },
+		"no expiry":           func(m *protocol.IdentityClaims) { m.ExpiresAt = nil },
+		"zero expiry":         func(m *protocol.IdentityClaims) { m.ExpiresAt = proto.Uint64(0) },
+		"expiry after 9999":   func(m *protocol.IdentityClaims) { m.ExpiresAt = proto.Uint64(maxUnix + 1) },
+		"issued at expiry":    func(m *protocol.IdentityClaims) { m.IssuedAt = proto.Uint64(20) },
+		"other realm":         func(m *protocol.IdentityClaims) { m.RealmId = proto.Uint32(4) },
+		"actor in our form":   func(m *protocol.IdentityClaims) { m.ActorId = proto.String(alice.String()) },
+		"four-part type":      func(m *protocol.IdentityClaims) { m.ActorId = proto.String("2a@3/acme:alice:1:0") },
+		"holder key 31 bytes": func(m *protocol.IdentityClaims) { m.HolderKey = make([]byte, 31) },
+		"long name":           func(m *protocol.IdentityClaims) { m.ActorId = proto.String("2a@3/acme:" + strings.Repeat("n", 256) + ":1") },
+	}
+	for name, edit := range cases {
+		m := ok()
+		edit(m)
+		if _, err := decodeClaims(encode(t, m)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"not proto": {0xff, 0xff},
+		"too long":  bytes.Repeat([]byte{0x3a, 0x00}, maxClaimsLen/2+1), // field 7, empty, repeated
 	} {
-		if _, _, _, err := decodeToken(tok); !errors.Is(err, ErrMalformed) {
+		if _, err := decodeClaims(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
 
-// FuzzDecodeToken: any bytes decode to claims or ErrMalformed, never panic;
-// decoded claims re-encode to exactly the claims bytes (one encoding per
-// claims value) and satisfy the documented bounds.
-func FuzzDecodeToken(f *testing.F) {
-	tok := goodToken(f)
-	f.Add(tok)
+// An actr-issued credential (no issued_at, no holder key) for a versioned
+// actor verifies here, and one without a version ("...:") is ours alone.
+func TestEmptyVersionIsOursOnly(t *testing.T) {
+	iss, _ := NewIssuer(1, fuzzKey)
+	noVersion := alice
+	noVersion.Version = ""
+	cred, c, err := iss.IssueAt(noVersion, time.Unix(1_800_000_000, 0), time.Hour)
+	if err != nil || c.Actor != noVersion {
+		t.Fatal(c, err)
+	}
+	var m protocol.IdentityClaims
+	if err := proto.Unmarshal(cred.GetClaims(), &m); err != nil || m.GetActorId() != "2a@3/acme:alice:" {
+		t.Fatalf("%q %v", m.GetActorId(), err)
+	}
+	if _, err := protocol.ParseActrString(m.GetActorId()); err == nil {
+		t.Fatal("actr's parser takes an empty version")
+	}
+	for _, bad := range []protocol.ActorID{
+		{Realm: 1, Serial: 1, Manufacturer: "a:b", Name: "c", Version: "1"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "c/d", Version: "1"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "c", Version: "1:2"},
+	} {
+		if _, _, err := iss.IssueAt(bad, time.Unix(1_800_000_000, 0), time.Hour); err == nil {
+			t.Errorf("issued a credential for %s, which has no faithful actr form", bad)
+		}
+	}
+}
+
+// FuzzDecodeClaims: any bytes decode to claims or ErrMalformed, never
+// panic; decoded claims are within the documented bounds and re-encode to
+// claims that decode to the same value.
+func FuzzDecodeClaims(f *testing.F) {
+	f.Add(goodCredential(f).GetClaims())
 	f.Add([]byte{})
-	f.Add([]byte{tokenVersion})
-	f.Add(tok[:len(tok)-1])
-	f.Add(append(bytes.Clone(tok), 0))
-	f.Fuzz(func(t *testing.T, tok []byte) {
-		c, signed, sig, err := decodeToken(tok)
+	f.Add([]byte{0x08, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeClaims(b)
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("%v does not wrap ErrMalformed", err)
 			}
 			return
 		}
-		if re := appendClaims(nil, c); !bytes.Equal(re, signed) {
-			t.Fatalf("claims %v re-encode to\n%x\nnot\n%x", c, re, signed)
-		}
-		if len(sig) != ed25519.SignatureSize || !bytes.Equal(append(bytes.Clone(signed), sig...), tok) {
-			t.Fatal("claims bytes and signature do not make up the token")
-		}
-		if len(c.Actor.Manufacturer) > maxNameLen || len(c.Actor.Name) > maxNameLen ||
-			!c.ExpiresAt.After(c.IssuedAt) || c.IssuedAt.Unix() < 0 || c.ExpiresAt.Unix() > maxUnix ||
-			c.IssuedAt.Location() != time.UTC || c.ExpiresAt.Location() != time.UTC {
+		if len(c.Actor.Manufacturer) > maxNameLen || len(c.Actor.Name) > maxNameLen || len(c.Actor.Version) > maxNameLen ||
+			c.ExpiresAt.Unix() > maxUnix || c.ExpiresAt.Unix() <= 0 || (!c.IssuedAt.IsZero() && !c.ExpiresAt.After(c.IssuedAt)) ||
+			(c.HolderKey != nil && !c.Bound()) {
 			t.Fatalf("claims out of bounds: %v", c)
+		}
+		back, err := decodeClaims(encodeClaims(c))
+		if err != nil || back.Actor != c.Actor || !back.ExpiresAt.Equal(c.ExpiresAt) || !back.IssuedAt.Equal(c.IssuedAt) ||
+			!bytes.Equal(back.HolderKey, c.HolderKey) {
+			t.Fatalf("claims %v re-decode to %v, %v", c, back, err)
 		}
 		_ = c.String()
 	})
 }
 
-// The committed seed token is a golden file: it was signed by fuzzKey at
-// 2027-01-15T08:00:00Z for an hour, and must keep verifying. If this fails,
-// the token format changed: bump tokenVersion and the signing prefix.
-func TestCommittedValidTokenStillVerifies(t *testing.T) {
-	b, err := os.ReadFile("testdata/fuzz/FuzzDecodeToken/valid_token")
+// The committed credential is a golden file: signed by fuzzKey at
+// 2027-01-15T08:00:00Z for an hour, it must keep verifying. If this fails,
+// the credential format changed, and with it compatibility with actr's.
+func TestCommittedCredentialStillVerifies(t *testing.T) {
+	b, err := os.ReadFile("testdata/credential.hex")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 2 || lines[0] != "go test fuzz v1" || !strings.HasPrefix(lines[1], "[]byte(") {
-		t.Fatalf("unexpected seed file:\n%s", b)
+	lines := strings.Fields(string(b))
+	if len(lines) != 2 {
+		t.Fatalf("testdata/credential.hex: want claims and signature in hex, got %d fields", len(lines))
 	}
-	tok, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
-	if err != nil {
-		t.Fatal(err)
+	claims, err1 := hex.DecodeString(lines[0])
+	sig, err2 := hex.DecodeString(lines[1])
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
 	}
-	if !bytes.Equal([]byte(tok), goodToken(t)) {
-		t.Fatal("the issuer no longer produces the committed token")
+	good := goodCredential(t)
+	if !bytes.Equal(claims, good.GetClaims()) || !bytes.Equal(sig, good.GetSignature()) {
+		t.Fatal("the issuer no longer produces the committed credential")
 	}
 	v := NewVerifier(map[uint32]ed25519.PublicKey{1: fuzzKey.Public().(ed25519.PublicKey)})
-	c, err := v.VerifyForAt(&protocol.AIdCredential{EncryptedToken: []byte(tok), TokenKeyId: new(uint32(1))},
-		protocol.ActorID{Realm: 3, Serial: 42, Manufacturer: "acme", Name: "alice"}, time.Unix(1_800_000_000, 0))
+	c, err := v.VerifyForAt(&protocol.AIdCredential{KeyId: proto.Uint32(1), Claims: claims, Signature: sig}, alice, time.Unix(1_800_000_000, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,3 +205,4 @@ func TestCommittedValidTokenStillVerifies(t *testing.T) {
 		t.Fatal(c)
 	}
 }
+

@@ -41,3 +41,7 @@
 package protocol
 
 //go:generate bash ../scripts/genproto.sh
+
+// EnvelopeVersion is the SignalingEnvelope.envelope_version of the actr
+// runtime's protocol that this package speaks.
+const EnvelopeVersion = 2

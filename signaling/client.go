@@ -283,13 +283,20 @@ func (c *Client) read(cc *clientConn) {
 func (c *Client) dispatch(env *protocol.SignalingEnvelope) {
 	switch f := env.Flow.(type) {
 	case *protocol.SignalingEnvelope_ServerToActr:
+		var who *protocol.ActrId
+		up := false
 		if ev := f.ServerToActr.GetActrUpEvent(); ev != nil {
-			id, err := protocol.ActorIDFromProto(ev.GetActrId())
+			who, up = ev.GetActorId(), true
+		} else if ev := f.ServerToActr.GetActrDownEvent(); ev != nil {
+			who = ev.GetActorId()
+		}
+		if who != nil {
+			id, err := protocol.ActorIDFromProto(who)
 			if err != nil {
 				return
 			}
 			select {
-			case c.presence <- PresenceEvent{Actor: id, Up: ev.GetUp()}:
+			case c.presence <- PresenceEvent{Actor: id, Up: up}:
 			default:
 				c.dropped.Add(1)
 			}
@@ -330,7 +337,7 @@ func (c *Client) callOn(ctx context.Context, cc *clientConn, env *protocol.Signa
 	}
 	id := c.prefix + strconv.FormatUint(c.seq.Add(1), 36)
 	env.EnvelopeId = proto.String(id)
-	env.EnvelopeVersion = proto.Uint32(1)
+	env.EnvelopeVersion = proto.Uint32(protocol.EnvelopeVersion)
 	ch := make(chan *protocol.SignalingEnvelope, 1)
 	cc.mu.Lock()
 	cc.pending[id] = ch

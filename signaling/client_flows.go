@@ -195,8 +195,8 @@ func (c *Client) resume(ctx context.Context, cc *clientConn) error {
 // RenewCredential asks the server for a fresh credential now. The client
 // also renews by itself when a third of the credential's life remains.
 func (c *Client) RenewCredential(ctx context.Context) error {
-	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialUpdateRequest{
-		CredentialUpdateRequest: &protocol.CredentialUpdateRequest{}}})
+	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
+		CredentialRenewal: &protocol.CredentialUpdateRequest{}}})
 	if err != nil {
 		return fmt.Errorf("signaling: renewing the credential: %w", err)
 	}
@@ -206,7 +206,7 @@ func (c *Client) RenewCredential(ctx context.Context) error {
 // Unregister withdraws the actor; the client stays connected but has no id.
 func (c *Client) Unregister(ctx context.Context) error {
 	_, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_UnregisterRequest{
-		UnregisterRequest: &protocol.UnregisterRequest{}}})
+		UnregisterRequest: &protocol.UnregisterRequest{ActrId: c.ID().Proto()}}})
 	if err != nil {
 		return fmt.Errorf("signaling: unregistering: %w", err)
 	}
@@ -228,8 +228,8 @@ func (c *Client) Discover(ctx context.Context, manufacturer string, limit int) (
 		return nil, fmt.Errorf("signaling: discovery: %w", err)
 	}
 	var types []ActorType
-	for _, t := range out.GetDiscoveryResponse().GetSuccess().GetActrTypes() {
-		types = append(types, typeFromProto(t))
+	for _, e := range out.GetDiscoveryResponse().GetSuccess().GetEntries() {
+		types = append(types, typeFromProto(e.GetActrType()))
 	}
 	return types, nil
 }
@@ -238,7 +238,11 @@ func (c *Client) Discover(ctx context.Context, manufacturer string, limit int) (
 // availability, then mailbox backlog), at most limit (0: server default).
 func (c *Client) RouteCandidates(ctx context.Context, t ActorType, limit int) ([]protocol.ActorID, error) {
 	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_RouteCandidatesRequest{
-		RouteCandidatesRequest: &protocol.RouteCandidatesRequest{TargetType: t.proto(), Limit: proto.Uint32(uint32(limit))}}})
+		RouteCandidatesRequest: &protocol.RouteCandidatesRequest{
+			TargetType:        t.proto(),
+			Criteria:          &protocol.NodeSelectionCriteria{CandidateCount: proto.Uint32(uint32(limit))},
+			ClientFingerprint: proto.String(""),
+		}}})
 	if err != nil {
 		return nil, fmt.Errorf("signaling: route candidates: %w", err)
 	}
@@ -325,7 +329,7 @@ func (c *Client) relay(target protocol.ActorID, set func(*protocol.ActrRelay)) e
 	c.relayMu.Unlock()
 	return c.write(cc, &protocol.SignalingEnvelope{
 		EnvelopeId:      proto.String(envID),
-		EnvelopeVersion: proto.Uint32(1),
+		EnvelopeVersion: proto.Uint32(protocol.EnvelopeVersion),
 		Flow:            &protocol.SignalingEnvelope_ActrRelay{ActrRelay: r},
 	})
 }
@@ -339,7 +343,7 @@ func (c *Client) NegotiateRole(ctx context.Context, peer protocol.ActorID) (offe
 	}
 	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
 		Source: id.Proto(), Credential: cred, Target: peer.Proto(),
-		Payload: &protocol.ActrRelay_RoleNegotiation{RoleNegotiation: &protocol.RoleNegotiation{From: id.Proto(), To: peer.Proto()}}}}})
+		Payload: &protocol.ActrRelay_RoleNegotiation{RoleNegotiation: &protocol.RoleNegotiation{From: id.Proto(), To: peer.Proto(), RealmId: proto.Uint32(id.Realm)}}}}})
 	if err != nil {
 		return false, fmt.Errorf("signaling: negotiating roles with %s: %w", peer, err)
 	}

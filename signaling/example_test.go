@@ -37,9 +37,9 @@ func Example() {
 	}
 	defer ln.Close()
 
-	echo := signaling.ActorType{Manufacturer: "acme", Name: "echo"}
+	echo := signaling.ActorType{Manufacturer: "acme", Name: "echo", Version: "1.0"}
 	alice, err := signaling.Dial(ctx, signaling.ClientConfig{URL: ln.URL(), Realm: 7,
-		Type: signaling.ActorType{Manufacturer: "acme", Name: "caller"}})
+		Type: signaling.ActorType{Manufacturer: "acme", Name: "caller", Version: "1.0"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,6 +64,6 @@ func Example() {
 	r := <-bob.Relays()
 	fmt.Println("bob got a candidate from", signaling.TypeOf(r.From), "same actor:", r.From == alice.ID())
 	// Output:
-	// alice saw acme:echo up: true
-	// bob got a candidate from acme:caller same actor: true
+	// alice saw acme:echo:1.0 up: true
+	// bob got a candidate from acme:caller:1.0 same actor: true
 }

@@ -61,8 +61,8 @@ func (ts *testServer) stop() {
 }
 
 var (
-	typeA = signaling.ActorType{Manufacturer: "acme", Name: "a"}
-	typeB = signaling.ActorType{Manufacturer: "acme", Name: "b"}
+	typeA = signaling.ActorType{Manufacturer: "acme", Name: "a", Version: "1"}
+	typeB = signaling.ActorType{Manufacturer: "acme", Name: "b", Version: "1"}
 )
 
 func dial(t testing.TB, ctx context.Context, url string, typ signaling.ActorType, realm uint32) *signaling.Client {

@@ -9,8 +9,10 @@ import "github.com/actr-go/actr/protocol"
 type (
 	realmIndex map[string]map[string]*typeBucket // manufacturer → name → actors
 	typeBucket struct {
-		actors map[protocol.ActorID]*actorEntry
-		online int
+		name     string
+		actors   map[protocol.ActorID]*actorEntry
+		online   int
+		versions map[string]int // version → online actors of it
 	}
 )
 
@@ -33,7 +35,7 @@ func (s *Server) bucketLocked(id protocol.ActorID, create bool) *typeBucket {
 	}
 	b := names[id.Name]
 	if b == nil && create {
-		b = &typeBucket{actors: map[protocol.ActorID]*actorEntry{}}
+		b = &typeBucket{name: id.Name, actors: map[protocol.ActorID]*actorEntry{}, versions: map[string]int{}}
 		names[id.Name] = b
 	}
 	return b
@@ -50,6 +52,7 @@ func (s *Server) attachLocked(e *actorEntry, ss *session) {
 	if e.sess == nil {
 		if b := s.bucketLocked(e.id, false); b != nil {
 			b.online++
+			b.versions[e.id.Version]++
 		}
 	}
 	e.sess = ss
@@ -60,6 +63,9 @@ func (s *Server) detachLocked(e *actorEntry) {
 	if e.sess != nil {
 		if b := s.bucketLocked(e.id, false); b != nil {
 			b.online--
+			if b.versions[e.id.Version]--; b.versions[e.id.Version] <= 0 {
+				delete(b.versions, e.id.Version)
+			}
 		}
 	}
 	e.sess = nil

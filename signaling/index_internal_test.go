@@ -36,7 +36,7 @@ func TestHostileH7LookupsIndexedByType(t *testing.T) {
 	if got := s.candidates(1, small); len(got) != 3 {
 		t.Fatalf("%d candidates of the small type, want 3", len(got))
 	}
-	all := &protocol.RouteCandidatesRequest{TargetType: &protocol.ActrType{Manufacturer: proto.String("acme"), Name: proto.String("bulk")}, Limit: proto.Uint32(1 << 20)}
+	all := &protocol.RouteCandidatesRequest{TargetType: &protocol.ActrType{Manufacturer: proto.String("acme"), Name: proto.String("bulk")}, Criteria: &protocol.NodeSelectionCriteria{CandidateCount: proto.Uint32(1 << 20)}}
 	if got := s.candidates(1, all); len(got) != s.cfg.MaxAnswer {
 		t.Fatalf("%d candidates for a limit of 2^20, want MaxAnswer %d", len(got), s.cfg.MaxAnswer)
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/actr-go/actr/protocol"
 )
 
@@ -20,14 +22,16 @@ func (s *Server) answerLimit(requested uint32, def int) int {
 // discover returns the types with an online actor in realm, in order,
 // reading the type index: the work is in the number of types (of the
 // manufacturer, when the request names one), not of actors.
-func (s *Server) discover(realm uint32, req *protocol.DiscoveryRequest) []*protocol.ActrType {
+func (s *Server) discover(realm uint32, req *protocol.DiscoveryRequest) []*protocol.TypeEntry {
 	var types []ActorType
 	s.mu.Lock()
 	ri := s.index[realm]
 	collect := func(m string, names map[string]*typeBucket) {
-		for n, b := range names {
-			if b.online > 0 {
-				types = append(types, ActorType{Manufacturer: m, Name: n})
+		for _, b := range names {
+			for v, n := range b.versions {
+				if n > 0 {
+					types = append(types, ActorType{Manufacturer: m, Name: b.name, Version: v})
+				}
 			}
 		}
 	}
@@ -40,14 +44,17 @@ func (s *Server) discover(realm uint32, req *protocol.DiscoveryRequest) []*proto
 	}
 	s.mu.Unlock()
 	slices.SortFunc(types, func(a, b ActorType) int {
-		return cmp.Or(cmp.Compare(a.Manufacturer, b.Manufacturer), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(a.Manufacturer, b.Manufacturer), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
 	})
 	if l := s.answerLimit(req.GetLimit(), s.cfg.MaxAnswer); len(types) > l {
 		types = types[:l]
 	}
-	out := make([]*protocol.ActrType, len(types))
+	out := make([]*protocol.TypeEntry, len(types))
 	for i, t := range types {
-		out[i] = t.proto()
+		// actr requires a name and a service fingerprint; our actors
+		// register no service, so the type's name names the entry and the
+		// fingerprint is empty.
+		out[i] = &protocol.TypeEntry{ActrType: t.proto(), Name: proto.String(t.Name), ServiceFingerprint: proto.String("")}
 	}
 	return out
 }
@@ -63,19 +70,20 @@ type candidate struct {
 // candidates returns the online actors of a type in realm, best first.
 func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) []*protocol.ActrId {
 	t := typeFromProto(req.GetTargetType())
+	want := req.GetCriteria().GetCandidateCount()
 	s.mu.Lock()
 	var cs []candidate
 	if b := s.bucketLocked(protocol.ActorID{Realm: realm, Manufacturer: t.Manufacturer, Name: t.Name}, false); b != nil {
 		cs = make([]candidate, 0, b.online)
 		for _, e := range b.actors {
-			if e.sess != nil {
+			if e.sess != nil && t.matches(TypeOf(e.id)) {
 				cs = append(cs, candidate{id: e.id, avail: e.avail, backlog: e.backlog})
 			}
 		}
 	}
 	s.mu.Unlock()
 	slices.SortFunc(cs, byRank)
-	if l := s.answerLimit(req.GetLimit(), 16); len(cs) > l {
+	if l := s.answerLimit(want, 16); len(cs) > l {
 		cs = cs[:l]
 	}
 	out := make([]*protocol.ActrId, len(cs))

@@ -31,6 +31,11 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 		s.counters.Malformed.Add(1)
 		return errorResponse(CodeBadRequest, "register_request needs an actr_type with a manufacturer and a name")
 	}
+	if t.Version == "" {
+		// actr requires a version; we are lenient with our own older
+		// clients and give them the default.
+		t.Version = protocol.DefaultVersion
+	}
 	if refusal := s.checkType(t, "register_request.actr_type"); refusal != nil {
 		return refusal
 	}
@@ -43,7 +48,7 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 		return errf(CodeBadRequest, "this connection is already registered as %s", ss.bound)
 	}
 	s.serial++
-	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name}
+	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name, Version: t.Version}
 	ok, err := s.issue(id)
 	if err != nil {
 		s.mu.Unlock()
@@ -132,6 +137,11 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_Pong{Pong: &protocol.Pong{
 			Seq: proto.Uint64(s.ids.Load()), SuggestIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second)))}}}
 	case *protocol.ActrToSignaling_UnregisterRequest:
+		if who := p.UnregisterRequest.GetActrId(); who != nil {
+			if named, err := protocol.ActorIDFromProto(who); err != nil || named != id {
+				return errf(CodeForbidden, "unregister_request.actr_id names another actor than the source %s: an actor may unregister only itself", id)
+			}
+		}
 		s.mu.Lock()
 		if s.actors[id] == e {
 			s.removeLocked(e)
@@ -141,7 +151,7 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 		s.counters.Unregistrations.Add(1)
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_UnregisterResponse{UnregisterResponse: &protocol.UnregisterResponse{
 			Result: &protocol.UnregisterResponse_Success{Success: &protocol.UnregisterOk{}}}}}
-	case *protocol.ActrToSignaling_CredentialUpdateRequest:
+	case *protocol.ActrToSignaling_CredentialRenewal:
 		ok, err := s.issue(id)
 		if err != nil {
 			return errf(CodeBadRequest, "cannot issue a credential: %v", err)
@@ -153,7 +163,7 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 			return refusal
 		}
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_DiscoveryResponse{DiscoveryResponse: &protocol.DiscoveryResponse{
-			Result: &protocol.DiscoveryResponse_Success{Success: &protocol.DiscoveryOk{ActrTypes: s.discover(id.Realm, p.DiscoveryRequest)}}}}}
+			Result: &protocol.DiscoveryResponse_Success{Success: &protocol.DiscoveryOk{Entries: s.discover(id.Realm, p.DiscoveryRequest)}}}}}
 	case *protocol.ActrToSignaling_RouteCandidatesRequest:
 		if refusal := s.checkType(typeFromProto(p.RouteCandidatesRequest.GetTargetType()), "route_candidates_request.target_type"); refusal != nil {
 			return refusal

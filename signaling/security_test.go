@@ -36,7 +36,7 @@ func TestRelayConfinedToRealmAndCredentialsChecked(t *testing.T) {
 	forged, _, _ := forger.Issue(a.ID(), time.Hour)
 	expired, _, _ := ts.iss.IssueAt(a.ID(), time.Now().Add(-2*time.Hour), time.Hour)
 	tampered := proto2Clone(a.Credential())
-	tampered.EncryptedToken[5] ^= 0x80
+	tampered.Claims[len(tampered.Claims)-1] ^= 0x01
 	someoneElse := b.Credential()
 	for name, cred := range map[string]*protocol.AIdCredential{
 		"forged": forged, "expired": expired, "tampered": tampered, "mismatched source": someoneElse, "none": nil,
@@ -178,5 +178,5 @@ func TestFloodingClientIsLimitedNotClosedOthersUnaffected(t *testing.T) {
 }
 
 func proto2Clone(c *protocol.AIdCredential) *protocol.AIdCredential {
-	return &protocol.AIdCredential{EncryptedToken: append([]byte(nil), c.EncryptedToken...), TokenKeyId: c.TokenKeyId}
+	return &protocol.AIdCredential{KeyId: c.KeyId, Claims: append([]byte(nil), c.Claims...), Signature: append([]byte(nil), c.Signature...)}
 }

@@ -371,22 +371,32 @@ func (s *Server) unsubscribeLocked(id protocol.ActorID, t ActorType) {
 	}
 }
 
-// presenceLocked sends an actr_up_event about id to every subscriber of
-// its type in its realm.
+// presenceLocked tells every subscriber to id's type in its realm (to that
+// version, or to any version) that id came up (an actr_up_event) or went
+// down (our actr_down_event).
 func (s *Server) presenceLocked(id protocol.ActorID, up bool) {
-	for sub := range s.subs[subKey{id.Realm, TypeOf(id)}] {
-		e := s.actors[sub]
-		if e == nil || e.sess == nil || sub == id {
-			continue
+	t := TypeOf(id)
+	keys := []subKey{{id.Realm, t}}
+	if t.Version != "" {
+		keys = append(keys, subKey{id.Realm, t.anyVersion()})
+	}
+	for _, k := range keys {
+		for sub := range s.subs[k] {
+			e := s.actors[sub]
+			if e == nil || e.sess == nil || sub == id {
+				continue
+			}
+			msg := &protocol.SignalingToActr{Target: sub.Proto()}
+			if up {
+				msg.Payload = &protocol.SignalingToActr_ActrUpEvent{ActrUpEvent: &protocol.ActrUpEvent{ActorId: id.Proto()}}
+			} else {
+				msg.Payload = &protocol.SignalingToActr_ActrDownEvent{ActrDownEvent: &protocol.ActrDownEvent{ActorId: id.Proto()}}
+			}
+			e.sess.send(&protocol.SignalingEnvelope{
+				EnvelopeId: proto.String(s.nextID()),
+				Flow:       &protocol.SignalingEnvelope_ServerToActr{ServerToActr: msg},
+			})
 		}
-		e.sess.send(&protocol.SignalingEnvelope{
-			EnvelopeId: proto.String(s.nextID()),
-			Flow: &protocol.SignalingEnvelope_ServerToActr{ServerToActr: &protocol.SignalingToActr{
-				Target: sub.Proto(),
-				Payload: &protocol.SignalingToActr_ActrUpEvent{ActrUpEvent: &protocol.ActrUpEvent{
-					ActrId: id.Proto(), Up: proto.Bool(up)}},
-			}},
-		})
 	}
 }
 
@@ -407,6 +417,15 @@ func (s *Server) issue(id protocol.ActorID) (*protocol.RegisterOk, error) {
 		Credential:                     cred,
 		CredentialExpiresAt:            timestamppb.New(claims.ExpiresAt),
 		SignalingHeartbeatIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second))),
+		SigningPubkey:                  s.cfg.Issuer.PublicKey(),
+		SigningKeyId:                   proto.Uint32(s.cfg.Issuer.KeyID()),
+		// actr requires a TURN credential; with no TURN server configured
+		// it is one that no server will accept.
+		TurnCredential: &protocol.TurnCredential{
+			Username:  proto.String(strconv.FormatInt(claims.ExpiresAt.Unix(), 10) + ":" + id.ActrString()),
+			Password:  proto.String(""),
+			ExpiresAt: proto.Uint64(uint64(claims.ExpiresAt.Unix())),
+		},
 	}, nil
 }
 

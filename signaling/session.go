@@ -199,7 +199,7 @@ func (ss *session) send(env *protocol.SignalingEnvelope) bool {
 // fit the outbox (the peer is not reading) or the session is closed.
 func (ss *session) enqueue(env *protocol.SignalingEnvelope, besteffort bool) bool {
 	if env.EnvelopeVersion == nil {
-		env.EnvelopeVersion = proto.Uint32(1)
+		env.EnvelopeVersion = proto.Uint32(protocol.EnvelopeVersion)
 	}
 	b, err := proto.Marshal(env)
 	if err != nil {

@@ -9,25 +9,44 @@ import (
 	"github.com/actr-go/actr/protocol"
 )
 
-// ActorType is an actor's type: manufacturer and name.
+// ActorType is an actor's type: manufacturer, name and version. In a
+// lookup or a subscription an empty Version means any version.
 type ActorType struct {
 	Manufacturer string
 	Name         string
+	Version      string
 }
 
 // TypeOf returns the type of id.
 func TypeOf(id protocol.ActorID) ActorType {
-	return ActorType{Manufacturer: id.Manufacturer, Name: id.Name}
+	return ActorType{Manufacturer: id.Manufacturer, Name: id.Name, Version: id.Version}
 }
 
-func (t ActorType) String() string { return t.Manufacturer + ":" + t.Name }
+// String returns manufacturer:name:version, or manufacturer:name when the
+// version is empty.
+func (t ActorType) String() string {
+	if t.Version == "" {
+		return t.Manufacturer + ":" + t.Name
+	}
+	return t.Manufacturer + ":" + t.Name + ":" + t.Version
+}
+
+// anyVersion is t without its version: the type as a wildcard lookup.
+func (t ActorType) anyVersion() ActorType {
+	return ActorType{Manufacturer: t.Manufacturer, Name: t.Name}
+}
+
+// matches reports whether an actor of type u answers a lookup of t.
+func (t ActorType) matches(u ActorType) bool {
+	return t.Manufacturer == u.Manufacturer && t.Name == u.Name && (t.Version == "" || t.Version == u.Version)
+}
 
 func (t ActorType) proto() *protocol.ActrType {
-	return &protocol.ActrType{Manufacturer: proto.String(t.Manufacturer), Name: proto.String(t.Name)}
+	return &protocol.ActrType{Manufacturer: proto.String(t.Manufacturer), Name: proto.String(t.Name), Version: proto.String(t.Version)}
 }
 
 func typeFromProto(p *protocol.ActrType) ActorType {
-	return ActorType{Manufacturer: p.GetManufacturer(), Name: p.GetName()}
+	return ActorType{Manufacturer: p.GetManufacturer(), Name: p.GetName(), Version: p.GetVersion()}
 }
 
 // Error codes of envelope_error and of ErrorResponse in responses.
@@ -77,7 +96,7 @@ func errorResponse(code uint32, msg string) *protocol.ErrorResponse {
 // checkType refuses a type whose manufacturer or name is longer than
 // MaxTypeName; what names the field, for the error message.
 func (s *Server) checkType(t ActorType, what string) *protocol.ErrorResponse {
-	if l := s.cfg.MaxTypeName; len(t.Manufacturer) > l || len(t.Name) > l {
+	if l := s.cfg.MaxTypeName; len(t.Manufacturer) > l || len(t.Name) > l || len(t.Version) > l {
 		s.counters.Malformed.Add(1)
 		s.counters.refuse(RefusedTypeName)
 		return errf(CodeBadRequest, "%s: manufacturer and name are at most %d bytes each", what, l)

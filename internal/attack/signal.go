@@ -87,7 +87,7 @@ func (e *env) rawRegister(ctx context.Context, name string) (net.Conn, protocol.
 	if c == nil {
 		return nil, protocol.ActorID{}, fmt.Errorf("handshake refused: %d", status)
 	}
-	env := &protocol.SignalingEnvelope{EnvelopeId: proto.String("reg-1"), EnvelopeVersion: proto.Uint32(1),
+	env := &protocol.SignalingEnvelope{EnvelopeId: proto.String("reg-1"), EnvelopeVersion: proto.Uint32(protocol.EnvelopeVersion),
 		Flow: &protocol.SignalingEnvelope_PeerToServer{PeerToServer: &protocol.PeerToSignaling{
 			Payload: &protocol.PeerToSignaling_RegisterRequest{RegisterRequest: &protocol.RegisterRequest{
 				ActrType: &protocol.ActrType{Manufacturer: proto.String("attack"), Name: proto.String(name)},

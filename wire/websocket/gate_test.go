@@ -26,8 +26,8 @@ func TestGateRefusesBadCredentialsAndDeliversNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tampered := w.cred(t, idA)
-	tampered.EncryptedToken = append([]byte(nil), tampered.EncryptedToken...)
-	tampered.EncryptedToken[3] ^= 0x01 // the serial number, inside the signed claims
+	tampered.Claims = append([]byte(nil), tampered.Claims...)
+	tampered.Claims[len(tampered.Claims)-1] ^= 0x01 // inside the signed claims
 	otherRealm := protocol.ActorID{Realm: 2, Serial: 1, Manufacturer: "acme", Name: "alice"}
 	expired, _, err := w.iss.IssueAt(idA, time.Now().Add(-2*time.Hour), time.Hour)
 	if err != nil {
