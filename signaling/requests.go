@@ -158,6 +158,11 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 		}
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{RegisterResponse: &protocol.RegisterResponse{
 			Result: &protocol.RegisterResponse_Success{Success: ok}}}}
+	case *protocol.ActrToSignaling_GetSigningKeyRequest:
+		var refusal *protocol.ErrorResponse
+		if out, refusal = s.signingKey(p.GetSigningKeyRequest); refusal != nil {
+			return refusal
+		}
 	case *protocol.ActrToSignaling_DiscoveryRequest:
 		if refusal := s.checkType(ActorType{Manufacturer: p.DiscoveryRequest.GetManufacturer()}, "discovery_request"); refusal != nil {
 			return refusal
