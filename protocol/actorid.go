@@ -22,13 +22,14 @@ var ErrBadActorID = errors.New("protocol: bad actor id")
 //
 // [ActorID.String] writes, and [ParseActorID] reads,
 //
-//	manufacturer:name@realm.serial
+//	manufacturer:name:version@realm.serial
 //
-// for example "acme:echo@1.42" (realm 1, serial 42). Realm and serial are
+// for example "acme:echo:1.0@1.42" (realm 1, serial 42, version "1.0"), or
+// without ":version" when the version is empty ("acme:echo@1.42"). Realm and serial are
 // unsigned decimal numbers. Manufacturer and name are percent-escaped: every
 // byte outside [A-Za-z0-9-_.~] (the URI "unreserved" set) is written as %XX
-// with upper-case hex, so in the text form they never contain a raw ':', '@',
-// '/' or space, and either may be empty. Hence:
+// with upper-case hex, and so is the version; so in the text form they never
+// contain a raw ':', '@', '/' or space, and any of them may be empty. Hence:
 //
 //   - the form is unambiguous, and every ActorID (any strings, including
 //     invalid UTF-8) round-trips through String and ParseActorID;
@@ -39,18 +40,28 @@ var ErrBadActorID = errors.New("protocol: bad actor id")
 //
 // ParseActorID also accepts lower-case hex and escapes of bytes that need none
 // ("%61" for "a"), as URL tooling may produce them.
+//
+// The actr runtime writes ids in another form, [ActorID.ActrString]
+// ("2a@1/acme:echo:1.0"); that one is what credentials carry.
 type ActorID struct {
 	Realm        uint32
 	Serial       uint64
 	Manufacturer string
 	Name         string
+	// Version of the actor's type. actr requires one (non-empty) in every
+	// id; [DefaultVersion] is what our nodes register when given none.
+	Version string
 }
+
+// DefaultVersion is the type version our nodes register with when their
+// configuration names none: actr requires a non-empty version.
+const DefaultVersion = "0"
 
 // IsZero reports whether id is the zero ActorID.
 func (id ActorID) IsZero() bool { return id == ActorID{} }
 
-// Compare orders actor ids by realm, serial number, manufacturer and name;
-// it returns -1, 0 or +1. Both ends of a connection compute the same order,
+// Compare orders actor ids by realm, serial number, manufacturer, name and
+// version; it returns -1, 0 or +1. Both ends of a connection compute the same order,
 // which makes it usable for deterministic tie-breaks.
 func (id ActorID) Compare(other ActorID) int {
 	if c := cmp.Compare(id.Realm, other.Realm); c != 0 {
@@ -62,19 +73,26 @@ func (id ActorID) Compare(other ActorID) int {
 	if c := strings.Compare(id.Manufacturer, other.Manufacturer); c != 0 {
 		return c
 	}
-	return strings.Compare(id.Name, other.Name)
+	if c := strings.Compare(id.Name, other.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(id.Version, other.Version)
 }
 
-// String returns the text form manufacturer:name@realm.serial described on
-// [ActorID].
+// String returns the text form manufacturer:name:version@realm.serial
+// described on [ActorID].
 func (id ActorID) String() string {
-	return string(id.appendText(make([]byte, 0, len(id.Manufacturer)+len(id.Name)+24)))
+	return string(id.appendText(make([]byte, 0, len(id.Manufacturer)+len(id.Name)+len(id.Version)+25)))
 }
 
 func (id ActorID) appendText(b []byte) []byte {
 	b = appendEscaped(b, id.Manufacturer)
 	b = append(b, ':')
 	b = appendEscaped(b, id.Name)
+	if id.Version != "" {
+		b = append(b, ':')
+		b = appendEscaped(b, id.Version)
+	}
 	b = append(b, '@')
 	b = strconv.AppendUint(b, uint64(id.Realm), 10)
 	b = append(b, '.')
@@ -95,8 +113,8 @@ func (id *ActorID) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// ParseActorID parses the text form manufacturer:name@realm.serial described
-// on [ActorID]. Errors wrap [ErrBadActorID].
+// ParseActorID parses the text form manufacturer:name[:version]@realm.serial
+// described on [ActorID]. Errors wrap [ErrBadActorID].
 func ParseActorID(s string) (ActorID, error) {
 	colon := strings.IndexByte(s, ':')
 	if colon < 0 {
@@ -116,7 +134,15 @@ func ParseActorID(s string) (ActorID, error) {
 	if err != nil {
 		return ActorID{}, badText(s, "manufacturer: "+err.Error())
 	}
-	name, err := unescape(s[colon+1 : at])
+	nameVersion := s[colon+1 : at]
+	var version string
+	if c := strings.IndexByte(nameVersion, ':'); c >= 0 {
+		if version, err = unescape(nameVersion[c+1:]); err != nil {
+			return ActorID{}, badText(s, "version: "+err.Error())
+		}
+		nameVersion = nameVersion[:c]
+	}
+	name, err := unescape(nameVersion)
 	if err != nil {
 		return ActorID{}, badText(s, "name: "+err.Error())
 	}
@@ -128,7 +154,7 @@ func ParseActorID(s string) (ActorID, error) {
 	if err != nil {
 		return ActorID{}, badText(s, "serial: "+err.Error())
 	}
-	return ActorID{Realm: uint32(realm), Serial: serial, Manufacturer: manufacturer, Name: name}, nil
+	return ActorID{Realm: uint32(realm), Serial: serial, Manufacturer: manufacturer, Name: name, Version: version}, nil
 }
 
 // MustParseActorID is like [ParseActorID] but panics on error. It is meant for
@@ -149,6 +175,7 @@ func (id ActorID) Proto() *ActrId {
 		Type: &ActrType{
 			Manufacturer: proto.String(id.Manufacturer),
 			Name:         proto.String(id.Name),
+			Version:      proto.String(id.Version),
 		},
 	}
 }
@@ -156,8 +183,8 @@ func (id ActorID) Proto() *ActrId {
 // ActorIDFromProto converts an [ActrId], typically one just decoded from
 // untrusted bytes, to its value form. It fails, with an error wrapping
 // [ErrBadActorID], when p is nil, has no realm (or a realm without realm_id)
-// or has no type. An absent serial_number, manufacturer or name reads as zero
-// or empty, as the generated getters do.
+// or has no type. An absent serial_number, manufacturer, name or version
+// reads as zero or empty, as the generated getters do.
 func ActorIDFromProto(p *ActrId) (ActorID, error) {
 	switch {
 	case p == nil:
@@ -172,6 +199,7 @@ func ActorIDFromProto(p *ActrId) (ActorID, error) {
 		Serial:       p.GetSerialNumber(),
 		Manufacturer: p.Type.GetManufacturer(),
 		Name:         p.Type.GetName(),
+		Version:      p.Type.GetVersion(),
 	}, nil
 }
 
