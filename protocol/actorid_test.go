@@ -141,7 +141,9 @@ func TestParseActorIDErrors(t *testing.T) {
 		"acme:echo@１.2", // full-width digit
 		"ac me:echo@1.2",
 		"acme:ec ho@1.2",
-		"a:b:c@1.2",
+		"a:b:c:d@1.2", // a raw ':' in the version
+		"a:b:c%@1.2",
+		"a:b:c d@1.2",
 		"a@b:c@1.2",
 		"a:b@c@1.2",
 		"a/b:c@1.2",

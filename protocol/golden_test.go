@@ -64,14 +64,19 @@ func TestWireHelpers(t *testing.T) {
 	}
 }
 
-// wantActrID is the encoding of acme:echo@1.42.
-func wantActrID() []byte {
+// wantActrID is the encoding of acme:echo:1.0@1.42.
+func wantActrID() []byte { return wantActrIDOf(1, 42, "acme", "echo", "1.0") }
+
+// wantActrIDOf is the encoding of an ActrId with every field set, as
+// ActorID.Proto makes it (an empty version is still sent: proto2 presence).
+func wantActrIDOf(realm uint32, serial uint64, manufacturer, name, version string) []byte {
 	return cat(
-		fBytes(1, fVarint(1, 1)), // realm { realm_id: 1 }
-		fVarint(2, 42),           // serial_number
+		fBytes(1, fVarint(1, uint64(realm))), // realm { realm_id }
+		fVarint(2, serial),                   // serial_number
 		fBytes(3, cat( // type
-			fString(1, "acme"), // manufacturer
-			fString(2, "echo"), // name
+			fString(1, manufacturer), // manufacturer
+			fString(2, name),         // name
+			fString(3, version),      // version
 		)),
 	)
 }
@@ -95,9 +100,9 @@ func checkGolden(t *testing.T, m proto.Message, want []byte) {
 }
 
 func TestGoldenActrId(t *testing.T) {
-	checkGolden(t, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}.Proto(), wantActrID())
+	checkGolden(t, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"}.Proto(), wantActrID())
 	// Pin the layout of the helpers' output too, byte by byte.
-	if got, want := hex.EncodeToString(wantActrID()), "0a020801102a1a0c0a0461636d6512046563686f"; got != want {
+	if got, want := hex.EncodeToString(wantActrID()), "0a020801102a1a110a0461636d6512046563686f1a03312e30"; got != want {
 		t.Fatalf("hand-built ActrId = %s, want %s", got, want)
 	}
 }
@@ -150,10 +155,10 @@ func TestGoldenIceRestartRequest(t *testing.T) {
 }
 
 func TestGoldenSignalingEnvelope(t *testing.T) {
-	source := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}
-	target := protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "client"}
+	source := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"}
+	target := protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "client"} // no version: sent empty
 	env := &protocol.SignalingEnvelope{
-		EnvelopeVersion: proto.Uint32(1),
+		EnvelopeVersion: proto.Uint32(2),
 		EnvelopeId:      proto.String("env-1"),
 		Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
 			Source: source.Proto(),
@@ -166,14 +171,14 @@ func TestGoldenSignalingEnvelope(t *testing.T) {
 		}},
 	}
 	want := cat(
-		fVarint(1, 1),       // envelope_version
+		fVarint(1, 2),       // envelope_version
 		fString(2, "env-1"), // envelope_id
 		fBytes(13, cat( // actr_relay
 			fBytes(1, wantActrID()), // source
 			fBytes(3, cat( // target
 				fBytes(1, fVarint(1, 1)),
 				fVarint(2, 7),
-				fBytes(3, cat(fString(1, "acme"), fString(2, "client"))),
+				fBytes(3, cat(fString(1, "acme"), fString(2, "client"), fString(3, ""))),
 			)),
 			fBytes(10, cat( // ice_candidate
 				fString(1, "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"),
