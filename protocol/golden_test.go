@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"encoding/hex"
+	"math"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -11,11 +12,16 @@ import (
 
 // The expected bytes below are built by hand from field numbers and wire
 // types, independently of the protobuf library, so that a wrong field number
-// or type in a .proto file shows up as a mismatch here.
+// or type in a .proto file shows up as a mismatch here. This file has the
+// helpers and the first cases; golden_identity_test.go (actr.proto,
+// webrtc.proto) and golden_signaling_test.go (signaling.proto) pin every
+// message, fully populated, and TestGoldenCoversEveryMessage checks that.
 
 const (
-	wireVarint = 0
-	wireBytes  = 2
+	wireVarint  = 0
+	wireFixed64 = 1
+	wireBytes   = 2
+	wireFixed32 = 5
 )
 
 func varint(v uint64) []byte {
@@ -37,6 +43,31 @@ func fBytes(field int, b []byte) []byte {
 
 func fString(field int, s string) []byte { return fBytes(field, []byte(s)) }
 
+// fInt64 is an int64 (not sint64) field: two's complement, so a negative
+// value is a ten-byte varint.
+func fInt64(field int, v int64) []byte { return fVarint(field, uint64(v)) }
+
+func fBool(field int, v bool) []byte {
+	if v {
+		return fVarint(field, 1)
+	}
+	return fVarint(field, 0)
+}
+
+// fFixed32 and fFixed64 are little-endian, as the wire format has them.
+func fFixed32(field int, v uint32) []byte {
+	return cat(tag(field, wireFixed32), []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
+}
+
+func fFixed64(field int, v uint64) []byte {
+	return cat(tag(field, wireFixed64), []byte{
+		byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24), byte(v >> 32), byte(v >> 40), byte(v >> 48), byte(v >> 56),
+	})
+}
+
+func fFloat(field int, f float32) []byte  { return fFixed32(field, math.Float32bits(f)) }
+func fDouble(field int, f float64) []byte { return fFixed64(field, math.Float64bits(f)) }
+
 func cat(parts ...[]byte) []byte {
 	var b []byte
 	for _, p := range parts {
@@ -57,6 +88,13 @@ func TestWireHelpers(t *testing.T) {
 		{tag(102, wireBytes), "b206"}, // 102<<3|2 = 818
 		{fVarint(104, 1500), "c006dc0b"},
 		{fString(2, "hi"), "12026869"},
+		{fInt64(5, -1), "28ffffffffffffffffff01"},
+		{fBool(1, true), "0801"},
+		{fFixed32(2, 0x3f400000), "150000403f"},
+		{fFloat(2, 0.75), "150000403f"},
+		{fFixed64(2, 1), "110100000000000000"},
+		{fDouble(3, 1), "19000000000000f03f"},
+		{fBytes(1, nil), "0a00"},
 	} {
 		if got := hex.EncodeToString(tc.got); got != tc.want {
 			t.Errorf("helper = %s, want %s", got, tc.want)
