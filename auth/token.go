@@ -157,7 +157,7 @@ func checkActrForm(actor protocol.ActorID) error {
 	}
 	back, err := parseClaimsActor(actor.ActrString())
 	if err != nil || back != actor {
-		return fmt.Errorf("auth: %s cannot be written in actr's form %q: manufacturer and name may not contain ':', '@' or '/'", actor, actor.ActrString())
+		return fmt.Errorf("auth: %s cannot be written in actr's form %q: no part of the type may contain ':'", actor, actor.ActrString())
 	}
 	return nil
 }

@@ -50,6 +50,9 @@ var oddIDs = []protocol.ActorID{
 	{Realm: 3, Serial: 4, Manufacturer: "/..", Name: "?#&=+;,"},
 	{Realm: 3, Serial: 4, Manufacturer: "\x00\x7f\x80\xff", Name: strings.Repeat("x", 300)},
 	{Realm: 5, Serial: 6, Manufacturer: "a:b@1.2", Name: ":@1.2"},
+	{Realm: 5, Serial: 6, Manufacturer: "acme", Name: "echo", Version: "1.0:beta@eu/1"},
+	{Realm: 5, Serial: 6, Manufacturer: "", Name: "", Version: "%"},
+	{Realm: 5, Serial: 6, Manufacturer: "a:b", Name: "c", Version: "日本 \xff"},
 }
 
 func TestActorIDRoundTripOddStrings(t *testing.T) {
@@ -63,8 +66,12 @@ func TestActorIDRoundTripOddStrings(t *testing.T) {
 		if back != id {
 			t.Errorf("ParseActorID(%q) = %#v, want %#v", s, back, id)
 		}
-		if strings.Count(s, ":") != 1 || strings.Count(s, "@") != 1 {
-			t.Errorf("%q: want exactly one ':' and one '@'", s)
+		colons := 1
+		if id.Version != "" {
+			colons = 2
+		}
+		if strings.Count(s, ":") != colons || strings.Count(s, "@") != 1 {
+			t.Errorf("%q: want exactly %d ':' and one '@'", s, colons)
 		}
 	}
 }
@@ -85,7 +92,7 @@ func TestActorIDIsOneURLPathSegment(t *testing.T) {
 				t.Errorf("%q: byte %d (%q) is not allowed in a URL path segment", s, i, c)
 			}
 		}
-		if unesc, err := url.PathUnescape(s); err != nil || !strings.Contains(unesc, id.Name) {
+		if unesc, err := url.PathUnescape(s); err != nil || !strings.Contains(unesc, id.Name) || !strings.Contains(unesc, id.Version) {
 			t.Errorf("url.PathUnescape(%q) = %q, %v", s, unesc, err)
 		}
 		u, err := url.Parse("ws://127.0.0.1:8080/actors/" + s + "/ws")
@@ -141,7 +148,9 @@ func TestParseActorIDErrors(t *testing.T) {
 		"acme:echo@１.2", // full-width digit
 		"ac me:echo@1.2",
 		"acme:ec ho@1.2",
-		"a:b:c@1.2",
+		"a:b:c:d@1.2", // a raw ':' in the version
+		"a:b:c%@1.2",
+		"a:b:c d@1.2",
 		"a@b:c@1.2",
 		"a:b@c@1.2",
 		"a/b:c@1.2",
@@ -178,7 +187,7 @@ func TestActorIDIsZero(t *testing.T) {
 	if !(protocol.ActorID{}).IsZero() {
 		t.Error("zero ActorID: IsZero() = false")
 	}
-	for _, id := range []protocol.ActorID{{Realm: 1}, {Serial: 1}, {Manufacturer: "m"}, {Name: "n"}} {
+	for _, id := range []protocol.ActorID{{Realm: 1}, {Serial: 1}, {Manufacturer: "m"}, {Name: "n"}, {Version: "v"}} {
 		if id.IsZero() {
 			t.Errorf("%#v.IsZero() = true", id)
 		}
@@ -193,13 +202,18 @@ func TestActorIDMapKey(t *testing.T) {
 	if len(m) != 1 || m[a] != 2 {
 		t.Fatalf("map = %v, want one key counted twice", m)
 	}
+	// The version is part of the identity.
+	m[protocol.MustParseActorID("acme:echo:1.0@1.42")]++
+	if len(m) != 2 || m[a] != 2 {
+		t.Fatalf("map = %v, want the versioned id as a second key", m)
+	}
 }
 
 func TestActorIDProto(t *testing.T) {
-	for _, id := range append(oddIDs, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}) {
+	for _, id := range append(oddIDs, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"}) {
 		p := id.Proto()
 		if p.Realm == nil || p.Realm.RealmId == nil || p.SerialNumber == nil || p.Type == nil ||
-			p.Type.Manufacturer == nil || p.Type.Name == nil {
+			p.Type.Manufacturer == nil || p.Type.Name == nil || p.Type.Version == nil {
 			t.Fatalf("%v.Proto() = %v: every field should be set", id, p)
 		}
 		b, err := deterministic.Marshal(p)
@@ -244,19 +258,19 @@ func TestActorIDText(t *testing.T) {
 		From  protocol.ActorID
 		Peers map[protocol.ActorID]int
 	}
-	in := msg{From: oddIDs[0], Peers: map[protocol.ActorID]int{protocol.MustParseActorID("acme:echo@1.42"): 1}}
+	in := msg{From: oddIDs[0], Peers: map[protocol.ActorID]int{protocol.MustParseActorID("acme:echo:1.0@1.42"): 1}}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"From":"a%3Ab:c%3Ad@1.2","Peers":{"acme:echo@1.42":1}}`; string(b) != want {
+	if want := `{"From":"a%3Ab:c%3Ad@1.2","Peers":{"acme:echo:1.0@1.42":1}}`; string(b) != want {
 		t.Errorf("json = %s, want %s", b, want)
 	}
 	var out msg
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.From != in.From || len(out.Peers) != 1 || out.Peers[protocol.MustParseActorID("acme:echo@1.42")] != 1 {
+	if out.From != in.From || len(out.Peers) != 1 || out.Peers[protocol.MustParseActorID("acme:echo:1.0@1.42")] != 1 {
 		t.Errorf("json round trip = %#v, want %#v", out, in)
 	}
 	var id protocol.ActorID
@@ -275,9 +289,15 @@ func TestMustParseActorIDPanics(t *testing.T) {
 }
 
 func TestActorIDCompare(t *testing.T) {
+	// In order: realm, serial, manufacturer, name, then version, each
+	// compared as numbers or bytes (so "1.10" < "1.9": not semver).
 	ids := []protocol.ActorID{
 		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "a"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "a", Version: "1.0"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "a", Version: "1.10"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "a", Version: "1.9"},
 		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "b"},
+		{Realm: 1, Serial: 1, Manufacturer: "a", Name: "b", Version: "0"},
 		{Realm: 1, Serial: 1, Manufacturer: "b", Name: "a"},
 		{Realm: 1, Serial: 2, Manufacturer: "a", Name: "a"},
 		{Realm: 2, Serial: 0, Manufacturer: "a", Name: "a"},
@@ -295,5 +315,55 @@ func TestActorIDCompare(t *testing.T) {
 				t.Errorf("%s.Compare(%s) = %d, want %d", a, b, got, want)
 			}
 		}
+	}
+}
+
+func TestActorIDVersionText(t *testing.T) {
+	for _, tc := range []struct {
+		id   protocol.ActorID
+		want string
+	}{
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"}, "acme:echo:1.0@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}, "acme:echo@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: protocol.DefaultVersion}, "acme:echo:0@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Version: "v"}, "::v@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0:beta@eu/x"}, "acme:echo:1.0%3Abeta%40eu%2Fx@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "ü 100%"}, "acme:echo:%C3%BC%20100%25@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "a:b", Name: "c@d", Version: "e:f"}, "a%3Ab:c%40d:e%3Af@1.42"},
+		{protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "A-z_0.9~"}, "acme:echo:A-z_0.9~@1.42"},
+	} {
+		if got := tc.id.String(); got != tc.want {
+			t.Errorf("%#v.String() = %q, want %q", tc.id, got, tc.want)
+		}
+		if b, err := tc.id.MarshalText(); err != nil || string(b) != tc.want {
+			t.Errorf("%#v.MarshalText() = %q, %v; want %q", tc.id, b, err, tc.want)
+		}
+		back, err := protocol.ParseActorID(tc.want)
+		if err != nil || back != tc.id {
+			t.Errorf("ParseActorID(%q) = %#v, %v; want %#v", tc.want, back, err, tc.id)
+		}
+	}
+	// Lenient, like the rest of the form: an empty version after its ':'
+	// and escapes that need none; both print back in the canonical form.
+	for in, want := range map[string]protocol.ActorID{
+		"acme:echo:@1.42":      {Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"},
+		"acme:echo:%31.0@1.42": {Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"},
+		"acme:echo:%3a@1.42":   {Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: ":"},
+	} {
+		got, err := protocol.ParseActorID(in)
+		if err != nil || got != want {
+			t.Errorf("ParseActorID(%q) = %#v, %v; want %#v", in, got, err, want)
+		}
+		if again, err := protocol.ParseActorID(got.String()); err != nil || again != want {
+			t.Errorf("%q: String %q re-parses as %#v, %v", in, got.String(), again, err)
+		}
+	}
+	// The version reaches the wire, and comes back from it.
+	id := protocol.MustParseActorID("acme:echo:2.0.1@3.4")
+	if v := id.Proto().GetType().GetVersion(); v != "2.0.1" {
+		t.Errorf("Proto().Type.Version = %q, want 2.0.1", v)
+	}
+	if back, err := protocol.ActorIDFromProto(id.Proto()); err != nil || back != id {
+		t.Errorf("ActorIDFromProto(Proto()) = %#v, %v; want %#v", back, err, id)
 	}
 }

@@ -12,8 +12,10 @@ import (
 // for example "2a@1/acme:echo:1.0". Unlike [ActorID.String] it escapes
 // nothing: it is what actr puts in IdentityClaims.actor_id and TURN user
 // names, where both sides must produce the very same bytes. An id whose
-// manufacturer or name holds a ':', '@' or '/' has no faithful form of this
-// kind; [ParseActrString] refuses what ActrString makes of it.
+// manufacturer, name or version holds a ':', or whose version is empty, has
+// no faithful form of this kind; [ParseActrString] refuses what ActrString
+// makes of it. ('@' and '/' in the type are faithful: the parser cuts at the
+// first of each, which come before the type.)
 func (id ActorID) ActrString() string {
 	b := make([]byte, 0, 16+1+10+1+len(id.Manufacturer)+len(id.Name)+len(id.Version)+2)
 	b = strconv.AppendUint(b, id.Serial, 16)

@@ -7,14 +7,16 @@
 // which follow the actr runtime's field numbers so the two interoperate:
 //
 //   - actr.proto (proto package actr): identity ([ActrId], [ActrType], [Realm]),
-//     credentials ([AIdCredential]), [ErrorResponse], [PayloadType] and the
-//     envelopes that travel on data lanes ([RpcEnvelope], [DataStream]).
+//     credentials ([AIdCredential] over [IdentityClaims], [TurnCredential]),
+//     what an actor serves and admits ([ServiceSpec], [Acl]), [ErrorResponse],
+//     [PayloadType] and the envelopes that travel on data lanes ([RpcEnvelope],
+//     [DataChunk]).
 //   - webrtc.proto (proto package webrtc): [IceCandidate] and
 //     [SessionDescription], relayed through signaling.
 //   - signaling.proto (proto package signaling): [SignalingEnvelope] and
 //     everything it carries: registration, credentials, heartbeat
 //     ([Ping]/[Pong]), discovery, route candidates, presence
-//     ([ActrUpEvent]) and the relay of WebRTC session messages ([ActrRelay],
+//     ([ActrUpEvent], and our own [ActrDownEvent]) and the relay of WebRTC session messages ([ActrRelay],
 //     including [RoleNegotiation] and [RoleAssignment]).
 //
 // All three proto packages generate into this one Go package. Fields are
@@ -25,8 +27,10 @@
 // # Helpers
 //
 // [ActorID] is the comparable value form of an [ActrId], usable as a map key,
-// with a text form `manufacturer:name@realm.serial` (see [ActorID.String] and
-// [ParseActorID]). [RPCReliable], [RPCSignal], [StreamReliable],
+// with a text form `manufacturer:name:version@realm.serial` (see
+// [ActorID.String] and [ParseActorID]), and the actr runtime's own text form
+// `<serial hex>@<realm>/<manufacturer>:<name>:<version>`, the one credentials
+// carry (see [ActorID.ActrString] and [ParseActrString]). [RPCReliable], [RPCSignal], [StreamReliable],
 // [StreamLatencyFirst] and [MediaRTP] are short names for the [PayloadType]
 // values; [PayloadTypeCount] sizes arrays indexed by PayloadType and
 // [DataPayloadTypes] lists the types that travel on data lanes.

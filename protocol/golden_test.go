@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"encoding/hex"
+	"math"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -11,11 +12,16 @@ import (
 
 // The expected bytes below are built by hand from field numbers and wire
 // types, independently of the protobuf library, so that a wrong field number
-// or type in a .proto file shows up as a mismatch here.
+// or type in a .proto file shows up as a mismatch here. This file has the
+// helpers and the first cases; golden_identity_test.go (actr.proto,
+// webrtc.proto) and golden_signaling_test.go (signaling.proto) pin every
+// message, fully populated, and TestGoldenCoversEveryMessage checks that.
 
 const (
-	wireVarint = 0
-	wireBytes  = 2
+	wireVarint  = 0
+	wireFixed64 = 1
+	wireBytes   = 2
+	wireFixed32 = 5
 )
 
 func varint(v uint64) []byte {
@@ -37,6 +43,31 @@ func fBytes(field int, b []byte) []byte {
 
 func fString(field int, s string) []byte { return fBytes(field, []byte(s)) }
 
+// fInt64 is an int64 (not sint64) field: two's complement, so a negative
+// value is a ten-byte varint.
+func fInt64(field int, v int64) []byte { return fVarint(field, uint64(v)) }
+
+func fBool(field int, v bool) []byte {
+	if v {
+		return fVarint(field, 1)
+	}
+	return fVarint(field, 0)
+}
+
+// fFixed32 and fFixed64 are little-endian, as the wire format has them.
+func fFixed32(field int, v uint32) []byte {
+	return cat(tag(field, wireFixed32), []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
+}
+
+func fFixed64(field int, v uint64) []byte {
+	return cat(tag(field, wireFixed64), []byte{
+		byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24), byte(v >> 32), byte(v >> 40), byte(v >> 48), byte(v >> 56),
+	})
+}
+
+func fFloat(field int, f float32) []byte  { return fFixed32(field, math.Float32bits(f)) }
+func fDouble(field int, f float64) []byte { return fFixed64(field, math.Float64bits(f)) }
+
 func cat(parts ...[]byte) []byte {
 	var b []byte
 	for _, p := range parts {
@@ -57,6 +88,13 @@ func TestWireHelpers(t *testing.T) {
 		{tag(102, wireBytes), "b206"}, // 102<<3|2 = 818
 		{fVarint(104, 1500), "c006dc0b"},
 		{fString(2, "hi"), "12026869"},
+		{fInt64(5, -1), "28ffffffffffffffffff01"},
+		{fBool(1, true), "0801"},
+		{fFixed32(2, 0x3f400000), "150000403f"},
+		{fFloat(2, 0.75), "150000403f"},
+		{fFixed64(2, 1), "110100000000000000"},
+		{fDouble(3, 1), "19000000000000f03f"},
+		{fBytes(1, nil), "0a00"},
 	} {
 		if got := hex.EncodeToString(tc.got); got != tc.want {
 			t.Errorf("helper = %s, want %s", got, tc.want)
@@ -64,14 +102,19 @@ func TestWireHelpers(t *testing.T) {
 	}
 }
 
-// wantActrID is the encoding of acme:echo@1.42.
-func wantActrID() []byte {
+// wantActrID is the encoding of acme:echo:1.0@1.42.
+func wantActrID() []byte { return wantActrIDOf(1, 42, "acme", "echo", "1.0") }
+
+// wantActrIDOf is the encoding of an ActrId with every field set, as
+// ActorID.Proto makes it (an empty version is still sent: proto2 presence).
+func wantActrIDOf(realm uint32, serial uint64, manufacturer, name, version string) []byte {
 	return cat(
-		fBytes(1, fVarint(1, 1)), // realm { realm_id: 1 }
-		fVarint(2, 42),           // serial_number
+		fBytes(1, fVarint(1, uint64(realm))), // realm { realm_id }
+		fVarint(2, serial),                   // serial_number
 		fBytes(3, cat( // type
-			fString(1, "acme"), // manufacturer
-			fString(2, "echo"), // name
+			fString(1, manufacturer), // manufacturer
+			fString(2, name),         // name
+			fString(3, version),      // version
 		)),
 	)
 }
@@ -95,9 +138,9 @@ func checkGolden(t *testing.T, m proto.Message, want []byte) {
 }
 
 func TestGoldenActrId(t *testing.T) {
-	checkGolden(t, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}.Proto(), wantActrID())
+	checkGolden(t, protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"}.Proto(), wantActrID())
 	// Pin the layout of the helpers' output too, byte by byte.
-	if got, want := hex.EncodeToString(wantActrID()), "0a020801102a1a0c0a0461636d6512046563686f"; got != want {
+	if got, want := hex.EncodeToString(wantActrID()), "0a020801102a1a110a0461636d6512046563686f1a03312e30"; got != want {
 		t.Fatalf("hand-built ActrId = %s, want %s", got, want)
 	}
 }
@@ -150,10 +193,10 @@ func TestGoldenIceRestartRequest(t *testing.T) {
 }
 
 func TestGoldenSignalingEnvelope(t *testing.T) {
-	source := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo"}
-	target := protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "client"}
+	source := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "1.0"}
+	target := protocol.ActorID{Realm: 1, Serial: 7, Manufacturer: "acme", Name: "client"} // no version: sent empty
 	env := &protocol.SignalingEnvelope{
-		EnvelopeVersion: proto.Uint32(1),
+		EnvelopeVersion: proto.Uint32(2),
 		EnvelopeId:      proto.String("env-1"),
 		Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
 			Source: source.Proto(),
@@ -166,14 +209,14 @@ func TestGoldenSignalingEnvelope(t *testing.T) {
 		}},
 	}
 	want := cat(
-		fVarint(1, 1),       // envelope_version
+		fVarint(1, 2),       // envelope_version
 		fString(2, "env-1"), // envelope_id
 		fBytes(13, cat( // actr_relay
 			fBytes(1, wantActrID()), // source
 			fBytes(3, cat( // target
 				fBytes(1, fVarint(1, 1)),
 				fVarint(2, 7),
-				fBytes(3, cat(fString(1, "acme"), fString(2, "client"))),
+				fBytes(3, cat(fString(1, "acme"), fString(2, "client"), fString(3, ""))),
 			)),
 			fBytes(10, cat( // ice_candidate
 				fString(1, "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"),
