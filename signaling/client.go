@@ -25,6 +25,9 @@ type ClientConfig struct {
 	URL         string // ws:// or wss:// URL of the server
 	Type        ActorType
 	Realm       uint32
+	// ServiceSpec, when set, is registered with the actor: the API it
+	// serves, which others fetch by name (Client.ServiceSpec).
+	ServiceSpec *protocol.ServiceSpec
 	RealmSecret string // sent in X-Actr-Realm-Secret when the realm needs it
 	// HTTPClient makes the handshakes (TLS settings for wss://).
 	HTTPClient *http.Client

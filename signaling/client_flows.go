@@ -15,7 +15,7 @@ import (
 
 // register registers a new actor on cc and adopts cc as the connection.
 func (c *Client) register(ctx context.Context, cc *clientConn) error {
-	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)}}
+	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)}, ServiceSpec: c.cfg.ServiceSpec}
 	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_PeerToServer{
 		PeerToServer: &protocol.PeerToSignaling{Payload: &protocol.PeerToSignaling_RegisterRequest{RegisterRequest: req}}}})
 	if err != nil {

@@ -44,6 +44,7 @@ func (s *Server) bucketLocked(id protocol.ActorID, create bool) *typeBucket {
 // addLocked registers e, offline.
 func (s *Server) addLocked(e *actorEntry) {
 	s.actors[e.id] = e
+	s.addSpecLocked(e.id, e.spec)
 	s.bucketLocked(e.id, true).actors[e.id] = e
 }
 
@@ -75,6 +76,7 @@ func (s *Server) detachLocked(e *actorEntry) {
 func (s *Server) unindexLocked(e *actorEntry) {
 	s.detachLocked(e)
 	delete(s.actors, e.id)
+	s.dropSpecLocked(e.id, e.spec)
 	b := s.bucketLocked(e.id, false)
 	if b == nil {
 		return

@@ -39,6 +39,9 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 	if refusal := s.checkType(t, "register_request.actr_type"); refusal != nil {
 		return refusal
 	}
+	if refusal := s.checkSpec(req.GetServiceSpec()); refusal != nil {
+		return refusal
+	}
 	if refusal := ss.registrationAllowed(realm, time.Now()); refusal != nil {
 		return refusal
 	}
@@ -54,7 +57,7 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 		s.mu.Unlock()
 		return errf(CodeBadRequest, "cannot issue a credential: %v", err)
 	}
-	e := &actorEntry{id: id, lastSeen: time.Now(), subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, time.Now())}
+	e := &actorEntry{id: id, lastSeen: time.Now(), subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, time.Now()), spec: req.GetServiceSpec()}
 	s.addLocked(e)
 	s.attachLocked(e, ss)
 	ss.bound = id
@@ -163,6 +166,8 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 		if out, refusal = s.signingKey(p.GetSigningKeyRequest); refusal != nil {
 			return refusal
 		}
+	case *protocol.ActrToSignaling_GetServiceSpecRequest:
+		out = s.serviceSpec(id.Realm, p.GetServiceSpecRequest)
 	case *protocol.ActrToSignaling_DiscoveryRequest:
 		if refusal := s.checkType(ActorType{Manufacturer: p.DiscoveryRequest.GetManufacturer()}, "discovery_request"); refusal != nil {
 			return refusal

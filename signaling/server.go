@@ -166,6 +166,7 @@ type Server struct {
 	closed   bool
 	actors   map[protocol.ActorID]*actorEntry
 	index    map[uint32]realmIndex
+	specs    specIndex
 	subs     map[subKey]map[protocol.ActorID]struct{}
 	sessions map[*session]struct{}
 	serial   uint64
@@ -184,7 +185,8 @@ type actorEntry struct {
 	avail    protocol.ServiceAvailabilityState
 	backlog  float32
 	subs     map[ActorType]struct{}
-	rate     bucket // envelopes, shared by the actor's connections
+	rate     bucket                // envelopes, shared by the actor's connections
+	spec     *protocol.ServiceSpec // registered with it, or nil
 }
 
 // NewServer returns a server; Close it to stop its goroutines.
@@ -196,6 +198,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		cfg: cfg, log: cfg.Logger,
 		actors:   map[protocol.ActorID]*actorEntry{},
 		index:    map[uint32]realmIndex{},
+		specs:    specIndex{},
 		addrs:    addrTable{m: map[string]*addrState{}},
 		subs:     map[subKey]map[protocol.ActorID]struct{}{},
 		sessions: map[*session]struct{}{},
