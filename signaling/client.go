@@ -22,9 +22,9 @@ import (
 
 // ClientConfig configures a Client. URL, Type and Realm are required.
 type ClientConfig struct {
-	URL         string // ws:// or wss:// URL of the server
-	Type        ActorType
-	Realm       uint32
+	URL   string // ws:// or wss:// URL of the server
+	Type  ActorType
+	Realm uint32
 	// ServiceSpec, when set, is registered with the actor: the API it
 	// serves, which others fetch by name (Client.ServiceSpec).
 	ServiceSpec *protocol.ServiceSpec
