@@ -69,7 +69,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 
 	n.client = httpClient(cfg.ClientTLS)
 	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
-		RealmSecret: cfg.RealmSecret, HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
+		RealmSecret: cfg.RealmSecret, AnswerOnly: cfg.AnswerOnly, HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
 	if err != nil {
 		return nil, fmt.Errorf("node: registering with %s: %w", cfg.SignalingURL, err)
 	}
