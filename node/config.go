@@ -25,6 +25,10 @@ type Config struct {
 	Type  signaling.ActorType
 	// RealmSecret is presented when the realm's policy requires one.
 	RealmSecret string
+	// AnswerOnly asks the signaling server never to make this node the
+	// offerer of a WebRTC session (webrtc_role=answer), unless its peer
+	// asked the same.
+	AnswerOnly bool
 
 	// WebRTC configures the node's PeerConnections. DisableWebRTC turns
 	// the WebRTC wire off (WebSocket only).

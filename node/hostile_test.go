@@ -295,7 +295,9 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 		}
 	}()
 	for i := range strangers {
-		c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "stranger"}})
+		// Answer-only, so that the server makes the victim offer to every
+		// one of them, whichever ids they have.
+		c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "stranger"}, AnswerOnly: true})
 		if err != nil {
 			t.Fatalf("stranger %d: %v", i, err)
 		}
@@ -318,8 +320,10 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 	// A peer new to the victim, during the attack: the strangers' setups
 	// fill the cap, until their deadline if nothing else frees them.
 	freshReplies := make(chan transport.Message, 1)
+	// Answer-only: the victim offers, so its session with fresh takes one
+	// of the places the strangers fill.
 	fresh, err := node.Start(ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "fresh"},
-		WebRTC: webrtc.Config{LoopbackOnly: true}, ManagerOptions: []transport.Option{transport.WithBackoff(transport.Backoff{Attempts: 20, Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond})},
+		AnswerOnly: true, WebRTC: webrtc.Config{LoopbackOnly: true}, ManagerOptions: []transport.Option{transport.WithBackoff(transport.Backoff{Attempts: 20, Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond})},
 		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { freshReplies <- m })})
 	if err != nil {
 		t.Fatal(err)

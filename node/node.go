@@ -69,7 +69,8 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 
 	n.client = httpClient(cfg.ClientTLS)
 	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
-		RealmSecret: cfg.RealmSecret, HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
+		RealmSecret: cfg.RealmSecret, AnswerOnly: cfg.AnswerOnly, WSAddress: gateAddress(reserved, cfg.GateTLS != nil),
+		HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
 	if err != nil {
 		return nil, fmt.Errorf("node: registering with %s: %w", cfg.SignalingURL, err)
 	}
@@ -82,13 +83,31 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 		wcfg.WebRTC = wire.WebRTCConfig{Enabled: true, Coordinator: n.co}
 	}
-	if cfg.WSURLTemplate != "" || cfg.WSResolve != nil {
+	if cfg.WSURLTemplate != "" || cfg.WSResolve != nil || cfg.DisableWebRTC {
 		sig := n.sig
 		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket, HTTPClient: n.client,
 			// The signaling client renews its credential; present the
 			// current one at every dial.
 			Credential: func(context.Context) (*protocol.AIdCredential, error) { return sig.Credential(), nil }}
-		wcfg.WebSocket = wire.WebSocketConfig{Enabled: true, URLTemplate: cfg.WSURLTemplate, Resolve: cfg.WSResolve, Dialer: n.dialer}
+		// Where a peer's gate is: the configured resolver, else the
+		// configured template, else (WebRTC off: WebSocket is the only
+		// wire) what the peer registered with the signaling server (route
+		// candidates' ws_address_map).
+		resolve := cfg.WSResolve
+		if resolve == nil && cfg.WSURLTemplate == "" && cfg.DisableWebRTC {
+			resolve = func(ctx context.Context, peer protocol.ActorID) (string, error) {
+				lctx, cancel := context.WithTimeout(ctx, gateLookupTimeout)
+				defer cancel()
+				u, err := sig.GateURL(lctx, peer)
+				if err != nil {
+					// No gate known: the other wires may still reach it.
+					cfg.Logger.Debug("node: looking up a peer's gate failed", "peer", peer.String(), "err", err)
+					return "", nil
+				}
+				return u, nil
+			}
+		}
+		wcfg.WebSocket = wire.WebSocketConfig{Enabled: true, URLTemplate: cfg.WSURLTemplate, Resolve: resolve, Dialer: n.dialer}
 	}
 	if !wcfg.WebRTC.Enabled && !wcfg.WebSocket.Enabled {
 		// Only a gate: the node answers over connections peers open.
@@ -122,6 +141,28 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	cfg.Logger.Info("node started", "actor", id.String(), "gate", n.GateURL())
 	return n, nil
+}
+
+// gateLookupTimeout bounds asking the signaling server for a peer's gate.
+const gateLookupTimeout = 2 * time.Second
+
+// gateAddress is the gate URL the node registers, with the actor id
+// placeholder the server fills in (the node has no id before it
+// registers): "" without a gate, or when the gate listens on an
+// unspecified address (0.0.0.0, ::), which peers cannot dial.
+func gateAddress(ln net.Listener, tls bool) string {
+	if ln == nil {
+		return ""
+	}
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || a.IP.IsUnspecified() {
+		return ""
+	}
+	scheme := "ws"
+	if tls {
+		scheme = "wss"
+	}
+	return scheme + "://" + a.String() + GatePath + signaling.ActorIDPlaceholder
 }
 
 // listen serves the gate on the address of reserved, the listener Start

@@ -148,3 +148,40 @@ func TestStartChecksConfig(t *testing.T) {
 		}
 	}
 }
+
+// A node with no URL template finds a peer's gate through signaling: the
+// gate URL the peer registered (RegisterRequest.ws_address) comes back in
+// route candidates.
+func TestGateFoundThroughSignaling(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sig := signalingtest.Start(t, signaling.ServerConfig{})
+	got := make(chan transport.Message, 1)
+	server, err := node.Start(ctx, node.Config{SignalingURL: sig.URL, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "gate"},
+		WSListen: "127.0.0.1:0", DisableWebRTC: true,
+		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { got <- m })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close(ctx)
+	client, err := node.Start(ctx, node.Config{SignalingURL: sig.URL, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "client"},
+		WSListen: "127.0.0.1:0", DisableWebRTC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close(ctx)
+	if u, err := client.Signaling().GateURL(ctx, server.ID()); err != nil || u != server.GateURL() {
+		t.Fatalf("the gate signaling knows: %q (%v), want %q", u, err, server.GateURL())
+	}
+	if err := client.Send(ctx, server.ID(), protocol.RPCReliable, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if string(m.Data) != "hello" || m.From != client.ID() {
+			t.Fatalf("got %q from %v", m.Data, m.From)
+		}
+	case <-ctx.Done():
+		t.Fatal("nothing arrived over the gate found through signaling")
+	}
+}

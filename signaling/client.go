@@ -22,7 +22,11 @@ import (
 
 // ClientConfig configures a Client. URL, Type and Realm are required.
 type ClientConfig struct {
-	URL   string // ws:// or wss:// URL of the server
+	// URL is the server's ws:// or wss:// URL: its base ("ws://host:7000/")
+	// or its signaling socket ("ws://host:7000/signaling/ws"). The client
+	// registers with POST <base>/register (http:// or https:// on the same
+	// host) and then opens <base>/signaling/ws with its identity.
+	URL   string
 	Type  ActorType
 	Realm uint32
 	// ServiceSpec, when set, is registered with the actor: the API it
@@ -38,6 +42,13 @@ type ClientConfig struct {
 	ReconnectMin, ReconnectMax time.Duration
 	// Heartbeat gives what each ping reports (default: FULL, no backlog).
 	Heartbeat func() (protocol.ServiceAvailabilityState, float32)
+	// AnswerOnly asks the server never to make this actor the offerer of
+	// a WebRTC session (webrtc_role=answer), unless its peer asked too.
+	AnswerOnly bool
+	// WSAddress, when set, is registered as the actor's WebSocket gate
+	// (ws:// or wss://; the server replaces ActorIDPlaceholder in it by
+	// the id it assigns), for peers to find in route candidates.
+	WSAddress string
 	// Logger (default: discard). Credentials and secrets are never logged.
 	Logger *slog.Logger
 }
@@ -86,6 +97,8 @@ type Client struct {
 	relayMu    sync.Mutex
 	relaysSent map[string]relaySent // relays whose refusal may still come
 
+	ep endpoints // the server's socket, registration and renewal URLs
+
 	mu        sync.Mutex
 	conn      *clientConn // nil while disconnected
 	connected chan struct{}
@@ -94,7 +107,9 @@ type Client struct {
 	credExp   time.Time
 	credTTL   time.Duration
 	heartbeat time.Duration
+	renewal   []byte // renewal token, when the server issued one
 	subs      map[ActorType]struct{}
+	gates     map[protocol.ActorID]string // peers' WebSocket gates seen in route candidates
 	closed    bool
 }
 
@@ -127,21 +142,29 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	ep, err := parseEndpoints(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
 	var p [6]byte
 	_, _ = rand.Read(p[:])
-	c := &Client{cfg: cfg, log: cfg.Logger, prefix: hex.EncodeToString(p[:]) + "-",
+	c := &Client{cfg: cfg, log: cfg.Logger, prefix: hex.EncodeToString(p[:]) + "-", ep: ep,
 		presence: make(chan PresenceEvent, 256), relays: make(chan Relay, 256),
 		refusals: make(chan RelayRefusal, 64), relaysSent: map[string]relaySent{},
-		subs: map[ActorType]struct{}{}, connected: make(chan struct{})}
+		subs: map[ActorType]struct{}{}, gates: map[protocol.ActorID]string{}, connected: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	cc, err := c.dial(ctx)
-	if err != nil {
+	if err := c.register(ctx); err != nil {
 		c.cancel()
 		return nil, err
 	}
-	if err := c.register(ctx, cc); err != nil {
-		_ = cc.ws.CloseNow()
-		c.wg.Wait()
+	cc, err := c.dial(ctx)
+	if err == nil {
+		if err = c.ping(ctx, cc); err != nil {
+			_ = cc.ws.CloseNow()
+			c.wg.Wait()
+		}
+	}
+	if err != nil {
 		c.cancel()
 		return nil, err
 	}
@@ -235,14 +258,19 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// dial opens the signaling socket with the client's identity; the server
+// binds it to the actor before the upgrade.
 func (c *Client) dial(ctx context.Context) (*clientConn, error) {
-	h := http.Header{}
-	if c.cfg.RealmSecret != "" {
-		h.Set(HeaderRealmSecret, c.cfg.RealmSecret)
-	}
-	ws, _, err := websocket.Dial(ctx, c.cfg.URL, &websocket.DialOptions{HTTPClient: c.cfg.HTTPClient, HTTPHeader: h})
+	c.mu.Lock()
+	id, cred := c.id, c.cred
+	c.mu.Unlock()
+	u := c.ep.socketURL(id, cred, c.cfg.AnswerOnly)
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: c.cfg.HTTPClient})
 	if err != nil {
-		return nil, fmt.Errorf("signaling: connecting to %s: %w", c.cfg.URL, err)
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			return nil, fmt.Errorf("signaling: connecting to %s: %w", c.ep.socket, ErrCredentialRefused)
+		}
+		return nil, fmt.Errorf("signaling: connecting to %s: %w", c.ep.socket, err)
 	}
 	ws.SetReadLimit(1 << 20)
 	cc := &clientConn{ws: ws, done: make(chan struct{}), pending: map[string]chan *protocol.SignalingEnvelope{}}

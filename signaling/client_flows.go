@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -13,16 +14,23 @@ import (
 	"github.com/actr-go/actr/protocol"
 )
 
-// register registers a new actor on cc and adopts cc as the connection.
-func (c *Client) register(ctx context.Context, cc *clientConn) error {
+// register registers a new actor over HTTP (POST <base>/register) and
+// adopts its id and credential.
+func (c *Client) register(ctx context.Context) error {
 	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)}, ServiceSpec: c.cfg.ServiceSpec}
-	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_PeerToServer{
-		PeerToServer: &protocol.PeerToSignaling{Payload: &protocol.PeerToSignaling_RegisterRequest{RegisterRequest: req}}}})
+	if c.cfg.WSAddress != "" {
+		req.WsAddress = proto.String(c.cfg.WSAddress)
+	}
+	var resp protocol.RegisterResponse
+	status, err := c.postProtobuf(ctx, c.ep.register, req, &resp)
 	if err != nil {
 		return fmt.Errorf("signaling: registering: %w", err)
 	}
-	if err := c.adoptRegistration(r.GetServerToActr().GetRegisterResponse()); err != nil {
-		return err
+	if resp.GetError() == nil && status != http.StatusOK {
+		return fmt.Errorf("signaling: registering: the server answered %d", status)
+	}
+	if err := c.adoptRegistration(&resp); err != nil {
+		return fmt.Errorf("signaling: registering: %w", err)
 	}
 	c.log.Info("signaling: registered", "actor", c.ID().String())
 	return nil
@@ -46,6 +54,9 @@ func (c *Client) adoptRegistration(resp *protocol.RegisterResponse) error {
 	defer c.mu.Unlock()
 	c.id, c.cred, c.credExp = id, ok.GetCredential(), exp
 	c.credTTL = time.Until(exp)
+	if tok := ok.GetRenewalToken(); len(tok) > 0 {
+		c.renewal = tok
+	}
 	c.heartbeat = time.Duration(max(1, ok.GetSignalingHeartbeatIntervalSecs())) * time.Second
 	return nil
 }
@@ -100,6 +111,12 @@ func (c *Client) keepAlive(cc *clientConn) {
 			err = c.RenewCredential(ctx)
 		}
 		cancel()
+		c.mu.Lock()
+		if c.heartbeat != every { // the server suggested another interval
+			every = c.heartbeat
+			t.Reset(every)
+		}
+		c.mu.Unlock()
 		if err != nil && c.ctx.Err() == nil {
 			var refused *ErrorResponseError
 			if !errors.As(err, &refused) { // no answer: the server is gone
@@ -148,12 +165,7 @@ func (c *Client) reconnect() (*clientConn, bool) {
 		}
 		delay = min(2*delay, c.cfg.ReconnectMax)
 		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.CallTimeout)
-		cc, err := c.dial(ctx)
-		if err == nil {
-			if err = c.resume(ctx, cc); err != nil {
-				_ = cc.ws.CloseNow()
-			}
-		}
+		cc, err := c.resume(ctx)
 		cancel()
 		if err == nil {
 			return cc, true
@@ -162,39 +174,73 @@ func (c *Client) reconnect() (*clientConn, bool) {
 	}
 }
 
-// resume binds cc to the client's actor with its credential (a ping) if the
-// credential is still valid, else registers anew; then it restores every
-// subscription.
-func (c *Client) resume(ctx context.Context, cc *clientConn) error {
+// resume opens a socket with the client's credential if it is still
+// valid (the server binds it to the actor at the upgrade), else registers
+// anew first (also when the server refuses the credential); then it
+// restores every subscription.
+func (c *Client) resume(ctx context.Context) (*clientConn, error) {
 	c.mu.Lock()
-	valid := time.Until(c.credExp) > c.cfg.CallTimeout
+	valid := !c.id.IsZero() && time.Until(c.credExp) > c.cfg.CallTimeout
 	subs := make([]ActorType, 0, len(c.subs))
 	for t := range c.subs {
 		subs = append(subs, t)
 	}
 	c.mu.Unlock()
-	if valid {
-		if err := c.ping(ctx, cc); err != nil {
-			return fmt.Errorf("signaling: resuming: %w", err)
+	if !valid {
+		if err := c.register(ctx); err != nil {
+			return nil, err
 		}
-	} else if err := c.register(ctx, cc); err != nil {
-		return err
+	}
+	cc, err := c.dial(ctx)
+	if valid && errors.Is(err, ErrCredentialRefused) {
+		// A server with another key, or that forgot us: a new identity.
+		if err = c.register(ctx); err == nil {
+			cc, err = c.dial(ctx)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The first answer on the socket: the server has bound it to the actor
+	// (it does so before reading), so the actor is online when this
+	// returns.
+	if err := c.ping(ctx, cc); err != nil {
+		_ = cc.ws.CloseNow()
+		return nil, fmt.Errorf("signaling: resuming: %w", err)
 	}
 	for _, t := range subs {
 		if err := c.subscribeOn(ctx, cc, t); err != nil {
-			return fmt.Errorf("signaling: restoring the subscription to %s: %w", t, err)
+			_ = cc.ws.CloseNow()
+			return nil, fmt.Errorf("signaling: restoring the subscription to %s: %w", t, err)
 		}
 	}
 	// Connected only once fully resumed, so no caller sees a half-restored
 	// client.
 	c.setConn(cc)
 	c.log.Info("signaling: resumed", "actor", c.ID().String(), "subscriptions", len(subs))
-	return nil
+	return cc, nil
 }
 
 // RenewCredential asks the server for a fresh credential now. The client
 // also renews by itself when a third of the credential's life remains.
 func (c *Client) RenewCredential(ctx context.Context) error {
+	c.mu.Lock()
+	id, tok := c.id, c.renewal
+	c.mu.Unlock()
+	if len(tok) > 0 && !id.IsZero() {
+		// POST <base>/renew, as actr renews.
+		var resp protocol.RenewCredentialResponse
+		if _, err := c.postProtobuf(ctx, c.ep.renew, &protocol.RenewCredentialRequest{ActrId: id.Proto(), RenewalToken: tok}, &resp); err != nil {
+			return fmt.Errorf("signaling: renewing the credential: %w", err)
+		}
+		r := &protocol.RegisterResponse{}
+		if ok := resp.GetSuccess(); ok != nil {
+			r.Result = &protocol.RegisterResponse_Success{Success: ok}
+		} else {
+			r.Result = &protocol.RegisterResponse_Error{Error: resp.GetError()}
+		}
+		return c.adoptRegistration(r)
+	}
 	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
 		CredentialRenewal: &protocol.CredentialUpdateRequest{}}})
 	if err != nil {
@@ -246,14 +292,58 @@ func (c *Client) RouteCandidates(ctx context.Context, t ActorType, limit int) ([
 	if err != nil {
 		return nil, fmt.Errorf("signaling: route candidates: %w", err)
 	}
+	ok := out.GetRouteCandidatesResponse().GetSuccess()
 	var ids []protocol.ActorID
-	for _, p := range out.GetRouteCandidatesResponse().GetSuccess().GetCandidates() {
+	for _, p := range ok.GetCandidates() {
 		if id, err := protocol.ActorIDFromProto(p); err == nil {
 			ids = append(ids, id)
 		}
 	}
+	c.learnGates(ok.GetWsAddressMap())
 	return ids, nil
 }
+
+// maxGates bounds the peers' gates a client remembers.
+const maxGates = 4096
+
+// learnGates remembers the WebSocket gates of route candidates.
+func (c *Client) learnGates(m []*protocol.WsAddressEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range m {
+		id, err := protocol.ActorIDFromProto(e.GetCandidateId())
+		if err != nil || e.GetWsAddress() == "" {
+			continue
+		}
+		if _, known := c.gates[id]; !known && len(c.gates) >= maxGates {
+			clear(c.gates) // rare; the next lookups learn them again
+		}
+		c.gates[id] = e.GetWsAddress()
+	}
+}
+
+// GateURL returns the WebSocket gate peer registered with the server, ""
+// when it registered none or is not online. It asks the server (route
+// candidates of peer's type) unless a route-candidates answer already
+// named it.
+func (c *Client) GateURL(ctx context.Context, peer protocol.ActorID) (string, error) {
+	c.mu.Lock()
+	u, ok := c.gates[peer]
+	c.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	if _, err := c.RouteCandidates(ctx, TypeOf(peer), maxAnswerAsked); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gates[peer], nil
+}
+
+// maxAnswerAsked is the candidate count GateURL asks for (the server caps
+// it at its Limits.MaxAnswer).
+const maxAnswerAsked = 1 << 16
 
 // Subscribe asks for presence events about actors of type t (see
 // Presence); the subscription survives reconnects.

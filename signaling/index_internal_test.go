@@ -33,11 +33,11 @@ func TestHostileH7LookupsIndexedByType(t *testing.T) {
 	s.mu.Unlock()
 
 	small := &protocol.RouteCandidatesRequest{TargetType: &protocol.ActrType{Manufacturer: proto.String("acme"), Name: proto.String("small")}}
-	if got := s.candidates(1, small); len(got) != 3 {
+	if got := s.candidates(1, small).Candidates; len(got) != 3 {
 		t.Fatalf("%d candidates of the small type, want 3", len(got))
 	}
 	all := &protocol.RouteCandidatesRequest{TargetType: &protocol.ActrType{Manufacturer: proto.String("acme"), Name: proto.String("bulk")}, Criteria: &protocol.NodeSelectionCriteria{CandidateCount: proto.Uint32(1 << 20)}}
-	if got := s.candidates(1, all); len(got) != s.cfg.MaxAnswer {
+	if got := s.candidates(1, all).Candidates; len(got) != s.cfg.MaxAnswer {
 		t.Fatalf("%d candidates for a limit of 2^20, want MaxAnswer %d", len(got), s.cfg.MaxAnswer)
 	}
 	if got := s.discover(1, &protocol.DiscoveryRequest{}); len(got) != 2 {
@@ -80,7 +80,7 @@ func TestHostileH7LookupsIndexedByType(t *testing.T) {
 	if got := s.discover(1, &protocol.DiscoveryRequest{}); len(got) != 1 || got[0].GetName() != "bulk" {
 		t.Fatalf("discovered %v after the small type went offline", got)
 	}
-	if got := s.candidates(1, small); len(got) != 0 {
+	if got := s.candidates(1, small).Candidates; len(got) != 0 {
 		t.Fatalf("%d candidates of an offline type", len(got))
 	}
 }

@@ -57,6 +57,12 @@ type Limits struct {
 	// answer (default 64), whatever limit the request asks for; with
 	// MaxTypeName it keeps an answer well inside SendBudget.
 	MaxAnswer int
+	// MaxRegisterBody caps the body of an HTTP registration or renewal
+	// (default 64 KiB; 413).
+	MaxRegisterBody int
+	// MaxWSAddress caps the bytes of a registered WebSocket gate URL
+	// (register_request.ws_address; default 512).
+	MaxWSAddress int
 	// SecretFreeFailures failed realm secrets from one address are
 	// forgiven (default 3); each further one locks the address out of
 	// secret registrations for SecretLockout (default 1 s), doubled per
@@ -83,6 +89,8 @@ func (l *Limits) defaults() {
 	setDefault(&l.MaxSubscriptions, 64)
 	setDefault(&l.MaxTypeName, 128)
 	setDefault(&l.MaxAnswer, 64)
+	setDefault(&l.MaxRegisterBody, 64<<10)
+	setDefault(&l.MaxWSAddress, 512)
 	setDefault(&l.SecretFreeFailures, 3)
 	setDefault(&l.SecretLockout, time.Second)
 	setDefault(&l.SecretLockoutMax, 5*time.Minute)

@@ -65,10 +65,12 @@ type candidate struct {
 	id      protocol.ActorID
 	avail   protocol.ServiceAvailabilityState
 	backlog float32
+	wsAddr  string
 }
 
-// candidates returns the online actors of a type in realm, best first.
-func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) []*protocol.ActrId {
+// candidates returns the online actors of a type in realm, best first, and
+// the WebSocket gates registered by those that have one.
+func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) *protocol.RouteCandidatesOk {
 	t := typeFromProto(req.GetTargetType())
 	want := req.GetCriteria().GetCandidateCount()
 	s.mu.Lock()
@@ -77,7 +79,7 @@ func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) 
 		cs = make([]candidate, 0, b.online)
 		for _, e := range b.actors {
 			if e.sess != nil && t.matches(TypeOf(e.id)) {
-				cs = append(cs, candidate{id: e.id, avail: e.avail, backlog: e.backlog})
+				cs = append(cs, candidate{id: e.id, avail: e.avail, backlog: e.backlog, wsAddr: e.wsAddress})
 			}
 		}
 	}
@@ -86,9 +88,12 @@ func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) 
 	if l := s.answerLimit(want, 16); len(cs) > l {
 		cs = cs[:l]
 	}
-	out := make([]*protocol.ActrId, len(cs))
+	out := &protocol.RouteCandidatesOk{Candidates: make([]*protocol.ActrId, len(cs))}
 	for i, c := range cs {
-		out[i] = c.id.Proto()
+		out.Candidates[i] = c.id.Proto()
+		if c.wsAddr != "" {
+			out.WsAddressMap = append(out.WsAddressMap, &protocol.WsAddressEntry{CandidateId: c.id.Proto(), WsAddress: proto.String(c.wsAddr)})
+		}
 	}
 	return out
 }

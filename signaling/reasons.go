@@ -7,22 +7,30 @@ type RefusalReason uint8
 
 // Refusal reasons, the label values of the refusals metric.
 const (
-	RefusedConnLimit     RefusalReason = iota // MaxConns reached (503)
-	RefusedAddrConnLimit                      // MaxConnsPerAddr reached (429)
-	RefusedRegisterRate                       // RegisterRate of the remote address exceeded
-	RefusedConnRate                           // RateLimit of the connection exceeded
-	RefusedAddrRate                           // AddrRateLimit of the remote address exceeded
-	RefusedActorRate                          // RateLimit of the actor (all its connections) exceeded
-	RefusedSubscriptions                      // MaxSubscriptions of the actor reached
-	RefusedTypeName                           // manufacturer or name longer than MaxTypeName
-	RefusedSecret                             // wrong or missing realm secret
-	RefusedSecretLockout                      // too many failed secrets from the address
-	RefusedSendBudget                         // relay refused: the target's outbound budget is full
+	RefusedConnLimit        RefusalReason = iota // MaxConns reached (503)
+	RefusedAddrConnLimit                         // MaxConnsPerAddr reached (429)
+	RefusedRegisterRate                          // RegisterRate of the remote address exceeded
+	RefusedConnRate                              // RateLimit of the connection exceeded
+	RefusedAddrRate                              // AddrRateLimit of the remote address exceeded
+	RefusedActorRate                             // RateLimit of the actor (all its connections) exceeded
+	RefusedSubscriptions                         // MaxSubscriptions of the actor reached
+	RefusedTypeName                              // manufacturer or name longer than MaxTypeName
+	RefusedSecret                                // wrong or missing realm secret
+	RefusedSecretLockout                         // too many failed secrets from the address
+	RefusedSendBudget                            // relay refused: the target's outbound budget is full
+	RefusedHTTPMethod                            // registration, renewal or socket with the wrong HTTP method (405)
+	RefusedContentType                           // registration or renewal body not application/x-protobuf (415)
+	RefusedBodySize                              // registration or renewal body over MaxRegisterBody (413)
+	RefusedSocketQuery                           // signaling socket query missing or malformed (400)
+	RefusedSocketCredential                      // signaling socket credential forged, expired or not the actor's (401)
+	RefusedWSAddress                             // register_request.ws_address too long or not a ws:// or wss:// URL
+	RefusedRenewal                               // renewal token refused, or none issued (401)
 	numRefusalReasons
 )
 
 var refusalNames = [numRefusalReasons]string{"conn_limit", "addr_conn_limit", "register_rate", "conn_rate",
-	"addr_rate", "actor_rate", "subscriptions", "type_name", "secret", "secret_lockout", "send_budget"}
+	"addr_rate", "actor_rate", "subscriptions", "type_name", "secret", "secret_lockout", "send_budget",
+	"http_method", "content_type", "body_size", "socket_query", "socket_credential", "ws_address", "renewal"}
 
 // String returns the reason's metric label.
 func (r RefusalReason) String() string {

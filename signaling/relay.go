@@ -1,6 +1,9 @@
 package signaling
 
 import (
+	"cmp"
+	"strings"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/protocol"
@@ -41,8 +44,8 @@ func (ss *session) relay(envID string, r *protocol.ActrRelay) *protocol.ErrorRes
 	}
 	if _, ok := r.Payload.(*protocol.ActrRelay_RoleNegotiation); ok {
 		// One offerer per pair, decided here the same way whichever side
-		// asks and however many times: the smaller ActorID offers.
-		srcOffers := src.Compare(dst) < 0
+		// asks and however many times (see offers).
+		srcOffers := offers(src, dst, ss.answerOnly, tsess.answerOnly)
 		if !tsess.enqueue(roleAssignment(s.nextID(), "", src, dst, !srcOffers), true) {
 			return s.targetBehind(dst)
 		}
@@ -88,4 +91,21 @@ func roleAssignment(id, replyFor string, from, to protocol.ActorID, offers bool)
 		env.ReplyFor = proto.String(replyFor)
 	}
 	return env
+}
+
+// offers reports whether a offers in its pair with b, by actr's rule: an
+// actor that connected with webrtc_role=answer never offers when the other
+// did not; otherwise the larger of the two by (realm, serial number,
+// manufacturer, name) offers (version is not compared; two ids equal in all
+// four fall back to the whole id, so that exactly one side offers).
+func offers(a, b protocol.ActorID, aAnswerOnly, bAnswerOnly bool) bool {
+	if aAnswerOnly != bAnswerOnly {
+		return bAnswerOnly
+	}
+	c := cmp.Or(cmp.Compare(a.Realm, b.Realm), cmp.Compare(a.Serial, b.Serial),
+		strings.Compare(a.Manufacturer, b.Manufacturer), strings.Compare(a.Name, b.Name))
+	if c == 0 {
+		c = a.Compare(b)
+	}
+	return c > 0
 }

@@ -25,11 +25,32 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 		s.counters.Malformed.Add(1)
 		return errorResponse(CodeBadRequest, "peer_to_server needs a register_request")
 	}
+	if ss.query {
+		// As actr's server: a connection opened with an identity is that
+		// actor's; new actors register over HTTP.
+		s.counters.Malformed.Add(1)
+		return errf(CodeGone, "this connection already speaks for an actor: register new actors with POST %s", RegisterPath)
+	}
+	ok, id, refusal := s.registerActor(req, ss.addr, ss.secret, ss)
+	if refusal != nil {
+		return refusal
+	}
+	ss.reply(envID, id, &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{
+		RegisterResponse: &protocol.RegisterResponse{Result: &protocol.RegisterResponse_Success{Success: ok}}}})
+	return nil
+}
+
+// registerActor registers a new actor as req asks, charging the
+// registration to the remote address addr (nil: none, in tests) and
+// checking secret against the realm's policy. With ss nil (HTTP
+// registration) the actor is registered offline until a connection binds
+// to it (bindVerified); otherwise ss is bound to it at once.
+func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, secret string, ss *session) (*protocol.RegisterOk, protocol.ActorID, *protocol.ErrorResponse) {
 	t := typeFromProto(req.GetActrType())
 	realm := req.GetRealm().GetRealmId()
 	if t.Manufacturer == "" || t.Name == "" {
 		s.counters.Malformed.Add(1)
-		return errorResponse(CodeBadRequest, "register_request needs an actr_type with a manufacturer and a name")
+		return nil, protocol.ActorID{}, errorResponse(CodeBadRequest, "register_request needs an actr_type with a manufacturer and a name")
 	}
 	if t.Version == "" {
 		// actr requires a version; we are lenient with our own older
@@ -37,38 +58,43 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 		t.Version = protocol.DefaultVersion
 	}
 	if refusal := s.checkType(t, "register_request.actr_type"); refusal != nil {
-		return refusal
+		return nil, protocol.ActorID{}, refusal
 	}
 	if refusal := s.checkSpec(req.GetServiceSpec()); refusal != nil {
-		return refusal
+		return nil, protocol.ActorID{}, refusal
 	}
-	if refusal := ss.registrationAllowed(realm, time.Now()); refusal != nil {
-		return refusal
+	wsAddr, refusal := s.checkWSAddress(req.GetWsAddress())
+	if refusal != nil {
+		return nil, protocol.ActorID{}, refusal
+	}
+	if refusal := s.registrationAllowed(addr, secret, realm, time.Now()); refusal != nil {
+		return nil, protocol.ActorID{}, refusal
 	}
 	s.mu.Lock()
-	if !ss.bound.IsZero() {
+	if ss != nil && !ss.bound.IsZero() {
 		s.mu.Unlock()
-		return errf(CodeBadRequest, "this connection is already registered as %s", ss.bound)
+		return nil, protocol.ActorID{}, errf(CodeBadRequest, "this connection is already registered as %s", ss.bound)
 	}
 	s.serial++
 	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name, Version: t.Version}
 	ok, err := s.issue(id)
 	if err != nil {
 		s.mu.Unlock()
-		return errf(CodeBadRequest, "cannot issue a credential: %v", err)
+		return nil, protocol.ActorID{}, errf(CodeBadRequest, "cannot issue a credential: %v", err)
 	}
-	e := &actorEntry{id: id, lastSeen: time.Now(), subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, time.Now()), spec: req.GetServiceSpec()}
+	e := &actorEntry{id: id, lastSeen: time.Now(), subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, time.Now()),
+		wsAddress: completeWSAddress(wsAddr, id), fresh: ss == nil, spec: req.GetServiceSpec()}
 	s.addLocked(e)
-	s.attachLocked(e, ss)
-	ss.bound = id
-	ss.authed.Store(true)
-	s.presenceLocked(id, true)
+	if ss != nil {
+		s.attachLocked(e, ss)
+		ss.bound = id
+		ss.authed.Store(true)
+		s.presenceLocked(id, true)
+	}
 	s.mu.Unlock()
 	s.counters.Registrations.Add(1)
-	s.log.Info("actor registered", "actor", id.String())
-	ss.reply(envID, id, &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{
-		RegisterResponse: &protocol.RegisterResponse{Result: &protocol.RegisterResponse_Success{Success: ok}}}})
-	return nil
+	s.log.Info("actor registered", "actor", id.String(), "over", map[bool]string{true: "socket", false: "http"}[ss != nil])
+	return ok, id, nil
 }
 
 // authenticate checks that cred proves source and binds the connection to
@@ -80,12 +106,23 @@ func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCrede
 		s.counters.Malformed.Add(1)
 		return nil, errorResponse(CodeBadRequest, "source is not a valid ActrId")
 	}
-	claims, err := s.cfg.Verifier.VerifyFor(cred, id)
-	if err != nil {
+	if _, err := s.cfg.Verifier.VerifyFor(cred, id); err != nil {
 		s.counters.Unauthorized.Add(1)
 		return nil, errf(CodeUnauthorized, "credential refused: %v", err)
 	}
-	_ = claims
+	return ss.bindVerified(id, time.Now())
+}
+
+// bindVerified binds the connection to id, an actor whose credential the
+// caller has just verified: from an envelope's source and credential
+// (authenticate), or from the query of the connection's upgrade request
+// (serveQuerySocket). A connection bound to another actor is refused; a
+// connection of id's already bound elsewhere is replaced. An actor the
+// server does not know (expired, or the server restarted) is registered
+// again: the credential is the proof. It charges the actor's rate bucket
+// and returns the actor's entry.
+func (ss *session) bindVerified(id protocol.ActorID, now time.Time) (*actorEntry, *protocol.ErrorResponse) {
+	s := ss.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !ss.bound.IsZero() && ss.bound != id {
@@ -94,7 +131,6 @@ func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCrede
 	}
 	ss.authed.Store(true)
 	e := s.actors[id]
-	now := time.Now()
 	if e == nil { // resuming after expiry or a server restart: the credential is the proof
 		e = &actorEntry{id: id, subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, now)}
 		s.addLocked(e)
@@ -115,7 +151,11 @@ func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCrede
 		s.attachLocked(e, ss)
 		ss.bound = id
 		if !wasOnline {
-			s.counters.Resumes.Add(1)
+			if e.fresh { // registered over HTTP: its first connection
+				e.fresh = false
+			} else {
+				s.counters.Resumes.Add(1)
+			}
 			s.presenceLocked(id, true)
 		}
 	}
@@ -179,7 +219,7 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 			return refusal
 		}
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RouteCandidatesResponse{RouteCandidatesResponse: &protocol.RouteCandidatesResponse{
-			Result: &protocol.RouteCandidatesResponse_Success{Success: &protocol.RouteCandidatesOk{Candidates: s.candidates(id.Realm, p.RouteCandidatesRequest)}}}}}
+			Result: &protocol.RouteCandidatesResponse_Success{Success: s.candidates(id.Realm, p.RouteCandidatesRequest)}}}}
 	case *protocol.ActrToSignaling_SubscribeActrUpRequest:
 		t := typeFromProto(p.SubscribeActrUpRequest.GetTargetType())
 		if refusal := s.checkType(t, "subscribe_actr_up_request.target_type"); refusal != nil {

@@ -8,14 +8,12 @@ import (
 	"github.com/actr-go/actr/protocol"
 )
 
-// registrationAllowed charges a registration to the connection's remote
-// address and checks the realm's policy, slowing down an address that
-// keeps presenting wrong secrets.
-func (ss *session) registrationAllowed(realm uint32, now time.Time) *protocol.ErrorResponse {
-	s := ss.srv
+// registrationAllowed charges a registration to the remote address a
+// (over a socket or HTTP) and checks secret against the realm's policy,
+// slowing down an address that keeps presenting wrong secrets.
+func (s *Server) registrationAllowed(a *addrState, secret string, realm uint32, now time.Time) *protocol.ErrorResponse {
 	lim := &s.cfg.Limits
 	pol := s.policy(realm)
-	a := ss.addr
 	if a == nil { // sessions driven without a connection, in tests
 		a = &addrState{reg: newBucket(lim.RegisterBurst, now)}
 	}
@@ -33,14 +31,14 @@ func (ss *session) registrationAllowed(realm uint32, now time.Time) *protocol.Er
 		s.counters.refuse(RefusedSecretLockout)
 		return errf(CodeRateLimited, "too many wrong realm secrets from your address: retry in %s", d.Round(time.Millisecond))
 	}
-	if !secretOK(pol.Secret, ss.secret) {
+	if !secretOK(pol.Secret, secret) {
 		a.lock.fail(now, lim)
 		s.counters.Unauthorized.Add(1)
 		s.counters.refuse(RefusedSecret)
 		switch {
 		case pol.Secret == "":
 			return errf(CodeForbidden, "realm %d admits no registration on this server (it is neither open nor has a secret): register in a realm the server admits, or have its operator configure realm %d", realm, realm)
-		case ss.secret == "":
+		case secret == "":
 			return errf(CodeForbidden, "realm %d requires its realm secret and none was presented", realm)
 		}
 		return errf(CodeForbidden, "the realm secret presented is not realm %d's", realm)

@@ -74,6 +74,11 @@ type ServerConfig struct {
 	// 256); Limits.SendBudget bounds their bytes. Beyond either, relays to
 	// that connection are refused (503).
 	SendQueue int
+	// Renewals, when set, issues a renewal token with every credential
+	// (RegisterOk.renewal_token) and checks those presented to POST
+	// RenewPath. nil: no renewal tokens are issued and POST RenewPath
+	// refuses every request (401); actors renew over their socket.
+	Renewals RenewalTokens
 	// Limits on hostile or broken clients; see limits.go for each default.
 	Limits
 	// Logger (default: discard). Credentials and secrets are never logged.
@@ -185,8 +190,13 @@ type actorEntry struct {
 	avail    protocol.ServiceAvailabilityState
 	backlog  float32
 	subs     map[ActorType]struct{}
-	rate     bucket                // envelopes, shared by the actor's connections
-	spec     *protocol.ServiceSpec // registered with it, or nil
+	rate     bucket // envelopes, shared by the actor's connections
+	// wsAddress is the WebSocket gate URL the actor registered (or "").
+	wsAddress string
+	// fresh: registered over HTTP, no connection bound yet (its first is
+	// not a resume).
+	fresh bool
+	spec  *protocol.ServiceSpec // registered with it, or nil
 }
 
 // NewServer returns a server; Close it to stop its goroutines.
@@ -289,7 +299,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		addr = tc.addr // counted at accept by Listen
 	} else {
 		// Embedded in someone else's http.Server: count here, before the
-		// upgrade.
+		// upgrade or the registration.
 		a, why, ok := s.admit(r.RemoteAddr)
 		if !ok {
 			if why == RefusedAddrConnLimit {
@@ -302,19 +312,40 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer s.release(a)
 		addr = a
 	}
-	secret := r.Header.Get(HeaderRealmSecret)
+	switch {
+	case isRegisterPath(r.URL.Path):
+		s.serveRegister(w, r, addr)
+		return
+	case isRenewPath(r.URL.Path):
+		s.serveRenew(w, r, addr)
+		return
+	case isSocketPath(r.URL.Path):
+		s.serveQuerySocket(w, r, addr)
+		return
+	}
+	// Any other path: our older clients' socket, which registers in-band
+	// (peer_to_server.register_request) or resumes with its first
+	// envelope's credential.
+	if ss := s.upgrade(w, r, addr, realmSecret(r.Header)); ss != nil {
+		ss.run()
+	}
+}
+
+// upgrade accepts the WebSocket of r and makes its session, nil when the
+// upgrade fails or the server is closing.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr *addrState, secret string) *session {
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
-		return
+		return nil
 	}
 	ws.SetReadLimit(int64(s.cfg.MaxEnvelopeSize))
 	ss := s.newSession(secret, ws, addr)
 	if ss == nil {
 		_ = ws.Close(websocket.StatusGoingAway, "server closing")
-		return
+		return nil
 	}
 	s.counters.Connections.Add(1)
-	ss.run()
+	return ss
 }
 
 func (s *Server) nextID() string { return "s" + strconv.FormatUint(s.ids.Add(1), 36) }
@@ -415,7 +446,7 @@ func (s *Server) issue(id protocol.ActorID) (*protocol.RegisterOk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &protocol.RegisterOk{
+	ok := &protocol.RegisterOk{
 		ActrId:                         id.Proto(),
 		Credential:                     cred,
 		CredentialExpiresAt:            timestamppb.New(claims.ExpiresAt),
@@ -429,7 +460,15 @@ func (s *Server) issue(id protocol.ActorID) (*protocol.RegisterOk, error) {
 			Password:  proto.String(""),
 			ExpiresAt: proto.Uint64(uint64(claims.ExpiresAt.Unix())),
 		},
-	}, nil
+	}
+	if s.cfg.Renewals != nil {
+		tok, exp, err := s.cfg.Renewals.Issue(id)
+		if err != nil {
+			return nil, err
+		}
+		ok.RenewalToken, ok.RenewalTokenExpiresAt = tok, timestamppb.New(exp)
+	}
+	return ok, nil
 }
 
 func errf(code uint32, format string, args ...any) *protocol.ErrorResponse {

@@ -28,6 +28,9 @@ type session struct {
 	reads  atomic.Uint64 // messages read: progress, for the keepalive
 
 	bound protocol.ActorID // the actor this connection speaks for; guarded by srv.mu
+	// Set before the session runs, read-only after.
+	query      bool // opened with an identity in its query (SocketPath): no registration on it
+	answerOnly bool // webrtc_role=answer: this actor never offers
 
 	// Owned by the reader goroutine.
 	tokens     bucket

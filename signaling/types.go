@@ -55,6 +55,7 @@ const (
 	CodeUnauthorized = 401 // missing, forged, tampered, expired or mismatched credential
 	CodeForbidden    = 403 // realm policy: registration refused, relay across realms
 	CodeNotFound     = 404 // unknown or offline target
+	CodeGone         = 410 // a flow this connection no longer offers (registration on an identified socket)
 	CodeTooLarge     = 413
 	CodeRateLimited  = 429
 	CodeUnavailable  = 503 // target connection congested, server closing
@@ -87,6 +88,9 @@ var (
 	ErrClosed = errors.New("signaling: client closed")
 	// ErrNotRegistered: the call needs an actor id and the client has none.
 	ErrNotRegistered = errors.New("signaling: not registered")
+	// ErrCredentialRefused: the server refused the credential with which
+	// the client opened its socket (401); the client registers anew.
+	ErrCredentialRefused = errors.New("signaling: the server refused the credential")
 )
 
 func errorResponse(code uint32, msg string) *protocol.ErrorResponse {

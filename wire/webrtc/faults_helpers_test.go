@@ -241,11 +241,11 @@ func (n *faultNode) close() {
 	})
 }
 
-// ordered returns the two nodes smaller ActorID first: the signaling
-// service makes the smaller one the offerer, and only the offerer
-// restarts ICE.
+// ordered returns the two nodes offerer first: the signaling service
+// makes the larger ActorID the offerer (actr's rule; neither asked to
+// answer only), and only the offerer restarts ICE.
 func ordered(x, y *faultNode) (offerer, answerer *faultNode) {
-	if x.id.Compare(y.id) < 0 {
+	if x.id.Compare(y.id) > 0 {
 		return x, y
 	}
 	return y, x
