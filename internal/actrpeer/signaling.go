@@ -135,8 +135,8 @@ func (p *Peer) Connect(ctx context.Context, answerOnly bool) error {
 	q := url.Values{}
 	q.Set("actor_id", p.ActrString())
 	q.Set("key_id", strconv.FormatUint(uint64(p.Credential.GetKeyId()), 10))
-	q.Set("claims", base64.URLEncoding.EncodeToString(p.Credential.GetClaims()))
-	q.Set("signature", base64.URLEncoding.EncodeToString(p.Credential.GetSignature()))
+	q.Set("claims", base64.StdEncoding.EncodeToString(p.Credential.GetClaims()))
+	q.Set("signature", base64.StdEncoding.EncodeToString(p.Credential.GetSignature()))
 	if answerOnly {
 		q.Set("webrtc_role", "answer")
 	}
