@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,12 +11,14 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 )
 
 // register registers a new actor on cc and adopts cc as the connection.
 func (c *Client) register(ctx context.Context, cc *clientConn) error {
-	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)}}
+	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)},
+		HolderKey: c.HolderPublicKey()}
 	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_PeerToServer{
 		PeerToServer: &protocol.PeerToSignaling{Payload: &protocol.PeerToSignaling_RegisterRequest{RegisterRequest: req}}}})
 	if err != nil {
@@ -24,6 +27,7 @@ func (c *Client) register(ctx context.Context, cc *clientConn) error {
 	if err := c.adoptRegistration(r.GetServerToActr().GetRegisterResponse()); err != nil {
 		return err
 	}
+	cc.proven.Store(true) // the server binds the connection that registered
 	c.log.Info("signaling: registered", "actor", c.ID().String())
 	return nil
 }
@@ -42,9 +46,14 @@ func (c *Client) adoptRegistration(resp *protocol.RegisterResponse) error {
 		return fmt.Errorf("signaling: the server assigned an invalid id: %w", err)
 	}
 	exp := ok.GetCredentialExpiresAt().AsTime()
+	audience := ok.GetProofAudience()
+	if audience == "" && len(ok.GetSigningPubkey()) == ed25519.PublicKeySize {
+		audience = auth.SignalingAudience(ok.GetSigningPubkey())
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.id, c.cred, c.credExp = id, ok.GetCredential(), exp
+	c.renewal, c.audience = ok.GetRenewalToken(), audience
 	c.credTTL = time.Until(exp)
 	c.heartbeat = time.Duration(max(1, ok.GetSignalingHeartbeatIntervalSecs())) * time.Second
 	return nil
@@ -195,8 +204,11 @@ func (c *Client) resume(ctx context.Context, cc *clientConn) error {
 // RenewCredential asks the server for a fresh credential now. The client
 // also renews by itself when a third of the credential's life remains.
 func (c *Client) RenewCredential(ctx context.Context) error {
+	c.mu.Lock()
+	token := c.renewal
+	c.mu.Unlock()
 	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
-		CredentialRenewal: &protocol.CredentialUpdateRequest{}}})
+		CredentialRenewal: &protocol.CredentialUpdateRequest{RenewalToken: token}}})
 	if err != nil {
 		return fmt.Errorf("signaling: renewing the credential: %w", err)
 	}
@@ -211,7 +223,7 @@ func (c *Client) Unregister(ctx context.Context) error {
 		return fmt.Errorf("signaling: unregistering: %w", err)
 	}
 	c.mu.Lock()
-	c.id, c.cred = protocol.ActorID{}, nil
+	c.id, c.cred, c.renewal = protocol.ActorID{}, nil, nil
 	c.mu.Unlock()
 	return nil
 }
@@ -321,7 +333,7 @@ func (c *Client) relay(target protocol.ActorID, set func(*protocol.ActrRelay)) e
 	if err != nil {
 		return err
 	}
-	r := &protocol.ActrRelay{Source: id.Proto(), Credential: cred, Target: target.Proto()}
+	r := &protocol.ActrRelay{Source: id.Proto(), Credential: cred, Target: target.Proto(), Proof: c.proofFor(cc, id, cred)}
 	set(r)
 	envID := c.prefix + strconv.FormatUint(c.seq.Add(1), 36)
 	c.relayMu.Lock()
@@ -342,7 +354,7 @@ func (c *Client) NegotiateRole(ctx context.Context, peer protocol.ActorID) (offe
 		return false, err
 	}
 	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
-		Source: id.Proto(), Credential: cred, Target: peer.Proto(),
+		Source: id.Proto(), Credential: cred, Target: peer.Proto(), Proof: c.proofFor(cc, id, cred),
 		Payload: &protocol.ActrRelay_RoleNegotiation{RoleNegotiation: &protocol.RoleNegotiation{From: id.Proto(), To: peer.Proto(), RealmId: proto.Uint32(id.Realm)}}}}})
 	if err != nil {
 		return false, fmt.Errorf("signaling: negotiating roles with %s: %w", peer, err)
