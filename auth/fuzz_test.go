@@ -22,10 +22,14 @@ func fixedIssuer(tb testing.TB) *auth.Issuer {
 	return iss
 }
 
-// FuzzVerify feeds arbitrary tokens and key ids to the verifier: it must
-// answer with claims or a *VerifyError, never panic, and accept nothing but
-// the token the issuer signed (Ed25519 signatures, as Go checks them, are
-// not malleable, and the encoding is canonical).
+// fuzzHolder is a fixed holder key, for the bound seed.
+var fuzzHolder = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+
+// FuzzVerify feeds arbitrary claims, signatures and key ids to the
+// verifier: it must answer with claims or a *VerifyError, never panic, and
+// accept nothing but the two credentials the issuer signed, a bearer one
+// and a holder-bound one (Ed25519 signatures, as Go checks them, are not
+// malleable, and the signature covers exactly the claims bytes).
 func FuzzVerify(f *testing.F) {
 	iss := fixedIssuer(f)
 	v := auth.NewVerifier(map[uint32]ed25519.PublicKey{1: iss.PublicKey()})
@@ -34,12 +38,18 @@ func FuzzVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(good.EncryptedToken, uint32(1))
-	f.Add(good.EncryptedToken, uint32(2))
-	f.Add([]byte{1}, uint32(1))
-	f.Add([]byte{}, uint32(0))
-	f.Fuzz(func(t *testing.T, tok []byte, keyID uint32) {
-		c, err := v.VerifyAt(&protocol.AIdCredential{EncryptedToken: tok, TokenKeyId: &keyID}, now)
+	bound, _, err := iss.IssueBoundAt(alice, fuzzHolder, now, time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good.Claims, good.Signature, uint32(1))
+	f.Add(bound.Claims, bound.Signature, uint32(1))
+	f.Add(good.Claims, good.Signature, uint32(2))
+	f.Add(good.Claims, bound.Signature, uint32(1))
+	f.Add([]byte{0x08, 0x01}, []byte{}, uint32(1))
+	f.Add([]byte{}, []byte{}, uint32(0))
+	f.Fuzz(func(t *testing.T, claims, sig []byte, keyID uint32) {
+		c, err := v.VerifyAt(&protocol.AIdCredential{KeyId: &keyID, Claims: claims, Signature: sig}, now)
 		if err != nil {
 			var ve *auth.VerifyError
 			if !errors.As(err, &ve) || ve.Reason == nil {
@@ -47,8 +57,10 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(tok, good.EncryptedToken) || keyID != 1 || c.Actor != alice {
-			t.Fatalf("accepted a credential the issuer did not sign: %x key id %d", tok, keyID)
+		signed := (bytes.Equal(claims, good.Claims) && bytes.Equal(sig, good.Signature) && !c.Bound()) ||
+			(bytes.Equal(claims, bound.Claims) && bytes.Equal(sig, bound.Signature) && c.HolderKey.Equal(fuzzHolder))
+		if !signed || keyID != 1 || c.Actor != alice {
+			t.Fatalf("accepted a credential the issuer did not sign: claims %x signature %x key id %d", claims, sig, keyID)
 		}
 	})
 }
@@ -60,10 +72,15 @@ func FuzzDecodeHeader(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	bound, _, err := fixedIssuer(f).IssueBoundAt(alice, fuzzHolder, time.Unix(1_800_000_000, 0), time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(auth.EncodeHeader(good))
+	f.Add(auth.EncodeHeader(bound))
 	f.Add("")
-	f.Add("CgA")
-	f.Add("EAE")
+	f.Add("CAE=")
+	f.Add("EgA=")
 	f.Fuzz(func(t *testing.T, s string) {
 		cred, err := auth.DecodeHeader(s)
 		if err != nil {

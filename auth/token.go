@@ -156,8 +156,8 @@ func checkActrForm(actor protocol.ActorID) error {
 			maxNameLen, len(actor.Manufacturer), len(actor.Name), len(actor.Version))
 	}
 	back, err := parseClaimsActor(actor.ActrString())
-	if err != nil || back != actor {
-		return fmt.Errorf("auth: %s cannot be written in actr's form %q: no part of the type may contain ':'", actor, actor.ActrString())
+	if err != nil || back != actor || strings.ContainsAny(actor.Manufacturer+actor.Name, ":@/") {
+		return fmt.Errorf("auth: %s cannot be written in actr's form %q: manufacturer and name may not contain ':', '@' or '/'", actor, actor.ActrString())
 	}
 	return nil
 }

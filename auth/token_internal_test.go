@@ -98,7 +98,9 @@ func TestDecodeClaimsRefusesWhatActrWouldNot(t *testing.T) {
 		"actor in our form":   func(m *protocol.IdentityClaims) { m.ActorId = proto.String(alice.String()) },
 		"four-part type":      func(m *protocol.IdentityClaims) { m.ActorId = proto.String("2a@3/acme:alice:1:0") },
 		"holder key 31 bytes": func(m *protocol.IdentityClaims) { m.HolderKey = make([]byte, 31) },
-		"long name":           func(m *protocol.IdentityClaims) { m.ActorId = proto.String("2a@3/acme:" + strings.Repeat("n", 256) + ":1") },
+		"long name": func(m *protocol.IdentityClaims) {
+			m.ActorId = proto.String("2a@3/acme:" + strings.Repeat("n", 256) + ":1")
+		},
 	}
 	for name, edit := range cases {
 		m := ok()
@@ -205,4 +207,3 @@ func TestCommittedCredentialStillVerifies(t *testing.T) {
 		t.Fatal(c)
 	}
 }
-

@@ -128,6 +128,7 @@ var (
 	dWSOpen      = desc("websocket_open_connections", "A gate's TCP connections open, from accept (half-open and handshaking included) to close.", "role")
 	dWSBuffered  = desc("websocket_buffered_bytes", "Bytes a gate's connections hold in frames being read, against its MaxBufferedBytes budget.", "role")
 	dWSDropped   = desc("websocket_accept_dropped_total", "Connections over a gate's limits closed at accept unanswered (too many refusals being answered already); also in websocket_rejected_total.", "role")
+	dWSAuth      = desc("websocket_auth_refusals_total", "Of websocket_rejected_total{reason=\"auth\"}, by kind: proof (a holder-bound credential without a valid proof of possession for this gate), replay (a proof used before), proof_cache_full (MaxProofs proofs in their window remembered), bearer (a bearer credential without AllowBearer).", "role", "reason")
 	dWSDisc      = desc("websocket_disconnects_total", "Connections closed for a peer's fault, by reason: stalled (took nothing for StallTimeout), write_deadline (a Send's deadline passed mid-write), keepalive (no pong), budget (no room in the gate's buffer budget).", "role", "reason")
 
 	dRTCSessions = desc("webrtc_sessions", "Open WebRTC PeerConnections.")
@@ -154,6 +155,9 @@ var (
 	dSigOpen    = desc("signaling_open_connections", "Signaling connections open now (TCP connections when the server owns the listener).")
 	dSigRefused = desc("signaling_refusals_total", "Connections and requests refused by a limit, by reason.", "reason")
 	dSigClosed  = desc("signaling_disconnections_total", "Signaling connections ended, by reason.", "reason")
+	dSigCreds   = desc("signaling_credential_refusals_total", "Credentials and renewals refused, by reason: proof (a holder-bound credential without a valid proof of possession for this server), replay (a proof used before), proof_cache_full, bearer (a bearer credential without AllowBearer), revoked (an actor that unregistered), renewal (a missing, wrong or expired renewal token).", "reason")
+	dSigRenew   = desc("signaling_renewals_total", "Credentials renewed with a renewal token.")
+	dSigEvicted = desc("signaling_credential_evictions_total", "Entries dropped from a full credential table, by table: renewal_tokens (MaxRenewalTokens), revoked (MaxRevoked).", "table")
 	dSigQueued  = desc("signaling_outbound_queued_bytes", "Bytes held in the signaling server's outbound queues, including envelopes being written.")
 )
 
@@ -163,9 +167,9 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
 		dInboundWaits, dInboundBytes, dInboundPeers, dInboundWorkers, dUnflushed,
 		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
-		dWSOpen, dWSBuffered, dWSDropped, dWSDisc,
+		dWSOpen, dWSBuffered, dWSDropped, dWSDisc, dWSAuth,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
-		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued} {
+		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued, dSigCreds, dSigRenew, dSigEvicted} {
 		ch <- d
 	}
 	for _, d := range []*prometheus.Desc{dRTCStalls, dRTCSetups, dRTCSetupsRefused, dRTCSetupTimeouts, dRTCSetupsEvicted, dRTCRefusedByPeer,
@@ -271,6 +275,10 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSRejected, c.RejectedBusy.Load(), role, "busy")
 	counter(ch, dWSRejected, c.RejectedPerIP.Load(), role, "per_ip")
 	counter(ch, dWSRejected, c.RejectedBad.Load(), role, "bad_request")
+	counter(ch, dWSAuth, c.RejectedProof.Load(), role, "proof")
+	counter(ch, dWSAuth, c.RejectedReplay.Load(), role, "replay")
+	counter(ch, dWSAuth, c.RejectedProofCacheFull.Load(), role, "proof_cache_full")
+	counter(ch, dWSAuth, c.RejectedBearer.Load(), role, "bearer")
 	counter(ch, dWSPingFails, c.PingFailures.Load(), role)
 	counter(ch, dWSStalled, c.StalledWrites.Load(), role)
 	counter(ch, dWSPings, c.Pings.Load(), role)
@@ -329,6 +337,15 @@ func collectSignaling(ch chan<- prometheus.Metric, c *signaling.ServerCounters) 
 	counter(ch, dSigRejects, c.RateLimited.Load(), "rate_limited")
 	counter(ch, dSigRejects, c.Dropped.Load(), "dropped")
 	counter(ch, dSigRejects, c.AbuseClosed.Load(), "abuse_closed")
+	counter(ch, dSigCreds, c.ProofRefused.Load(), "proof")
+	counter(ch, dSigCreds, c.ProofReplayed.Load(), "replay")
+	counter(ch, dSigCreds, c.ProofCacheFull.Load(), "proof_cache_full")
+	counter(ch, dSigCreds, c.BearerRefused.Load(), "bearer")
+	counter(ch, dSigCreds, c.RevokedRefused.Load(), "revoked")
+	counter(ch, dSigCreds, c.RenewalRefused.Load(), "renewal")
+	counter(ch, dSigRenew, c.Renewals.Load())
+	counter(ch, dSigEvicted, c.RenewalTokensEvicted.Load(), "renewal_tokens")
+	counter(ch, dSigEvicted, c.RevokedEvicted.Load(), "revoked")
 	gauge(ch, dSigOpen, float64(c.OpenConnections()))
 	gauge(ch, dSigQueued, float64(c.QueuedBytes()))
 	for _, r := range signaling.RefusalReasons() {

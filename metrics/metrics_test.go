@@ -84,6 +84,8 @@ func TestManagerMetrics(t *testing.T) {
 	wsc := &websocket.Counters{}
 	wsc.FramesOut.Add(7)
 	wsc.RejectedAuth.Add(2)
+	wsc.RejectedReplay.Add(1)
+	wsc.RejectedBearer.Add(1)
 	m, err := metrics.New(reg, metrics.Sources{Manager: mgr, WebSocket: map[string]*websocket.Counters{"gate": wsc}})
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +132,9 @@ func TestManagerMetrics(t *testing.T) {
 	want(t, reg, "actr_websocket_frames_total", map[string]string{"role": "gate", "direction": "out"}, 7)
 	want(t, reg, "actr_websocket_rejected_total", map[string]string{"role": "gate", "reason": "auth"}, 2)
 	want(t, reg, "actr_websocket_rejected_total", map[string]string{"role": "gate", "reason": "path"}, 0)
+	want(t, reg, "actr_websocket_auth_refusals_total", map[string]string{"role": "gate", "reason": "replay"}, 1)
+	want(t, reg, "actr_websocket_auth_refusals_total", map[string]string{"role": "gate", "reason": "bearer"}, 1)
+	want(t, reg, "actr_websocket_auth_refusals_total", map[string]string{"role": "gate", "reason": "proof"}, 0)
 	want(t, reg, "actr_websocket_disconnects_total", map[string]string{"role": "gate", "reason": "stalled"}, 0)
 	want(t, reg, "actr_websocket_buffered_bytes", map[string]string{"role": "gate"}, 0)
 

@@ -59,6 +59,11 @@ type Config struct {
 	// GateMaxConns and GateMaxConnsPerIP bound the gate's connections in
 	// all and from one address (websocket.GateConfig; defaults 1024, 64).
 	GateMaxConns, GateMaxConnsPerIP int
+	// GateAllowBearer admits to the gate peers presenting a bearer
+	// credential, one bound to no key (actr's own nodes), which anyone it
+	// was shown to can replay (websocket.GateConfig.AllowBearer). Default
+	// false: only holder-bound credentials with a proof of possession.
+	GateAllowBearer bool
 
 	// TrustedKeys verify the credentials of peers connecting to the gate.
 	// nil fetches them from the signaling server (signaling.FetchKeys).

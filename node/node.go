@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -68,9 +70,17 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 
 	n.client = httpClient(cfg.ClientTLS)
+	// The node's own key for its lifetime: its credentials are bound to it
+	// and it proves possession of it to every gate it dials and to the
+	// signaling server when it resumes, so what it presents is useless to
+	// whoever sees it.
+	_, holder, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("node: generating the holder key: %w", err)
+	}
 	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
 		RealmSecret: cfg.RealmSecret, AnswerOnly: cfg.AnswerOnly, WSAddress: gateAddress(reserved, cfg.GateTLS != nil),
-		HTTPClient: n.client, Logger: cfg.Logger.With("layer", "signaling")})
+		HTTPClient: n.client, HolderKey: holder, Logger: cfg.Logger.With("layer", "signaling")})
 	if err != nil {
 		return nil, fmt.Errorf("node: registering with %s: %w", cfg.SignalingURL, err)
 	}
@@ -87,8 +97,10 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		sig := n.sig
 		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket, HTTPClient: n.client,
 			// The signaling client renews its credential; present the
-			// current one at every dial.
-			Credential: func(context.Context) (*protocol.AIdCredential, error) { return sig.Credential(), nil }}
+			// current one at every dial, with a fresh proof for the gate.
+			Prove: func(_ context.Context, audience string) (*protocol.AIdCredential, *protocol.ProofOfPossession, error) {
+				return sig.Prove(audience)
+			}}
 		// Where a peer's gate is: the configured resolver, else the
 		// configured template, else (WebRTC off: WebSocket is the only
 		// wire) what the peer registered with the signaling server (route
@@ -180,7 +192,7 @@ func (n *Node) listen(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket, Path: GatePath,
-		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP})
+		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP, AllowBearer: n.cfg.GateAllowBearer})
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("node: %w", err)

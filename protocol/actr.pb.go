@@ -281,7 +281,7 @@ func (x *AclRule_Permission) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use AclRule_Permission.Descriptor instead.
 func (AclRule_Permission) EnumDescriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{8, 0}
+	return file_actr_proto_rawDescGZIP(), []int{10, 0}
 }
 
 // Direction says what an envelope is; the actr runtime drops one whose
@@ -345,7 +345,7 @@ func (x *RpcEnvelope_Direction) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use RpcEnvelope_Direction.Descriptor instead.
 func (RpcEnvelope_Direction) EnumDescriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{12, 0}
+	return file_actr_proto_rawDescGZIP(), []int{14, 0}
 }
 
 // Realm is the isolation domain an actor lives in; signaling relays only
@@ -872,6 +872,143 @@ func (x *AIdCredential) GetSignature() []byte {
 	return nil
 }
 
+// actr-go: ProofOfPossession shows that whoever presents a holder-bound
+// credential holds the private half of its holder_key, for one target, at
+// one time, once: body is an encoded ProofBody, signature is Ed25519, by
+// the holder key, over "actr-go/proof-of-possession/v1\n" followed by the
+// body bytes. A gate or server that sees it cannot present it anywhere
+// else (another target), later (the time window) or again (the nonce).
+// Carried in the X-Actr-Proof WebSocket handshake header (standard padded
+// base64) and in ActrToSignaling.proof / ActrRelay.proof. actr has none.
+type ProofOfPossession struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Body          []byte                 `protobuf:"bytes,1,opt,name=body" json:"body,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProofOfPossession) Reset() {
+	*x = ProofOfPossession{}
+	mi := &file_actr_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProofOfPossession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProofOfPossession) ProtoMessage() {}
+
+func (x *ProofOfPossession) ProtoReflect() protoreflect.Message {
+	mi := &file_actr_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProofOfPossession.ProtoReflect.Descriptor instead.
+func (*ProofOfPossession) Descriptor() ([]byte, []int) {
+	return file_actr_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ProofOfPossession) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *ProofOfPossession) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// actr-go: what a ProofOfPossession asserts.
+type ProofBody struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Source        *ActrId                `protobuf:"bytes,1,opt,name=source" json:"source,omitempty"`                                 // who proves: the credential's actor
+	Audience      *string                `protobuf:"bytes,2,opt,name=audience" json:"audience,omitempty"`                             // the target: "gate:<ActorID>" or the signaling server's name
+	TimestampMs   *uint64                `protobuf:"varint,3,opt,name=timestamp_ms,json=timestampMs" json:"timestamp_ms,omitempty"`   // Unix milliseconds when made
+	Nonce         []byte                 `protobuf:"bytes,4,opt,name=nonce" json:"nonce,omitempty"`                                   // 16 random bytes
+	ClaimsSha256  []byte                 `protobuf:"bytes,5,opt,name=claims_sha256,json=claimsSha256" json:"claims_sha256,omitempty"` // SHA-256 of the credential's claims bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProofBody) Reset() {
+	*x = ProofBody{}
+	mi := &file_actr_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProofBody) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProofBody) ProtoMessage() {}
+
+func (x *ProofBody) ProtoReflect() protoreflect.Message {
+	mi := &file_actr_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProofBody.ProtoReflect.Descriptor instead.
+func (*ProofBody) Descriptor() ([]byte, []int) {
+	return file_actr_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ProofBody) GetSource() *ActrId {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *ProofBody) GetAudience() string {
+	if x != nil && x.Audience != nil {
+		return *x.Audience
+	}
+	return ""
+}
+
+func (x *ProofBody) GetTimestampMs() uint64 {
+	if x != nil && x.TimestampMs != nil {
+		return *x.TimestampMs
+	}
+	return 0
+}
+
+func (x *ProofBody) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *ProofBody) GetClaimsSha256() []byte {
+	if x != nil {
+		return x.ClaimsSha256
+	}
+	return nil
+}
+
 // AclRule is one type-to-type permission.
 type AclRule struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -888,7 +1025,7 @@ type AclRule struct {
 
 func (x *AclRule) Reset() {
 	*x = AclRule{}
-	mi := &file_actr_proto_msgTypes[8]
+	mi := &file_actr_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +1037,7 @@ func (x *AclRule) String() string {
 func (*AclRule) ProtoMessage() {}
 
 func (x *AclRule) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[8]
+	mi := &file_actr_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +1050,7 @@ func (x *AclRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AclRule.ProtoReflect.Descriptor instead.
 func (*AclRule) Descriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{8}
+	return file_actr_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AclRule) GetPermission() AclRule_Permission {
@@ -981,7 +1118,7 @@ type Acl struct {
 
 func (x *Acl) Reset() {
 	*x = Acl{}
-	mi := &file_actr_proto_msgTypes[9]
+	mi := &file_actr_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -993,7 +1130,7 @@ func (x *Acl) String() string {
 func (*Acl) ProtoMessage() {}
 
 func (x *Acl) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[9]
+	mi := &file_actr_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1006,7 +1143,7 @@ func (x *Acl) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acl.ProtoReflect.Descriptor instead.
 func (*Acl) Descriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{9}
+	return file_actr_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Acl) GetRules() []*AclRule {
@@ -1026,7 +1163,7 @@ type ErrorResponse struct {
 
 func (x *ErrorResponse) Reset() {
 	*x = ErrorResponse{}
-	mi := &file_actr_proto_msgTypes[10]
+	mi := &file_actr_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1175,7 @@ func (x *ErrorResponse) String() string {
 func (*ErrorResponse) ProtoMessage() {}
 
 func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[10]
+	mi := &file_actr_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1188,7 @@ func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorResponse.ProtoReflect.Descriptor instead.
 func (*ErrorResponse) Descriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{10}
+	return file_actr_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ErrorResponse) GetCode() uint32 {
@@ -1078,7 +1215,7 @@ type MetadataEntry struct {
 
 func (x *MetadataEntry) Reset() {
 	*x = MetadataEntry{}
-	mi := &file_actr_proto_msgTypes[11]
+	mi := &file_actr_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1227,7 @@ func (x *MetadataEntry) String() string {
 func (*MetadataEntry) ProtoMessage() {}
 
 func (x *MetadataEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[11]
+	mi := &file_actr_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1240,7 @@ func (x *MetadataEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetadataEntry.ProtoReflect.Descriptor instead.
 func (*MetadataEntry) Descriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{11}
+	return file_actr_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MetadataEntry) GetKey() string {
@@ -1142,7 +1279,7 @@ type RpcEnvelope struct {
 
 func (x *RpcEnvelope) Reset() {
 	*x = RpcEnvelope{}
-	mi := &file_actr_proto_msgTypes[12]
+	mi := &file_actr_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1291,7 @@ func (x *RpcEnvelope) String() string {
 func (*RpcEnvelope) ProtoMessage() {}
 
 func (x *RpcEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[12]
+	mi := &file_actr_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1304,7 @@ func (x *RpcEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RpcEnvelope.ProtoReflect.Descriptor instead.
 func (*RpcEnvelope) Descriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{12}
+	return file_actr_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RpcEnvelope) GetRouteKey() string {
@@ -1247,7 +1384,7 @@ type DataChunk struct {
 
 func (x *DataChunk) Reset() {
 	*x = DataChunk{}
-	mi := &file_actr_proto_msgTypes[13]
+	mi := &file_actr_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1396,7 @@ func (x *DataChunk) String() string {
 func (*DataChunk) ProtoMessage() {}
 
 func (x *DataChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[13]
+	mi := &file_actr_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1409,7 @@ func (x *DataChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataChunk.ProtoReflect.Descriptor instead.
 func (*DataChunk) Descriptor() ([]byte, []int) {
-	return file_actr_proto_rawDescGZIP(), []int{13}
+	return file_actr_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DataChunk) GetStreamId() string {
@@ -1321,7 +1458,7 @@ type ServiceSpec_Protobuf struct {
 
 func (x *ServiceSpec_Protobuf) Reset() {
 	*x = ServiceSpec_Protobuf{}
-	mi := &file_actr_proto_msgTypes[14]
+	mi := &file_actr_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1333,7 +1470,7 @@ func (x *ServiceSpec_Protobuf) String() string {
 func (*ServiceSpec_Protobuf) ProtoMessage() {}
 
 func (x *ServiceSpec_Protobuf) ProtoReflect() protoreflect.Message {
-	mi := &file_actr_proto_msgTypes[14]
+	mi := &file_actr_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1554,16 @@ const file_actr_proto_rawDesc = "" +
 	"\rAIdCredential\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\rR\x05keyId\x12\x16\n" +
 	"\x06claims\x18\x02 \x01(\fR\x06claims\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xdf\x01\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"E\n" +
+	"\x11ProofOfPossession\x12\x12\n" +
+	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xab\x01\n" +
+	"\tProofBody\x12$\n" +
+	"\x06source\x18\x01 \x01(\v2\f.actr.ActrIdR\x06source\x12\x1a\n" +
+	"\baudience\x18\x02 \x01(\tR\baudience\x12!\n" +
+	"\ftimestamp_ms\x18\x03 \x01(\x04R\vtimestampMs\x12\x14\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\x12#\n" +
+	"\rclaims_sha256\x18\x05 \x01(\fR\fclaimsSha256\"\xdf\x01\n" +
 	"\aAclRule\x128\n" +
 	"\n" +
 	"permission\x18\x01 \x01(\x0e2\x18.actr.AclRule.PermissionR\n" +
@@ -1495,7 +1641,7 @@ func file_actr_proto_rawDescGZIP() []byte {
 }
 
 var file_actr_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_actr_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_actr_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_actr_proto_goTypes = []any{
 	(ServiceAvailabilityState)(0), // 0: actr.ServiceAvailabilityState
 	(ServiceDependencyState)(0),   // 1: actr.ServiceDependencyState
@@ -1510,30 +1656,33 @@ var file_actr_proto_goTypes = []any{
 	(*IdentityClaims)(nil),        // 10: actr.IdentityClaims
 	(*TurnCredential)(nil),        // 11: actr.TurnCredential
 	(*AIdCredential)(nil),         // 12: actr.AIdCredential
-	(*AclRule)(nil),               // 13: actr.AclRule
-	(*Acl)(nil),                   // 14: actr.Acl
-	(*ErrorResponse)(nil),         // 15: actr.ErrorResponse
-	(*MetadataEntry)(nil),         // 16: actr.MetadataEntry
-	(*RpcEnvelope)(nil),           // 17: actr.RpcEnvelope
-	(*DataChunk)(nil),             // 18: actr.DataChunk
-	(*ServiceSpec_Protobuf)(nil),  // 19: actr.ServiceSpec.Protobuf
+	(*ProofOfPossession)(nil),     // 13: actr.ProofOfPossession
+	(*ProofBody)(nil),             // 14: actr.ProofBody
+	(*AclRule)(nil),               // 15: actr.AclRule
+	(*Acl)(nil),                   // 16: actr.Acl
+	(*ErrorResponse)(nil),         // 17: actr.ErrorResponse
+	(*MetadataEntry)(nil),         // 18: actr.MetadataEntry
+	(*RpcEnvelope)(nil),           // 19: actr.RpcEnvelope
+	(*DataChunk)(nil),             // 20: actr.DataChunk
+	(*ServiceSpec_Protobuf)(nil),  // 21: actr.ServiceSpec.Protobuf
 }
 var file_actr_proto_depIdxs = []int32{
 	5,  // 0: actr.ActrId.realm:type_name -> actr.Realm
 	6,  // 1: actr.ActrId.type:type_name -> actr.ActrType
-	19, // 2: actr.ServiceSpec.protobufs:type_name -> actr.ServiceSpec.Protobuf
-	3,  // 3: actr.AclRule.permission:type_name -> actr.AclRule.Permission
-	6,  // 4: actr.AclRule.from_type:type_name -> actr.ActrType
-	13, // 5: actr.Acl.rules:type_name -> actr.AclRule
-	15, // 6: actr.RpcEnvelope.error:type_name -> actr.ErrorResponse
-	4,  // 7: actr.RpcEnvelope.direction:type_name -> actr.RpcEnvelope.Direction
-	16, // 8: actr.RpcEnvelope.metadata:type_name -> actr.MetadataEntry
-	16, // 9: actr.DataChunk.metadata:type_name -> actr.MetadataEntry
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	21, // 2: actr.ServiceSpec.protobufs:type_name -> actr.ServiceSpec.Protobuf
+	7,  // 3: actr.ProofBody.source:type_name -> actr.ActrId
+	3,  // 4: actr.AclRule.permission:type_name -> actr.AclRule.Permission
+	6,  // 5: actr.AclRule.from_type:type_name -> actr.ActrType
+	15, // 6: actr.Acl.rules:type_name -> actr.AclRule
+	17, // 7: actr.RpcEnvelope.error:type_name -> actr.ErrorResponse
+	4,  // 8: actr.RpcEnvelope.direction:type_name -> actr.RpcEnvelope.Direction
+	18, // 9: actr.RpcEnvelope.metadata:type_name -> actr.MetadataEntry
+	18, // 10: actr.DataChunk.metadata:type_name -> actr.MetadataEntry
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_actr_proto_init() }
@@ -1541,7 +1690,7 @@ func file_actr_proto_init() {
 	if File_actr_proto != nil {
 		return
 	}
-	file_actr_proto_msgTypes[8].OneofWrappers = []any{
+	file_actr_proto_msgTypes[10].OneofWrappers = []any{
 		(*AclRule_AnyRealm)(nil),
 		(*AclRule_RealmId)(nil),
 	}
@@ -1551,7 +1700,7 @@ func file_actr_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actr_proto_rawDesc), len(file_actr_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

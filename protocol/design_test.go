@@ -33,6 +33,8 @@ var designFields = []string{
 		"100 holder_key bytes; 101 issued_at uint64",
 	"actr.TurnCredential: 1 username string; 2 password string; 3 expires_at uint64",
 	"actr.AIdCredential: 1 key_id uint32; 2 claims bytes; 3 signature bytes",
+	"actr.ProofOfPossession: 1 body bytes; 2 signature bytes",
+	"actr.ProofBody: 1 source actr.ActrId; 2 audience string; 3 timestamp_ms uint64; 4 nonce bytes; 5 claims_sha256 bytes",
 	"actr.AclRule: 1 permission actr.AclRule.Permission; 2 from_type actr.ActrType; " +
 		"3 any_realm bool oneof:source_realm; 4 realm_id uint32 oneof:source_realm",
 	"actr.Acl: 1 rules repeated actr.AclRule",
@@ -63,7 +65,7 @@ var designFields = []string{
 		"20 subscribe_actr_up_request signaling.SubscribeActrUpRequest oneof:payload; " +
 		"21 unsubscribe_actr_up_request signaling.UnsubscribeActrUpRequest oneof:payload; " +
 		"30 error actr.ErrorResponse oneof:payload; " +
-		"100 credential_renewal signaling.CredentialUpdateRequest oneof:payload",
+		"100 credential_renewal signaling.CredentialUpdateRequest oneof:payload; 101 proof actr.ProofOfPossession",
 	"signaling.SignalingToActr: 1 target actr.ActrId; 2 register_response signaling.RegisterResponse oneof:payload; " +
 		"3 unregister_response signaling.UnregisterResponse oneof:payload; 4 pong signaling.Pong oneof:payload; " +
 		"10 discovery_response signaling.DiscoveryResponse oneof:payload; " +
@@ -77,7 +79,7 @@ var designFields = []string{
 	"signaling.ActrRelay: 1 source actr.ActrId; 2 credential actr.AIdCredential; 3 target actr.ActrId; " +
 		"10 ice_candidate webrtc.IceCandidate oneof:payload; 11 session_description webrtc.SessionDescription oneof:payload; " +
 		"12 role_negotiation signaling.RoleNegotiation oneof:payload; 13 role_assignment signaling.RoleAssignment oneof:payload; " +
-		"14 ice_restart_request signaling.IceRestartRequest oneof:payload",
+		"14 ice_restart_request signaling.IceRestartRequest oneof:payload; 100 proof actr.ProofOfPossession",
 	"signaling.IceRestartRequest: 1 reason string",
 	"signaling.RoleNegotiation: 1 from actr.ActrId; 2 to actr.ActrId; 3 realm_id uint32",
 	"signaling.RoleAssignment: 1 is_offerer bool; 2 remote_fixed bool",
@@ -95,13 +97,14 @@ var designFields = []string{
 	"signaling.RegisterResponse: 1 success signaling.RegisterOk oneof:result; 2 error actr.ErrorResponse oneof:result",
 	"signaling.RegisterOk: 1 actr_id actr.ActrId; 2 credential actr.AIdCredential; 3 turn_credential actr.TurnCredential; " +
 		"4 credential_expires_at google.protobuf.Timestamp; 5 signaling_heartbeat_interval_secs uint32; " +
-		"6 signing_pubkey bytes; 7 signing_key_id uint32; 12 renewal_token bytes; 13 renewal_token_expires_at google.protobuf.Timestamp",
+		"6 signing_pubkey bytes; 7 signing_key_id uint32; 12 renewal_token bytes; 13 renewal_token_expires_at google.protobuf.Timestamp; " +
+		"100 proof_audience string",
 	"signaling.RenewCredentialRequest: 1 actr_id actr.ActrId; 2 renewal_token bytes",
 	"signaling.RenewCredentialResponse: 1 success signaling.RegisterOk oneof:result; 2 error actr.ErrorResponse oneof:result",
 	"signaling.UnregisterRequest: 1 actr_id actr.ActrId; 2 reason string",
 	"signaling.UnregisterResponse: 1 success signaling.UnregisterOk oneof:result; 2 error actr.ErrorResponse oneof:result",
 	"signaling.UnregisterOk:",
-	"signaling.CredentialUpdateRequest:",
+	"signaling.CredentialUpdateRequest: 1 renewal_token bytes",
 	"signaling.GetSigningKeyRequest: 1 key_id uint32",
 	"signaling.GetSigningKeyResponse: 1 key_id uint32; 2 pubkey bytes",
 	"signaling.GetServiceSpecRequest: 1 name string",

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -74,6 +75,39 @@ func goldenCredential() (*protocol.AIdCredential, []byte) {
 	_, claims := goldenIdentityClaims()
 	return &protocol.AIdCredential{KeyId: proto.Uint32(3), Claims: claims, Signature: signature},
 		cat(fVarint(1, 3), fBytes(2, claims), fBytes(3, signature))
+}
+
+// actr-go: a proof of possession of the credential's holder key, made for
+// a signaling server; its body is exactly the ProofBody encoding.
+const proofAudience = "signaling.example.com"
+
+var proofNonce = []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+
+func goldenProofBody() (*protocol.ProofBody, []byte) {
+	_, claims := goldenIdentityClaims()
+	sum := sha256.Sum256(claims)
+	return &protocol.ProofBody{
+			Source:       goldenA.Proto(),
+			Audience:     proto.String(proofAudience),
+			TimestampMs:  proto.Uint64(1735783446000),
+			Nonce:        proofNonce,
+			ClaimsSha256: sum[:],
+		}, cat(
+			fBytes(1, wantA()),        // source
+			fString(2, proofAudience), // audience
+			fVarint(3, 1735783446000), // timestamp_ms
+			fBytes(4, proofNonce),     // nonce
+			fBytes(5, sum[:]),         // claims_sha256
+		)
+}
+
+func goldenProof() (*protocol.ProofOfPossession, []byte) {
+	_, body := goldenProofBody()
+	return &protocol.ProofOfPossession{Body: body, Signature: signature},
+		cat(
+			fBytes(1, body),      // body
+			fBytes(2, signature), // signature
+		)
 }
 
 func goldenTurnCredential() (*protocol.TurnCredential, []byte) {
@@ -192,6 +226,8 @@ func identityGoldens() []golden {
 	loc, locBytes := goldenServiceLocation()
 	acl, aclBytes := goldenAcl()
 	errResp, errBytes := goldenErrResp()
+	proofBody, proofBodyBytes := goldenProofBody()
+	proof, proofBytes := goldenProof()
 	return []golden{
 		{"Realm", &protocol.Realm{RealmId: proto.Uint32(101)}, fVarint(1, 101)},
 		{"Realm/max", &protocol.Realm{RealmId: proto.Uint32(1<<32 - 1)}, fVarint(1, 1<<32-1)},
@@ -202,6 +238,9 @@ func identityGoldens() []golden {
 		{"IdentityClaims", claims, claimsBytes},
 		{"AIdCredential", cred, credBytes},
 		{"TurnCredential", turn, turnBytes},
+		// actr-go: carried in ActrToSignaling.101 and ActrRelay.100.
+		{"ProofBody", proofBody, proofBodyBytes},
+		{"ProofOfPossession", proof, proofBytes},
 		{"ServiceSpec", spec, specBytes},
 		{"ServiceSpec.Protobuf", spec.Protobufs[0], cat(fString(1, "echo.v1"), fString(2, "package echo.v1;"), fString(3, "sha256:ef01"))},
 		{"ServiceLocation", loc, locBytes},
@@ -224,6 +263,16 @@ func TestGoldenIdentityMessages(t *testing.T) {
 	// The claims name the id in actr's text form.
 	if id, err := protocol.ParseActrString(claims.GetActorId()); err != nil || id != goldenA {
 		t.Errorf("claims.actor_id %q parses as %#v, %v; want %#v", claims.GetActorId(), id, err, goldenA)
+	}
+	// actr-go: the proof's body is exactly the ProofBody encoding, and it
+	// names the credential's claims by their SHA-256.
+	body, proof := msgOf(goldenProofBody()), msgOf(goldenProof())
+	var backBody protocol.ProofBody
+	if err := proto.Unmarshal(proof.GetBody(), &backBody); err != nil || !proto.Equal(&backBody, body) {
+		t.Errorf("body of the proof decodes as %v, %v; want %v", &backBody, err, body)
+	}
+	if sum := sha256.Sum256(cred.GetClaims()); !bytes.Equal(body.GetClaimsSha256(), sum[:]) {
+		t.Errorf("proof claims_sha256 = %x, want %x", body.GetClaimsSha256(), sum)
 	}
 }
 

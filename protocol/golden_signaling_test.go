@@ -111,6 +111,7 @@ func goldenRegisterOk() (*protocol.RegisterOk, []byte) {
 			SigningKeyId:                   proto.Uint32(3),
 			RenewalToken:                   []byte("renew-me"),
 			RenewalTokenExpiresAt:          renewalExpires,
+			ProofAudience:                  proto.String(proofAudience),
 		}, cat(
 			fBytes(1, wantA()),
 			fBytes(2, credBytes),
@@ -121,6 +122,7 @@ func goldenRegisterOk() (*protocol.RegisterOk, []byte) {
 			fVarint(7, 3),
 			fBytes(12, []byte("renew-me")),
 			fBytes(13, renewalExpiresBytes), // nanos 0, not sent
+			fString(100, proofAudience),     // actr-go: proof_audience
 		)
 }
 
@@ -244,8 +246,10 @@ func registrationGoldens() []golden {
 		{"GetSigningKeyRequest", &protocol.GetSigningKeyRequest{KeyId: proto.Uint32(3)}, fVarint(1, 3)},
 		{"GetSigningKeyResponse", &protocol.GetSigningKeyResponse{KeyId: proto.Uint32(3), Pubkey: signingKey},
 			cat(fVarint(1, 3), fBytes(2, signingKey))},
-		// actr-go: renewal over the socket; an empty message.
-		{"CredentialUpdateRequest", &protocol.CredentialUpdateRequest{}, nil},
+		// actr-go: renewal over the socket.
+		{"CredentialUpdateRequest", &protocol.CredentialUpdateRequest{RenewalToken: []byte("renew-me")},
+			fBytes(1, []byte("renew-me"))},
+		{"CredentialUpdateRequest/empty", &protocol.CredentialUpdateRequest{}, nil},
 	}
 }
 
@@ -391,6 +395,7 @@ func flowGoldens() []golden {
 	sd, sdBytes := goldenSessionDescription()
 	roleNeg, roleNegBytes := goldenRoleNegotiation()
 	roleAsg, roleAsgBytes := goldenRoleAssignment()
+	proof, proofBytes := goldenProof()
 
 	var cases []golden
 
@@ -430,7 +435,15 @@ func flowGoldens() []golden {
 		{"error", &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_Error{Error: errResp}}, fBytes(30, errBytes)},
 		// actr-go
 		{"credential_renewal", &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
+			CredentialRenewal: &protocol.CredentialUpdateRequest{RenewalToken: []byte("renew-me")}}},
+			fBytes(100, fBytes(1, []byte("renew-me")))},
+		{"credential_renewal/empty", &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
 			CredentialRenewal: &protocol.CredentialUpdateRequest{}}}, fBytes(100, nil)},
+		// actr-go: proof. Go's encoder writes a oneof after the other
+		// fields, so it comes before the payload (TestGoldenFlows decodes
+		// the other order too).
+		{"ping/proof", &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_Ping{Ping: ping}, Proof: proof},
+			cat(fBytes(101, proofBytes), fBytes(4, pingBytes))},
 	} {
 		tc.m.Source, tc.m.Credential = goldenA.Proto(), cred
 		cases = append(cases, golden{"ActrToSignaling/" + tc.name, tc.m, cat(actrHead, tc.want)})
@@ -494,6 +507,9 @@ func flowGoldens() []golden {
 		{"ice_restart_request", &protocol.ActrRelay{Payload: &protocol.ActrRelay_IceRestartRequest{
 			IceRestartRequest: &protocol.IceRestartRequest{Reason: proto.String("network_recovered")}}},
 			fBytes(14, fString(1, "network_recovered"))},
+		// actr-go: proof, before the payload as with ActrToSignaling.proof.
+		{"ice_candidate/proof", &protocol.ActrRelay{Payload: &protocol.ActrRelay_IceCandidate{IceCandidate: ice}, Proof: proof},
+			cat(fBytes(100, proofBytes), fBytes(10, iceBytes))},
 	} {
 		tc.m.Source, tc.m.Credential, tc.m.Target = goldenA.Proto(), cred, goldenB.Proto()
 		cases = append(cases, golden{"ActrRelay/" + tc.name, tc.m, cat(relayHead, tc.want)})
@@ -536,5 +552,21 @@ func TestGoldenFlows(t *testing.T) {
 	old := cat(fVarint(1, 1), fString(2, "e"), fBytes(4, fVarint(1, 1700000000)))
 	if err := proto.Unmarshal(old, &env); err != nil || env.GetEnvelopeId() != "e" || len(env.ProtoReflect().GetUnknown()) == 0 {
 		t.Errorf("envelope with the retired timestamp: %v, %v", &env, err)
+	}
+
+	// actr-go: a sender that writes fields in number order puts the proof
+	// after the payload; it decodes the same.
+	proof, proofBytes := goldenProof()
+	ping, pingBytes := goldenPing()
+	ice, iceBytes := goldenIceCandidate()
+	var toServer protocol.ActrToSignaling
+	if err := proto.Unmarshal(cat(fBytes(4, pingBytes), fBytes(101, proofBytes)), &toServer); err != nil ||
+		!proto.Equal(toServer.GetPing(), ping) || !proto.Equal(toServer.GetProof(), proof) {
+		t.Errorf("ActrToSignaling with the proof after the payload: %v, %v", &toServer, err)
+	}
+	var relay protocol.ActrRelay
+	if err := proto.Unmarshal(cat(fBytes(10, iceBytes), fBytes(100, proofBytes)), &relay); err != nil ||
+		!proto.Equal(relay.GetIceCandidate(), ice) || !proto.Equal(relay.GetProof(), proof) {
+		t.Errorf("ActrRelay with the proof after the payload: %v, %v", &relay, err)
 	}
 }

@@ -40,6 +40,26 @@ func credential() *protocol.AIdCredential {
 	return &protocol.AIdCredential{KeyId: proto.Uint32(3), Claims: claims, Signature: bytes.Repeat([]byte{0x5a}, 64)}
 }
 
+// proofBody and proof are actr-go's proof of possession (ActrToSignaling.101,
+// ActrRelay.100).
+func proofBody() *protocol.ProofBody {
+	return &protocol.ProofBody{
+		Source:       actrID(1, 42, "acme", "echo", "1.0"),
+		Audience:     proto.String("gate:acme:echo:1.0@1.42"),
+		TimestampMs:  proto.Uint64(1735783446000),
+		Nonce:        bytes.Repeat([]byte{0x66}, 16),
+		ClaimsSha256: bytes.Repeat([]byte{0x77}, 32),
+	}
+}
+
+func proof() *protocol.ProofOfPossession {
+	body, err := deterministic.Marshal(proofBody())
+	if err != nil {
+		panic(err)
+	}
+	return &protocol.ProofOfPossession{Body: body, Signature: bytes.Repeat([]byte{0x5a}, 64)}
+}
+
 func errResp() *protocol.ErrorResponse {
 	return &protocol.ErrorResponse{Code: proto.Uint32(403), Message: proto.String("forbidden")}
 }
@@ -133,6 +153,7 @@ func sampleMessages() []proto.Message {
 		SigningKeyId:                   proto.Uint32(3),
 		RenewalToken:                   []byte("renew-me"),
 		RenewalTokenExpiresAt:          timestamppb.New(time.Date(2025, 2, 2, 3, 4, 5, 0, time.UTC)),
+		ProofAudience:                  proto.String("signaling.example.com"), // actr-go
 	}
 	regResp := &protocol.RegisterResponse{Result: &protocol.RegisterResponse_Success{Success: regOk}}
 	unregResp := &protocol.UnregisterResponse{Result: &protocol.UnregisterResponse_Success{Success: &protocol.UnregisterOk{}}}
@@ -194,6 +215,7 @@ func sampleMessages() []proto.Message {
 		identityClaims(),
 		credential(),
 		regOk.TurnCredential,
+		proofBody(), proof(), // actr-go
 		acl(),
 		errResp(),
 		&protocol.MetadataEntry{Key: proto.String("k"), Value: proto.String("v")},
@@ -227,7 +249,7 @@ func sampleMessages() []proto.Message {
 		&protocol.UnregisterRequest{ActrId: a, Reason: proto.String("shutdown")},
 		unregResp,
 		&protocol.UnregisterResponse{Result: &protocol.UnregisterResponse_Error{Error: errResp()}},
-		&protocol.CredentialUpdateRequest{},
+		&protocol.CredentialUpdateRequest{RenewalToken: []byte("renew-me")},
 		&protocol.GetSigningKeyRequest{KeyId: proto.Uint32(3)},
 		keyResp,
 		&protocol.GetServiceSpecRequest{Name: proto.String("EchoService")},
@@ -262,7 +284,8 @@ func sampleMessages() []proto.Message {
 		{Payload: &protocol.ActrToSignaling_SubscribeActrUpRequest{SubscribeActrUpRequest: &protocol.SubscribeActrUpRequest{}}},
 		{Payload: &protocol.ActrToSignaling_UnsubscribeActrUpRequest{UnsubscribeActrUpRequest: &protocol.UnsubscribeActrUpRequest{}}},
 		{Payload: &protocol.ActrToSignaling_Error{Error: errResp()}},
-		{Payload: &protocol.ActrToSignaling_CredentialRenewal{CredentialRenewal: &protocol.CredentialUpdateRequest{}}},
+		{Payload: &protocol.ActrToSignaling_CredentialRenewal{CredentialRenewal: &protocol.CredentialUpdateRequest{RenewalToken: []byte("renew-me")}}},
+		{Payload: &protocol.ActrToSignaling_Ping{Ping: ping}, Proof: proof()}, // actr-go: proof
 	} {
 		m.Source, m.Credential = a, credential()
 		msgs = append(msgs, m, envelope(&protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrToServer{ActrToServer: m}}))
@@ -290,6 +313,7 @@ func sampleMessages() []proto.Message {
 		{Payload: &protocol.ActrRelay_RoleNegotiation{RoleNegotiation: roleNeg}},
 		{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: roleAsg}},
 		{Payload: &protocol.ActrRelay_IceRestartRequest{IceRestartRequest: &protocol.IceRestartRequest{Reason: proto.String("disconnected")}}},
+		{Payload: &protocol.ActrRelay_IceCandidate{IceCandidate: ice}, Proof: proof()}, // actr-go: proof
 	} {
 		m.Source, m.Credential, m.Target = a, credential(), b
 		msgs = append(msgs, m, envelope(&protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: m}}))

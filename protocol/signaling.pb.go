@@ -474,7 +474,12 @@ type ActrToSignaling struct {
 	//	*ActrToSignaling_UnsubscribeActrUpRequest
 	//	*ActrToSignaling_Error
 	//	*ActrToSignaling_CredentialRenewal
-	Payload       isActrToSignaling_Payload `protobuf_oneof:"payload"`
+	Payload isActrToSignaling_Payload `protobuf_oneof:"payload"`
+	// actr-go: on the first message of a connection that did not register,
+	// proof that the sender holds the key its (holder-bound) credential
+	// names, made for this server (RegisterOk.proof_audience). The
+	// connection is then trusted for that actor.
+	Proof         *ProofOfPossession `protobuf:"bytes,101,opt,name=proof" json:"proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -616,6 +621,13 @@ func (x *ActrToSignaling) GetCredentialRenewal() *CredentialUpdateRequest {
 		if x, ok := x.Payload.(*ActrToSignaling_CredentialRenewal); ok {
 			return x.CredentialRenewal
 		}
+	}
+	return nil
+}
+
+func (x *ActrToSignaling) GetProof() *ProofOfPossession {
+	if x != nil {
+		return x.Proof
 	}
 	return nil
 }
@@ -953,7 +965,9 @@ type ActrRelay struct {
 	//	*ActrRelay_RoleNegotiation
 	//	*ActrRelay_RoleAssignment
 	//	*ActrRelay_IceRestartRequest
-	Payload       isActrRelay_Payload `protobuf_oneof:"payload"`
+	Payload isActrRelay_Payload `protobuf_oneof:"payload"`
+	// actr-go: as ActrToSignaling.proof.
+	Proof         *ProofOfPossession `protobuf:"bytes,100,opt,name=proof" json:"proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1057,6 +1071,13 @@ func (x *ActrRelay) GetIceRestartRequest() *IceRestartRequest {
 		if x, ok := x.Payload.(*ActrRelay_IceRestartRequest); ok {
 			return x.IceRestartRequest
 		}
+	}
+	return nil
+}
+
+func (x *ActrRelay) GetProof() *ProofOfPossession {
+	if x != nil {
+		return x.Proof
 	}
 	return nil
 }
@@ -1695,8 +1716,10 @@ type RegisterOk struct {
 	// Renews the credential; never sent to gates or peers.
 	RenewalToken          []byte                 `protobuf:"bytes,12,opt,name=renewal_token,json=renewalToken" json:"renewal_token,omitempty"`
 	RenewalTokenExpiresAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=renewal_token_expires_at,json=renewalTokenExpiresAt" json:"renewal_token_expires_at,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// actr-go: the name this server expects as ProofBody.audience.
+	ProofAudience *string `protobuf:"bytes,100,opt,name=proof_audience,json=proofAudience" json:"proof_audience,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterOk) Reset() {
@@ -1790,6 +1813,13 @@ func (x *RegisterOk) GetRenewalTokenExpiresAt() *timestamppb.Timestamp {
 		return x.RenewalTokenExpiresAt
 	}
 	return nil
+}
+
+func (x *RegisterOk) GetProofAudience() string {
+	if x != nil && x.ProofAudience != nil {
+		return *x.ProofAudience
+	}
+	return ""
 }
 
 // RenewCredentialRequest renews the credential of an existing actor.
@@ -2098,9 +2128,11 @@ func (*UnregisterOk) Descriptor() ([]byte, []int) {
 }
 
 // actr-go: renew over the socket (ActrToSignaling.100). The actor to renew is
-// ActrToSignaling.source, proven by ActrToSignaling.credential.
+// ActrToSignaling.source, on a connection it registered or proved on.
 type CredentialUpdateRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The renewal token of the last RegisterOk (RegisterOk.renewal_token).
+	RenewalToken  []byte `protobuf:"bytes,1,opt,name=renewal_token,json=renewalToken" json:"renewal_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2133,6 +2165,13 @@ func (x *CredentialUpdateRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use CredentialUpdateRequest.ProtoReflect.Descriptor instead.
 func (*CredentialUpdateRequest) Descriptor() ([]byte, []int) {
 	return file_signaling_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CredentialUpdateRequest) GetRenewalToken() []byte {
+	if x != nil {
+		return x.RenewalToken
+	}
+	return nil
 }
 
 type GetSigningKeyRequest struct {
@@ -3397,7 +3436,7 @@ const file_signaling_proto_rawDesc = "" +
 	"\x04flowJ\x04\b\x04\x10\x05R\ttimestamp\"e\n" +
 	"\x0fPeerToSignaling\x12G\n" +
 	"\x10register_request\x18\x01 \x01(\v2\x1a.signaling.RegisterRequestH\x00R\x0fregisterRequestB\t\n" +
-	"\apayload\"\xb8\a\n" +
+	"\apayload\"\xe7\a\n" +
 	"\x0fActrToSignaling\x12$\n" +
 	"\x06source\x18\x01 \x01(\v2\f.actr.ActrIdR\x06source\x123\n" +
 	"\n" +
@@ -3413,7 +3452,8 @@ const file_signaling_proto_rawDesc = "" +
 	"\x19subscribe_actr_up_request\x18\x14 \x01(\v2!.signaling.SubscribeActrUpRequestH\x00R\x16subscribeActrUpRequest\x12d\n" +
 	"\x1bunsubscribe_actr_up_request\x18\x15 \x01(\v2#.signaling.UnsubscribeActrUpRequestH\x00R\x18unsubscribeActrUpRequest\x12+\n" +
 	"\x05error\x18\x1e \x01(\v2\x13.actr.ErrorResponseH\x00R\x05error\x12S\n" +
-	"\x12credential_renewal\x18d \x01(\v2\".signaling.CredentialUpdateRequestH\x00R\x11credentialRenewalB\t\n" +
+	"\x12credential_renewal\x18d \x01(\v2\".signaling.CredentialUpdateRequestH\x00R\x11credentialRenewal\x12-\n" +
+	"\x05proof\x18e \x01(\v2\x17.actr.ProofOfPossessionR\x05proofB\t\n" +
 	"\apayloadJ\x04\b\x05\x10\x06R\x19credential_update_request\"\xf0\a\n" +
 	"\x0fSignalingToActr\x12$\n" +
 	"\x06target\x18\x01 \x01(\v2\f.actr.ActrIdR\x06target\x12J\n" +
@@ -3430,7 +3470,7 @@ const file_signaling_proto_rawDesc = "" +
 	"\ractr_up_event\x18\x16 \x01(\v2\x16.signaling.ActrUpEventH\x00R\vactrUpEvent\x12+\n" +
 	"\x05error\x18\x1e \x01(\v2\x13.actr.ErrorResponseH\x00R\x05error\x12B\n" +
 	"\x0factr_down_event\x18d \x01(\v2\x18.signaling.ActrDownEventH\x00R\ractrDownEventB\t\n" +
-	"\apayload\"\x82\x04\n" +
+	"\apayload\"\xb1\x04\n" +
 	"\tActrRelay\x12$\n" +
 	"\x06source\x18\x01 \x01(\v2\f.actr.ActrIdR\x06source\x123\n" +
 	"\n" +
@@ -3442,7 +3482,8 @@ const file_signaling_proto_rawDesc = "" +
 	"\x13session_description\x18\v \x01(\v2\x1a.webrtc.SessionDescriptionH\x00R\x12sessionDescription\x12G\n" +
 	"\x10role_negotiation\x18\f \x01(\v2\x1a.signaling.RoleNegotiationH\x00R\x0froleNegotiation\x12D\n" +
 	"\x0frole_assignment\x18\r \x01(\v2\x19.signaling.RoleAssignmentH\x00R\x0eroleAssignment\x12N\n" +
-	"\x13ice_restart_request\x18\x0e \x01(\v2\x1c.signaling.IceRestartRequestH\x00R\x11iceRestartRequestB\t\n" +
+	"\x13ice_restart_request\x18\x0e \x01(\v2\x1c.signaling.IceRestartRequestH\x00R\x11iceRestartRequest\x12-\n" +
+	"\x05proof\x18d \x01(\v2\x17.actr.ProofOfPossessionR\x05proofB\t\n" +
 	"\apayload\"+\n" +
 	"\x11IceRestartRequest\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"l\n" +
@@ -3489,7 +3530,7 @@ const file_signaling_proto_rawDesc = "" +
 	"\x10RegisterResponse\x121\n" +
 	"\asuccess\x18\x01 \x01(\v2\x15.signaling.RegisterOkH\x00R\asuccess\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.actr.ErrorResponseH\x00R\x05errorB\b\n" +
-	"\x06result\"\xaa\x04\n" +
+	"\x06result\"\xd1\x04\n" +
 	"\n" +
 	"RegisterOk\x12%\n" +
 	"\aactr_id\x18\x01 \x01(\v2\f.actr.ActrIdR\x06actrId\x123\n" +
@@ -3502,7 +3543,8 @@ const file_signaling_proto_rawDesc = "" +
 	"\x0esigning_pubkey\x18\x06 \x01(\fR\rsigningPubkey\x12$\n" +
 	"\x0esigning_key_id\x18\a \x01(\rR\fsigningKeyId\x12#\n" +
 	"\rrenewal_token\x18\f \x01(\fR\frenewalToken\x12S\n" +
-	"\x18renewal_token_expires_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x15renewalTokenExpiresAtJ\x04\b\n" +
+	"\x18renewal_token_expires_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x15renewalTokenExpiresAt\x12%\n" +
+	"\x0eproof_audience\x18d \x01(\tR\rproofAudienceJ\x04\b\n" +
 	"\x10\vJ\x04\b\v\x10\fR\x03pskR\x0epsk_expires_at\"d\n" +
 	"\x16RenewCredentialRequest\x12%\n" +
 	"\aactr_id\x18\x01 \x01(\v2\f.actr.ActrIdR\x06actrId\x12#\n" +
@@ -3518,8 +3560,9 @@ const file_signaling_proto_rawDesc = "" +
 	"\asuccess\x18\x01 \x01(\v2\x17.signaling.UnregisterOkH\x00R\asuccess\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.actr.ErrorResponseH\x00R\x05errorB\b\n" +
 	"\x06result\"\x0e\n" +
-	"\fUnregisterOk\"\x19\n" +
-	"\x17CredentialUpdateRequest\"-\n" +
+	"\fUnregisterOk\">\n" +
+	"\x17CredentialUpdateRequest\x12#\n" +
+	"\rrenewal_token\x18\x01 \x01(\fR\frenewalToken\"-\n" +
 	"\x14GetSigningKeyRequest\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\rR\x05keyId\"F\n" +
 	"\x15GetSigningKeyResponse\x12\x15\n" +
@@ -3664,17 +3707,18 @@ var file_signaling_proto_goTypes = []any{
 	(*ErrorResponse)(nil),                        // 44: actr.ErrorResponse
 	(*ActrId)(nil),                               // 45: actr.ActrId
 	(*AIdCredential)(nil),                        // 46: actr.AIdCredential
-	(*IceCandidate)(nil),                         // 47: webrtc.IceCandidate
-	(*SessionDescription)(nil),                   // 48: webrtc.SessionDescription
-	(ServiceAvailabilityState)(0),                // 49: actr.ServiceAvailabilityState
-	(*ActrType)(nil),                             // 50: actr.ActrType
-	(*Realm)(nil),                                // 51: actr.Realm
-	(*ServiceSpec)(nil),                          // 52: actr.ServiceSpec
-	(*Acl)(nil),                                  // 53: actr.Acl
-	(*TurnCredential)(nil),                       // 54: actr.TurnCredential
-	(*timestamppb.Timestamp)(nil),                // 55: google.protobuf.Timestamp
-	(ServiceDependencyState)(0),                  // 56: actr.ServiceDependencyState
-	(*ServiceLocation)(nil),                      // 57: actr.ServiceLocation
+	(*ProofOfPossession)(nil),                    // 47: actr.ProofOfPossession
+	(*IceCandidate)(nil),                         // 48: webrtc.IceCandidate
+	(*SessionDescription)(nil),                   // 49: webrtc.SessionDescription
+	(ServiceAvailabilityState)(0),                // 50: actr.ServiceAvailabilityState
+	(*ActrType)(nil),                             // 51: actr.ActrType
+	(*Realm)(nil),                                // 52: actr.Realm
+	(*ServiceSpec)(nil),                          // 53: actr.ServiceSpec
+	(*Acl)(nil),                                  // 54: actr.Acl
+	(*TurnCredential)(nil),                       // 55: actr.TurnCredential
+	(*timestamppb.Timestamp)(nil),                // 56: google.protobuf.Timestamp
+	(ServiceDependencyState)(0),                  // 57: actr.ServiceDependencyState
+	(*ServiceLocation)(nil),                      // 58: actr.ServiceLocation
 }
 var file_signaling_proto_depIdxs = []int32{
 	4,  // 0: signaling.SignalingEnvelope.peer_to_server:type_name -> signaling.PeerToSignaling
@@ -3695,80 +3739,82 @@ var file_signaling_proto_depIdxs = []int32{
 	39, // 15: signaling.ActrToSignaling.unsubscribe_actr_up_request:type_name -> signaling.UnsubscribeActrUpRequest
 	44, // 16: signaling.ActrToSignaling.error:type_name -> actr.ErrorResponse
 	22, // 17: signaling.ActrToSignaling.credential_renewal:type_name -> signaling.CredentialUpdateRequest
-	45, // 18: signaling.SignalingToActr.target:type_name -> actr.ActrId
-	15, // 19: signaling.SignalingToActr.register_response:type_name -> signaling.RegisterResponse
-	20, // 20: signaling.SignalingToActr.unregister_response:type_name -> signaling.UnregisterResponse
-	12, // 21: signaling.SignalingToActr.pong:type_name -> signaling.Pong
-	28, // 22: signaling.SignalingToActr.discovery_response:type_name -> signaling.DiscoveryResponse
-	33, // 23: signaling.SignalingToActr.route_candidates_response:type_name -> signaling.RouteCandidatesResponse
-	26, // 24: signaling.SignalingToActr.get_service_spec_response:type_name -> signaling.GetServiceSpecResponse
-	24, // 25: signaling.SignalingToActr.get_signing_key_response:type_name -> signaling.GetSigningKeyResponse
-	37, // 26: signaling.SignalingToActr.subscribe_actr_up_response:type_name -> signaling.SubscribeActrUpResponse
-	40, // 27: signaling.SignalingToActr.unsubscribe_actr_up_response:type_name -> signaling.UnsubscribeActrUpResponse
-	42, // 28: signaling.SignalingToActr.actr_up_event:type_name -> signaling.ActrUpEvent
-	44, // 29: signaling.SignalingToActr.error:type_name -> actr.ErrorResponse
-	43, // 30: signaling.SignalingToActr.actr_down_event:type_name -> signaling.ActrDownEvent
-	45, // 31: signaling.ActrRelay.source:type_name -> actr.ActrId
-	46, // 32: signaling.ActrRelay.credential:type_name -> actr.AIdCredential
-	45, // 33: signaling.ActrRelay.target:type_name -> actr.ActrId
-	47, // 34: signaling.ActrRelay.ice_candidate:type_name -> webrtc.IceCandidate
-	48, // 35: signaling.ActrRelay.session_description:type_name -> webrtc.SessionDescription
-	9,  // 36: signaling.ActrRelay.role_negotiation:type_name -> signaling.RoleNegotiation
-	10, // 37: signaling.ActrRelay.role_assignment:type_name -> signaling.RoleAssignment
-	8,  // 38: signaling.ActrRelay.ice_restart_request:type_name -> signaling.IceRestartRequest
-	45, // 39: signaling.RoleNegotiation.from:type_name -> actr.ActrId
-	45, // 40: signaling.RoleNegotiation.to:type_name -> actr.ActrId
-	49, // 41: signaling.Ping.availability:type_name -> actr.ServiceAvailabilityState
-	13, // 42: signaling.Pong.credential_warning:type_name -> signaling.CredentialWarning
-	1,  // 43: signaling.CredentialWarning.type:type_name -> signaling.CredentialWarning.WarningType
-	50, // 44: signaling.RegisterRequest.actr_type:type_name -> actr.ActrType
-	51, // 45: signaling.RegisterRequest.realm:type_name -> actr.Realm
-	52, // 46: signaling.RegisterRequest.service_spec:type_name -> actr.ServiceSpec
-	53, // 47: signaling.RegisterRequest.acl:type_name -> actr.Acl
-	0,  // 48: signaling.RegisterRequest.auth_mode:type_name -> signaling.RegisterAuthMode
-	16, // 49: signaling.RegisterResponse.success:type_name -> signaling.RegisterOk
-	44, // 50: signaling.RegisterResponse.error:type_name -> actr.ErrorResponse
-	45, // 51: signaling.RegisterOk.actr_id:type_name -> actr.ActrId
-	46, // 52: signaling.RegisterOk.credential:type_name -> actr.AIdCredential
-	54, // 53: signaling.RegisterOk.turn_credential:type_name -> actr.TurnCredential
-	55, // 54: signaling.RegisterOk.credential_expires_at:type_name -> google.protobuf.Timestamp
-	55, // 55: signaling.RegisterOk.renewal_token_expires_at:type_name -> google.protobuf.Timestamp
-	45, // 56: signaling.RenewCredentialRequest.actr_id:type_name -> actr.ActrId
-	16, // 57: signaling.RenewCredentialResponse.success:type_name -> signaling.RegisterOk
-	44, // 58: signaling.RenewCredentialResponse.error:type_name -> actr.ErrorResponse
-	45, // 59: signaling.UnregisterRequest.actr_id:type_name -> actr.ActrId
-	21, // 60: signaling.UnregisterResponse.success:type_name -> signaling.UnregisterOk
-	44, // 61: signaling.UnregisterResponse.error:type_name -> actr.ErrorResponse
-	52, // 62: signaling.GetServiceSpecResponse.success:type_name -> actr.ServiceSpec
-	44, // 63: signaling.GetServiceSpecResponse.error:type_name -> actr.ErrorResponse
-	30, // 64: signaling.DiscoveryResponse.success:type_name -> signaling.DiscoveryOk
-	44, // 65: signaling.DiscoveryResponse.error:type_name -> actr.ErrorResponse
-	50, // 66: signaling.TypeEntry.actr_type:type_name -> actr.ActrType
-	29, // 67: signaling.DiscoveryOk.entries:type_name -> signaling.TypeEntry
-	2,  // 68: signaling.NodeSelectionCriteria.ranking_factors:type_name -> signaling.NodeSelectionCriteria.NodeRankingFactor
-	56, // 69: signaling.NodeSelectionCriteria.minimal_dependency_requirement:type_name -> actr.ServiceDependencyState
-	49, // 70: signaling.NodeSelectionCriteria.minimal_health_requirement:type_name -> actr.ServiceAvailabilityState
-	50, // 71: signaling.RouteCandidatesRequest.target_type:type_name -> actr.ActrType
-	31, // 72: signaling.RouteCandidatesRequest.criteria:type_name -> signaling.NodeSelectionCriteria
-	57, // 73: signaling.RouteCandidatesRequest.client_location:type_name -> actr.ServiceLocation
-	35, // 74: signaling.RouteCandidatesResponse.success:type_name -> signaling.RouteCandidatesOk
-	44, // 75: signaling.RouteCandidatesResponse.error:type_name -> actr.ErrorResponse
-	45, // 76: signaling.WsAddressEntry.candidate_id:type_name -> actr.ActrId
-	45, // 77: signaling.RouteCandidatesOk.candidates:type_name -> actr.ActrId
-	34, // 78: signaling.RouteCandidatesOk.ws_address_map:type_name -> signaling.WsAddressEntry
-	50, // 79: signaling.SubscribeActrUpRequest.target_type:type_name -> actr.ActrType
-	38, // 80: signaling.SubscribeActrUpResponse.success:type_name -> signaling.SubscribeActrUpOk
-	44, // 81: signaling.SubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
-	50, // 82: signaling.UnsubscribeActrUpRequest.target_type:type_name -> actr.ActrType
-	41, // 83: signaling.UnsubscribeActrUpResponse.success:type_name -> signaling.UnsubscribeActrUpOk
-	44, // 84: signaling.UnsubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
-	45, // 85: signaling.ActrUpEvent.actor_id:type_name -> actr.ActrId
-	45, // 86: signaling.ActrDownEvent.actor_id:type_name -> actr.ActrId
-	87, // [87:87] is the sub-list for method output_type
-	87, // [87:87] is the sub-list for method input_type
-	87, // [87:87] is the sub-list for extension type_name
-	87, // [87:87] is the sub-list for extension extendee
-	0,  // [0:87] is the sub-list for field type_name
+	47, // 18: signaling.ActrToSignaling.proof:type_name -> actr.ProofOfPossession
+	45, // 19: signaling.SignalingToActr.target:type_name -> actr.ActrId
+	15, // 20: signaling.SignalingToActr.register_response:type_name -> signaling.RegisterResponse
+	20, // 21: signaling.SignalingToActr.unregister_response:type_name -> signaling.UnregisterResponse
+	12, // 22: signaling.SignalingToActr.pong:type_name -> signaling.Pong
+	28, // 23: signaling.SignalingToActr.discovery_response:type_name -> signaling.DiscoveryResponse
+	33, // 24: signaling.SignalingToActr.route_candidates_response:type_name -> signaling.RouteCandidatesResponse
+	26, // 25: signaling.SignalingToActr.get_service_spec_response:type_name -> signaling.GetServiceSpecResponse
+	24, // 26: signaling.SignalingToActr.get_signing_key_response:type_name -> signaling.GetSigningKeyResponse
+	37, // 27: signaling.SignalingToActr.subscribe_actr_up_response:type_name -> signaling.SubscribeActrUpResponse
+	40, // 28: signaling.SignalingToActr.unsubscribe_actr_up_response:type_name -> signaling.UnsubscribeActrUpResponse
+	42, // 29: signaling.SignalingToActr.actr_up_event:type_name -> signaling.ActrUpEvent
+	44, // 30: signaling.SignalingToActr.error:type_name -> actr.ErrorResponse
+	43, // 31: signaling.SignalingToActr.actr_down_event:type_name -> signaling.ActrDownEvent
+	45, // 32: signaling.ActrRelay.source:type_name -> actr.ActrId
+	46, // 33: signaling.ActrRelay.credential:type_name -> actr.AIdCredential
+	45, // 34: signaling.ActrRelay.target:type_name -> actr.ActrId
+	48, // 35: signaling.ActrRelay.ice_candidate:type_name -> webrtc.IceCandidate
+	49, // 36: signaling.ActrRelay.session_description:type_name -> webrtc.SessionDescription
+	9,  // 37: signaling.ActrRelay.role_negotiation:type_name -> signaling.RoleNegotiation
+	10, // 38: signaling.ActrRelay.role_assignment:type_name -> signaling.RoleAssignment
+	8,  // 39: signaling.ActrRelay.ice_restart_request:type_name -> signaling.IceRestartRequest
+	47, // 40: signaling.ActrRelay.proof:type_name -> actr.ProofOfPossession
+	45, // 41: signaling.RoleNegotiation.from:type_name -> actr.ActrId
+	45, // 42: signaling.RoleNegotiation.to:type_name -> actr.ActrId
+	50, // 43: signaling.Ping.availability:type_name -> actr.ServiceAvailabilityState
+	13, // 44: signaling.Pong.credential_warning:type_name -> signaling.CredentialWarning
+	1,  // 45: signaling.CredentialWarning.type:type_name -> signaling.CredentialWarning.WarningType
+	51, // 46: signaling.RegisterRequest.actr_type:type_name -> actr.ActrType
+	52, // 47: signaling.RegisterRequest.realm:type_name -> actr.Realm
+	53, // 48: signaling.RegisterRequest.service_spec:type_name -> actr.ServiceSpec
+	54, // 49: signaling.RegisterRequest.acl:type_name -> actr.Acl
+	0,  // 50: signaling.RegisterRequest.auth_mode:type_name -> signaling.RegisterAuthMode
+	16, // 51: signaling.RegisterResponse.success:type_name -> signaling.RegisterOk
+	44, // 52: signaling.RegisterResponse.error:type_name -> actr.ErrorResponse
+	45, // 53: signaling.RegisterOk.actr_id:type_name -> actr.ActrId
+	46, // 54: signaling.RegisterOk.credential:type_name -> actr.AIdCredential
+	55, // 55: signaling.RegisterOk.turn_credential:type_name -> actr.TurnCredential
+	56, // 56: signaling.RegisterOk.credential_expires_at:type_name -> google.protobuf.Timestamp
+	56, // 57: signaling.RegisterOk.renewal_token_expires_at:type_name -> google.protobuf.Timestamp
+	45, // 58: signaling.RenewCredentialRequest.actr_id:type_name -> actr.ActrId
+	16, // 59: signaling.RenewCredentialResponse.success:type_name -> signaling.RegisterOk
+	44, // 60: signaling.RenewCredentialResponse.error:type_name -> actr.ErrorResponse
+	45, // 61: signaling.UnregisterRequest.actr_id:type_name -> actr.ActrId
+	21, // 62: signaling.UnregisterResponse.success:type_name -> signaling.UnregisterOk
+	44, // 63: signaling.UnregisterResponse.error:type_name -> actr.ErrorResponse
+	53, // 64: signaling.GetServiceSpecResponse.success:type_name -> actr.ServiceSpec
+	44, // 65: signaling.GetServiceSpecResponse.error:type_name -> actr.ErrorResponse
+	30, // 66: signaling.DiscoveryResponse.success:type_name -> signaling.DiscoveryOk
+	44, // 67: signaling.DiscoveryResponse.error:type_name -> actr.ErrorResponse
+	51, // 68: signaling.TypeEntry.actr_type:type_name -> actr.ActrType
+	29, // 69: signaling.DiscoveryOk.entries:type_name -> signaling.TypeEntry
+	2,  // 70: signaling.NodeSelectionCriteria.ranking_factors:type_name -> signaling.NodeSelectionCriteria.NodeRankingFactor
+	57, // 71: signaling.NodeSelectionCriteria.minimal_dependency_requirement:type_name -> actr.ServiceDependencyState
+	50, // 72: signaling.NodeSelectionCriteria.minimal_health_requirement:type_name -> actr.ServiceAvailabilityState
+	51, // 73: signaling.RouteCandidatesRequest.target_type:type_name -> actr.ActrType
+	31, // 74: signaling.RouteCandidatesRequest.criteria:type_name -> signaling.NodeSelectionCriteria
+	58, // 75: signaling.RouteCandidatesRequest.client_location:type_name -> actr.ServiceLocation
+	35, // 76: signaling.RouteCandidatesResponse.success:type_name -> signaling.RouteCandidatesOk
+	44, // 77: signaling.RouteCandidatesResponse.error:type_name -> actr.ErrorResponse
+	45, // 78: signaling.WsAddressEntry.candidate_id:type_name -> actr.ActrId
+	45, // 79: signaling.RouteCandidatesOk.candidates:type_name -> actr.ActrId
+	34, // 80: signaling.RouteCandidatesOk.ws_address_map:type_name -> signaling.WsAddressEntry
+	51, // 81: signaling.SubscribeActrUpRequest.target_type:type_name -> actr.ActrType
+	38, // 82: signaling.SubscribeActrUpResponse.success:type_name -> signaling.SubscribeActrUpOk
+	44, // 83: signaling.SubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
+	51, // 84: signaling.UnsubscribeActrUpRequest.target_type:type_name -> actr.ActrType
+	41, // 85: signaling.UnsubscribeActrUpResponse.success:type_name -> signaling.UnsubscribeActrUpOk
+	44, // 86: signaling.UnsubscribeActrUpResponse.error:type_name -> actr.ErrorResponse
+	45, // 87: signaling.ActrUpEvent.actor_id:type_name -> actr.ActrId
+	45, // 88: signaling.ActrDownEvent.actor_id:type_name -> actr.ActrId
+	89, // [89:89] is the sub-list for method output_type
+	89, // [89:89] is the sub-list for method input_type
+	89, // [89:89] is the sub-list for extension type_name
+	89, // [89:89] is the sub-list for extension extendee
+	0,  // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_signaling_proto_init() }

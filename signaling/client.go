@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 )
 
@@ -49,6 +51,12 @@ type ClientConfig struct {
 	// (ws:// or wss://; the server replaces ActorIDPlaceholder in it by
 	// the id it assigns), for peers to find in route candidates.
 	WSAddress string
+	// HolderKey is the actor's own Ed25519 key: its public half is sent
+	// when registering (RegisterRequest.holder_key), so the credential
+	// issued is bound to it, and the client proves possession of it when
+	// it resumes on a new connection. nil: the client generates one. Keep
+	// it secret; it never leaves the process.
+	HolderKey ed25519.PrivateKey
 	// Logger (default: discard). Credentials and secrets are never logged.
 	Logger *slog.Logger
 }
@@ -105,9 +113,10 @@ type Client struct {
 	id        protocol.ActorID
 	cred      *protocol.AIdCredential
 	credExp   time.Time
+	renewal   []byte // the renewal token; sent only to the server
+	audience  string // the server's name, for proofs
 	credTTL   time.Duration
 	heartbeat time.Duration
-	renewal   []byte // renewal token, when the server issued one
 	subs      map[ActorType]struct{}
 	gates     map[protocol.ActorID]string // peers' WebSocket gates seen in route candidates
 	closed    bool
@@ -119,6 +128,10 @@ type clientConn struct {
 	done    chan struct{}
 	mu      sync.Mutex
 	pending map[string]chan *protocol.SignalingEnvelope
+	// proven: the server trusts this connection for the actor (it
+	// registered on it, or proved possession of the holder key); until
+	// then actor envelopes carry a proof.
+	proven atomic.Bool
 }
 
 // Dial connects to the server and registers a new actor of cfg.Type in
@@ -141,6 +154,15 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.HolderKey == nil {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("signaling: generating a holder key: %w", err)
+		}
+		cfg.HolderKey = key
+	} else if len(cfg.HolderKey) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("signaling: ClientConfig.HolderKey must be a %d-byte Ed25519 private key", ed25519.PrivateKeySize)
 	}
 	ep, err := parseEndpoints(cfg.URL)
 	if err != nil {
@@ -262,9 +284,13 @@ func (c *Client) Close() error {
 // binds it to the actor before the upgrade.
 func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	c.mu.Lock()
-	id, cred := c.id, c.cred
+	id, cred, audience := c.id, c.cred, c.audience
 	c.mu.Unlock()
-	u := c.ep.socketURL(id, cred, c.cfg.AnswerOnly)
+	// A holder-bound credential comes with a proof of possession made for
+	// this server (ours; actr's nodes hold bearer credentials and send
+	// none).
+	proof, _ := auth.Prove(c.cfg.HolderKey, cred, id, audience, time.Now())
+	u := c.ep.socketURL(id, cred, proof, c.cfg.AnswerOnly)
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: c.cfg.HTTPClient})
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
@@ -274,6 +300,7 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	}
 	ws.SetReadLimit(1 << 20)
 	cc := &clientConn{ws: ws, done: make(chan struct{}), pending: map[string]chan *protocol.SignalingEnvelope{}}
+	cc.proven.Store(true) // the server bound it to the actor at the upgrade
 	c.wg.Add(1)
 	go c.read(cc)
 	return cc, nil
@@ -429,6 +456,45 @@ func (c *Client) current() (*clientConn, protocol.ActorID, *protocol.AIdCredenti
 	return c.conn, c.id, c.cred, nil
 }
 
+// proofFor returns a proof of possession for the server when cc is not
+// trusted for the actor yet, and nil when it is or cred is not bound.
+func (c *Client) proofFor(cc *clientConn, id protocol.ActorID, cred *protocol.AIdCredential) *protocol.ProofOfPossession {
+	if cc.proven.Load() || cred == nil {
+		return nil
+	}
+	c.mu.Lock()
+	audience := c.audience
+	c.mu.Unlock()
+	p, err := auth.Prove(c.cfg.HolderKey, cred, id, audience, time.Now())
+	if err != nil {
+		return nil // a bearer credential: nothing to prove
+	}
+	return p
+}
+
+// Prove returns the client's current credential and a fresh proof of
+// possession of its holder key made for audience (auth.GateAudience of
+// the gate dialled): what a WebSocket dialer presents. The proof is nil
+// when the credential is a bearer one.
+func (c *Client) Prove(audience string) (*protocol.AIdCredential, *protocol.ProofOfPossession, error) {
+	c.mu.Lock()
+	id, cred := c.id, c.cred
+	c.mu.Unlock()
+	if cred == nil {
+		return nil, nil, ErrNotRegistered
+	}
+	p, err := auth.Prove(c.cfg.HolderKey, cred, id, audience, time.Now())
+	if err != nil {
+		return cred, nil, nil
+	}
+	return cred, p, nil
+}
+
+// HolderPublicKey is the public half of the client's holder key.
+func (c *Client) HolderPublicKey() ed25519.PublicKey {
+	return append(ed25519.PublicKey(nil), c.cfg.HolderKey.Public().(ed25519.PublicKey)...)
+}
+
 // actorCall sends an actor_to_server request and returns the answer.
 func (c *Client) actorCall(ctx context.Context, m *protocol.ActrToSignaling) (*protocol.SignalingToActr, error) {
 	cc, id, cred, err := c.current()
@@ -439,11 +505,15 @@ func (c *Client) actorCall(ctx context.Context, m *protocol.ActrToSignaling) (*p
 }
 
 func (c *Client) actorCallOn(ctx context.Context, cc *clientConn, id protocol.ActorID, cred *protocol.AIdCredential, m *protocol.ActrToSignaling) (*protocol.SignalingToActr, error) {
-	m.Source, m.Credential = id.Proto(), cred
+	m.Source, m.Credential, m.Proof = id.Proto(), cred, c.proofFor(cc, id, cred)
 	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrToServer{ActrToServer: m}})
 	if err != nil {
+		if er, ok := errors.AsType[*ErrorResponseError](err); ok && er.Code == CodeUnauthorized {
+			cc.proven.Store(false) // prove again next time
+		}
 		return nil, err
 	}
+	cc.proven.Store(true)
 	out := r.GetServerToActr()
 	if out == nil {
 		return nil, errors.New("signaling: the server answered with an unexpected envelope")

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,13 +12,15 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 )
 
 // register registers a new actor over HTTP (POST <base>/register) and
 // adopts its id and credential.
 func (c *Client) register(ctx context.Context) error {
-	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)}, ServiceSpec: c.cfg.ServiceSpec}
+	req := &protocol.RegisterRequest{ActrType: c.cfg.Type.proto(), Realm: &protocol.Realm{RealmId: proto.Uint32(c.cfg.Realm)}, ServiceSpec: c.cfg.ServiceSpec,
+		HolderKey: c.HolderPublicKey()}
 	if c.cfg.WSAddress != "" {
 		req.WsAddress = proto.String(c.cfg.WSAddress)
 	}
@@ -50,9 +53,14 @@ func (c *Client) adoptRegistration(resp *protocol.RegisterResponse) error {
 		return fmt.Errorf("signaling: the server assigned an invalid id: %w", err)
 	}
 	exp := ok.GetCredentialExpiresAt().AsTime()
+	audience := ok.GetProofAudience()
+	if audience == "" && len(ok.GetSigningPubkey()) == ed25519.PublicKeySize {
+		audience = auth.SignalingAudience(ok.GetSigningPubkey())
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.id, c.cred, c.credExp = id, ok.GetCredential(), exp
+	c.renewal, c.audience = ok.GetRenewalToken(), audience
 	c.credTTL = time.Until(exp)
 	if tok := ok.GetRenewalToken(); len(tok) > 0 {
 		c.renewal = tok
@@ -241,8 +249,9 @@ func (c *Client) RenewCredential(ctx context.Context) error {
 		}
 		return c.adoptRegistration(r)
 	}
+	token := tok
 	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
-		CredentialRenewal: &protocol.CredentialUpdateRequest{}}})
+		CredentialRenewal: &protocol.CredentialUpdateRequest{RenewalToken: token}}})
 	if err != nil {
 		return fmt.Errorf("signaling: renewing the credential: %w", err)
 	}
@@ -257,7 +266,7 @@ func (c *Client) Unregister(ctx context.Context) error {
 		return fmt.Errorf("signaling: unregistering: %w", err)
 	}
 	c.mu.Lock()
-	c.id, c.cred = protocol.ActorID{}, nil
+	c.id, c.cred, c.renewal = protocol.ActorID{}, nil, nil
 	c.mu.Unlock()
 	return nil
 }
@@ -411,7 +420,7 @@ func (c *Client) relay(target protocol.ActorID, set func(*protocol.ActrRelay)) e
 	if err != nil {
 		return err
 	}
-	r := &protocol.ActrRelay{Source: id.Proto(), Credential: cred, Target: target.Proto()}
+	r := &protocol.ActrRelay{Source: id.Proto(), Credential: cred, Target: target.Proto(), Proof: c.proofFor(cc, id, cred)}
 	set(r)
 	envID := c.prefix + strconv.FormatUint(c.seq.Add(1), 36)
 	c.relayMu.Lock()
@@ -432,7 +441,7 @@ func (c *Client) NegotiateRole(ctx context.Context, peer protocol.ActorID) (offe
 		return false, err
 	}
 	r, err := c.callOn(ctx, cc, &protocol.SignalingEnvelope{Flow: &protocol.SignalingEnvelope_ActrRelay{ActrRelay: &protocol.ActrRelay{
-		Source: id.Proto(), Credential: cred, Target: peer.Proto(),
+		Source: id.Proto(), Credential: cred, Target: peer.Proto(), Proof: c.proofFor(cc, id, cred),
 		Payload: &protocol.ActrRelay_RoleNegotiation{RoleNegotiation: &protocol.RoleNegotiation{From: id.Proto(), To: peer.Proto(), RealmId: proto.Uint32(id.Realm)}}}}})
 	if err != nil {
 		return false, fmt.Errorf("signaling: negotiating roles with %s: %w", peer, err)

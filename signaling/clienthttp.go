@@ -54,12 +54,17 @@ func parseEndpoints(raw string) (endpoints, error) {
 // socketURL is the socket URL with the identity in its query, as actr's
 // client writes it: actor_id in actr's text form, key_id in decimal, claims
 // and signature in standard padded base64.
-func (e endpoints) socketURL(id protocol.ActorID, cred *protocol.AIdCredential, answerOnly bool) string {
+func (e endpoints) socketURL(id protocol.ActorID, cred *protocol.AIdCredential, proof *protocol.ProofOfPossession, answerOnly bool) string {
 	q := url.Values{}
 	q.Set(QueryActorID, id.ActrString())
 	q.Set(QueryKeyID, strconv.FormatUint(uint64(cred.GetKeyId()), 10))
 	q.Set(QueryClaims, base64.StdEncoding.EncodeToString(cred.GetClaims()))
 	q.Set(QuerySignature, base64.StdEncoding.EncodeToString(cred.GetSignature()))
+	if proof != nil {
+		if b, err := proto.Marshal(proof); err == nil {
+			q.Set(QueryProof, base64.StdEncoding.EncodeToString(b))
+		}
+	}
 	if answerOnly {
 		q.Set(QueryWebRTCRole, WebRTCRoleAnswer)
 	}

@@ -61,7 +61,7 @@ func TestHostileH7RateLimitsPerAddressAndActor(t *testing.T) {
 		}
 	})
 	t.Run("per actor", func(t *testing.T) {
-		ts := newServer(t, signaling.ServerConfig{RateLimit: 0.01, RateBurst: 20}, "")
+		ts := newServer(t, signaling.ServerConfig{RateLimit: 0.01, RateBurst: 20, AllowBearer: true}, "")
 		ctx := bounded(t, 5*time.Second)
 		r, id, cred := rawRegister(t, ctx, ts.url, nil, typeA, 1)
 		first := pingAll(t, r, id, cred, 15)

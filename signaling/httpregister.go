@@ -36,15 +36,6 @@ const (
 	HeaderActrixRealmSecret = "X-Actrix-Realm-Secret"
 )
 
-// RenewalTokens issues and checks the renewal tokens of HTTP renewal
-// (ServerConfig.Renewals).
-type RenewalTokens interface {
-	// Issue returns a fresh renewal token for id and when it expires.
-	Issue(id protocol.ActorID) (token []byte, expires time.Time, err error)
-	// Check returns nil when token renews id's credential.
-	Check(id protocol.ActorID, token []byte) error
-}
-
 func isRegisterPath(p string) bool { return strings.HasSuffix(p, RegisterPath) }
 func isRenewPath(p string) bool    { return strings.HasSuffix(p, RenewPath) }
 
@@ -80,8 +71,8 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request, addr *add
 }
 
 // serveRenew issues a fresh credential to the actor of a POSTed
-// RenewCredentialRequest whose renewal token ServerConfig.Renewals
-// accepts.
+// RenewCredentialRequest whose renewal token is the actor's current one
+// (Server.renew, which rotates it).
 func (s *Server) serveRenew(w http.ResponseWriter, r *http.Request, addr *addrState) {
 	body, status, msg := s.readProtobufBody(w, r)
 	if status != 0 {
@@ -115,21 +106,10 @@ func (s *Server) serveRenew(w http.ResponseWriter, r *http.Request, addr *addrSt
 			return
 		}
 	}
-	if s.cfg.Renewals == nil {
-		s.counters.Unauthorized.Add(1)
+	ok, refusal := s.renew(id, req.GetRenewalToken())
+	if refusal != nil {
 		s.counters.refuse(RefusedRenewal)
-		writeRenewError(w, http.StatusUnauthorized, "this server issues no renewal tokens: register again")
-		return
-	}
-	if err := s.cfg.Renewals.Check(id, req.GetRenewalToken()); err != nil {
-		s.counters.Unauthorized.Add(1)
-		s.counters.refuse(RefusedRenewal)
-		writeRenewError(w, http.StatusUnauthorized, "renewal token refused")
-		return
-	}
-	ok, err := s.issue(id)
-	if err != nil {
-		writeRenewError(w, http.StatusInternalServerError, "cannot issue a credential")
+		writeRenewError(w, httpStatus(refusal.GetCode()), refusal.GetMessage())
 		return
 	}
 	writeProtobuf(w, http.StatusOK, &protocol.RenewCredentialResponse{Result: &protocol.RenewCredentialResponse_Success{Success: ok}})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -210,9 +209,26 @@ func querySocketURL(ts *testServer, id protocol.ActorID, cred *protocol.AIdCrede
 	return strings.TrimSuffix(ts.url, "/") + signaling.SocketPath + "?" + q.Encode() + extra
 }
 
-func TestQuerySocket(t *testing.T) {
+// A bearer credential (an actr node's: registered with no holder key)
+// opens the query socket only where the operator allows bearer
+// credentials; refused before the upgrade otherwise.
+func TestQuerySocketBearerNeedsAllowBearer(t *testing.T) {
 	ctx := guard(t)
 	ts := newServer(t, signaling.ServerConfig{}, "")
+	ok := httpRegister(t, ctx, ts, signaling.RegisterPath, typeA, "")
+	id, _ := protocol.ActorIDFromProto(ok.GetActrId())
+	_, resp, err := cws.Dial(ctx, querySocketURL(ts, id, ok.GetCredential(), ""), &cws.DialOptions{HTTPClient: httpClient})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a bearer credential without AllowBearer: %v, %v; want 401", resp, err)
+	}
+	if n := ts.srv.Counters().BearerRefused.Load(); n != 1 {
+		t.Fatalf("bearer refusals counted %d, want 1", n)
+	}
+}
+
+func TestQuerySocket(t *testing.T) {
+	ctx := guard(t)
+	ts := newServer(t, signaling.ServerConfig{AllowBearer: true}, "")
 	ok := httpRegister(t, ctx, ts, signaling.RegisterPath, typeA, "")
 	id, _ := protocol.ActorIDFromProto(ok.GetActrId())
 	c, _, err := cws.Dial(ctx, querySocketURL(ts, id, ok.GetCredential(), ""), &cws.DialOptions{HTTPClient: httpClient})
@@ -317,7 +333,7 @@ func TestQuerySocketRefusedBeforeUpgrade(t *testing.T) {
 
 func TestWSAddressInRouteCandidates(t *testing.T) {
 	ctx := guard(t)
-	ts := newServer(t, signaling.ServerConfig{}, "")
+	ts := newServer(t, signaling.ServerConfig{AllowBearer: true}, "")
 	gate := httpRegister(t, ctx, ts, signaling.RegisterPath, typeB, "ws://127.0.0.1:9/actr/"+signaling.ActorIDPlaceholder)
 	gid, _ := protocol.ActorIDFromProto(gate.GetActrId())
 	plain := httpRegister(t, ctx, ts, signaling.RegisterPath, typeB, "")
@@ -363,28 +379,9 @@ func verifierOf(ts *testServer) *auth.Verifier {
 // TypeOfID is signaling.TypeOf, for brevity.
 func TypeOfID(id protocol.ActorID) signaling.ActorType { return signaling.TypeOf(id) }
 
-var errNoToken = errors.New("no such token")
-
-// tokens is a RenewalTokens for tests: one token per actor.
-type tokens struct{ m map[protocol.ActorID]string }
-
-func (k *tokens) Issue(id protocol.ActorID) ([]byte, time.Time, error) {
-	tok := "tok-" + id.String()
-	k.m[id] = tok
-	return []byte(tok), time.Now().Add(time.Hour), nil
-}
-
-func (k *tokens) Check(id protocol.ActorID, tok []byte) error {
-	if k.m[id] != string(tok) {
-		return errNoToken
-	}
-	return nil
-}
-
 func TestHTTPRenew(t *testing.T) {
 	ctx := guard(t)
-	toks := &tokens{m: map[protocol.ActorID]string{}}
-	ts := newServer(t, signaling.ServerConfig{Renewals: toks}, "")
+	ts := newServer(t, signaling.ServerConfig{}, "")
 	ok := httpRegister(t, ctx, ts, signaling.RegisterPath, typeA, "")
 	id, _ := protocol.ActorIDFromProto(ok.GetActrId())
 	if len(ok.GetRenewalToken()) == 0 || ok.GetRenewalTokenExpiresAt() == nil {
@@ -399,6 +396,7 @@ func TestHTTPRenew(t *testing.T) {
 		}
 		return status, &resp
 	}
+	first := ok.GetRenewalToken()
 	for _, path := range []string{signaling.RenewPath, signaling.AISRenewPath} {
 		status, resp := renew(path, ok.GetRenewalToken())
 		if status != http.StatusOK || resp.GetSuccess() == nil {
@@ -416,23 +414,16 @@ func TestHTTPRenew(t *testing.T) {
 		t.Fatalf("renewal refusals %d", n)
 	}
 
-	// Without Renewals, no token is issued and renewal is refused.
-	ts2 := newServer(t, signaling.ServerConfig{}, "")
-	ok2 := httpRegister(t, ctx, ts2, signaling.RegisterPath, typeA, "")
-	if len(ok2.GetRenewalToken()) != 0 {
-		t.Fatal("a renewal token without Renewals")
-	}
-	b, _ := proto.Marshal(&protocol.RenewCredentialRequest{ActrId: ok2.GetActrId(), RenewalToken: []byte("x")})
-	if status, _, _ := post(t, ctx, ts2.httpURL(signaling.RenewPath), signaling.ContentTypeProtobuf, b, nil); status != http.StatusUnauthorized {
-		t.Fatalf("renewal without Renewals: %d", status)
+	// Renewing rotated the token: the first one no longer works.
+	if status, _ := renew(signaling.RenewPath, first); status != http.StatusUnauthorized {
+		t.Fatalf("a rotated-out token: %d", status)
 	}
 }
 
 // A client holding a renewal token renews over HTTP.
 func TestClientRenewsOverHTTP(t *testing.T) {
 	ctx := guard(t)
-	toks := &tokens{m: map[protocol.ActorID]string{}}
-	ts := newServer(t, signaling.ServerConfig{Renewals: toks}, "")
+	ts := newServer(t, signaling.ServerConfig{}, "")
 	a := dial(t, ctx, ts.url, typeA, 1)
 	before := a.Credential()
 	if err := a.RenewCredential(ctx); err != nil {

@@ -36,6 +36,11 @@ const (
 	QueryClaims     = "claims"
 	QuerySignature  = "signature"
 	QueryWebRTCRole = "webrtc_role"
+	// QueryProof (ours) carries a proof of possession of the holder key
+	// of a holder-bound credential, made for this server: standard
+	// base64 of an encoded ProofOfPossession. actr's nodes send none (their
+	// credentials are bearer ones, accepted only with AllowBearer).
+	QueryProof = "proof"
 	// WebRTCRoleAnswer asks never to be the offerer of a WebRTC session.
 	WebRTCRoleAnswer = "answer"
 )
@@ -54,18 +59,18 @@ func (s *Server) serveQuerySocket(w http.ResponseWriter, r *http.Request, addr *
 		http.Error(w, "the signaling socket is a WebSocket upgrade (GET)", http.StatusMethodNotAllowed)
 		return
 	}
-	id, cred, answerOnly, err := parseSocketQuery(r.URL.Query())
+	id, cred, proof, answerOnly, err := parseSocketQuery(r.URL.Query())
 	if err != nil {
 		s.counters.Malformed.Add(1)
 		s.counters.refuse(RefusedSocketQuery)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if _, err := s.cfg.Verifier.VerifyFor(cred, id); err != nil {
-		s.counters.Unauthorized.Add(1)
+	claims, refusal := s.checkPresented(id, cred, proof)
+	if refusal != nil {
 		s.counters.refuse(RefusedSocketCredential)
-		s.log.Info("signaling socket refused: credential", "actor", id.String(), "err", err)
-		http.Error(w, "credential refused", http.StatusUnauthorized)
+		s.log.Info("signaling socket refused: credential", "actor", id.String(), "err", refusal.GetMessage())
+		http.Error(w, refusal.GetMessage(), http.StatusUnauthorized)
 		return
 	}
 	ss := s.upgrade(w, r, addr, realmSecret(r.Header))
@@ -73,15 +78,16 @@ func (s *Server) serveQuerySocket(w http.ResponseWriter, r *http.Request, addr *
 		return
 	}
 	ss.query, ss.answerOnly = true, answerOnly
-	if _, refusal := ss.bindVerified(id, time.Now()); refusal != nil {
+	if _, refusal := ss.bindVerified(id, claims, time.Now()); refusal != nil {
 		// Only the actor's rate limit can refuse a verified identity.
 		ss.close(DisconnectPeer, websocket.StatusTryAgainLater, refusal.GetMessage())
 	}
 	ss.run()
 }
 
-// parseSocketQuery reads the identity of a SocketPath query.
-func parseSocketQuery(q url.Values) (protocol.ActorID, *protocol.AIdCredential, bool, error) {
+// parseSocketQuery reads the identity of a SocketPath query, and the
+// proof of possession (ours) when there is one.
+func parseSocketQuery(q url.Values) (protocol.ActorID, *protocol.AIdCredential, *protocol.ProofOfPossession, bool, error) {
 	get := func(k string) (string, error) {
 		vs := q[k]
 		if len(vs) != 1 || vs[0] == "" {
@@ -91,30 +97,30 @@ func parseSocketQuery(q url.Values) (protocol.ActorID, *protocol.AIdCredential, 
 	}
 	text, err := get(QueryActorID)
 	if err != nil {
-		return protocol.ActorID{}, nil, false, err
+		return protocol.ActorID{}, nil, nil, false, err
 	}
 	id, err := protocol.ParseActrString(text)
 	if err != nil {
 		if id, err = protocol.ParseActorID(text); err != nil {
-			return protocol.ActorID{}, nil, false, errors.New("actor_id is not an actor id (<serial hex>@<realm>/<manufacturer>:<name>:<version>)")
+			return protocol.ActorID{}, nil, nil, false, errors.New("actor_id is not an actor id (<serial hex>@<realm>/<manufacturer>:<name>:<version>)")
 		}
 	}
 	kt, err := get(QueryKeyID)
 	if err != nil {
-		return protocol.ActorID{}, nil, false, err
+		return protocol.ActorID{}, nil, nil, false, err
 	}
 	keyID, err := strconv.ParseUint(kt, 10, 32)
 	if err != nil {
-		return protocol.ActorID{}, nil, false, errors.New("key_id is not a decimal uint32")
+		return protocol.ActorID{}, nil, nil, false, errors.New("key_id is not a decimal uint32")
 	}
 	var parts [2][]byte
 	for i, k := range []string{QueryClaims, QuerySignature} {
 		v, err := get(k)
 		if err != nil {
-			return protocol.ActorID{}, nil, false, err
+			return protocol.ActorID{}, nil, nil, false, err
 		}
 		if parts[i], err = decodeBase64(v); err != nil {
-			return protocol.ActorID{}, nil, false, errors.New(k + " is not base64 of at most 4 KiB")
+			return protocol.ActorID{}, nil, nil, false, errors.New(k + " is not base64 of at most 4 KiB")
 		}
 	}
 	answerOnly := false
@@ -124,10 +130,18 @@ func parseSocketQuery(q url.Values) (protocol.ActorID, *protocol.AIdCredential, 
 		answerOnly = true
 	case len(vs) == 1 && (vs[0] == "" || vs[0] == "offer" || vs[0] == "any"):
 	default:
-		return protocol.ActorID{}, nil, false, errors.New("webrtc_role, when given, is answer")
+		return protocol.ActorID{}, nil, nil, false, errors.New("webrtc_role, when given, is answer")
+	}
+	var proof *protocol.ProofOfPossession
+	if vs := q[QueryProof]; len(vs) > 0 {
+		b, err := decodeBase64(vs[0])
+		proof = &protocol.ProofOfPossession{}
+		if len(vs) != 1 || err != nil || proto.Unmarshal(b, proof) != nil {
+			return protocol.ActorID{}, nil, nil, false, errors.New("proof, when given, is one base64 ProofOfPossession of at most 4 KiB")
+		}
 	}
 	cred := &protocol.AIdCredential{KeyId: proto.Uint32(uint32(keyID)), Claims: parts[0], Signature: parts[1]}
-	return id, cred, answerOnly, nil
+	return id, cred, proof, answerOnly, nil
 }
 
 // decodeBase64 decodes standard or URL-safe base64, padded or not.

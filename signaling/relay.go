@@ -13,7 +13,7 @@ import (
 // role negotiation for both sides.
 func (ss *session) relay(envID string, r *protocol.ActrRelay) *protocol.ErrorResponse {
 	s := ss.srv
-	e, refusal := ss.authenticate(r.GetSource(), r.GetCredential())
+	e, refusal := ss.authenticate(r.GetSource(), r.GetCredential(), r.GetProof())
 	if refusal != nil {
 		return refusal
 	}

@@ -1,13 +1,22 @@
 package signaling
 
 import (
+	"crypto/ed25519"
 	"time"
 
 	"github.com/coder/websocket"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 )
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 func (ss *session) reply(replyFor string, target protocol.ActorID, msg *protocol.SignalingToActr) {
 	msg.Target = target.Proto()
@@ -60,6 +69,14 @@ func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, s
 	if refusal := s.checkType(t, "register_request.actr_type"); refusal != nil {
 		return nil, protocol.ActorID{}, refusal
 	}
+	var holder ed25519.PublicKey
+	if hk := req.GetHolderKey(); hk != nil {
+		if len(hk) != ed25519.PublicKeySize {
+			s.counters.Malformed.Add(1)
+			return nil, protocol.ActorID{}, errf(CodeBadRequest, "register_request.holder_key must be a %d-byte Ed25519 public key, not %d bytes", ed25519.PublicKeySize, len(hk))
+		}
+		holder = ed25519.PublicKey(append([]byte(nil), hk...))
+	}
 	if refusal := s.checkSpec(req.GetServiceSpec()); refusal != nil {
 		return nil, protocol.ActorID{}, refusal
 	}
@@ -77,13 +94,15 @@ func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, s
 	}
 	s.serial++
 	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name, Version: t.Version}
-	ok, err := s.issue(id)
+	now := time.Now()
+	ok, err := s.issueLocked(id, holder, now)
 	if err != nil {
 		s.mu.Unlock()
 		return nil, protocol.ActorID{}, errf(CodeBadRequest, "cannot issue a credential: %v", err)
 	}
-	e := &actorEntry{id: id, lastSeen: time.Now(), subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, time.Now()),
-		wsAddress: completeWSAddress(wsAddr, id), fresh: ss == nil, spec: req.GetServiceSpec()}
+	e := &actorEntry{id: id, lastSeen: now, subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, now),
+		wsAddress: completeWSAddress(wsAddr, id), fresh: ss == nil, spec: req.GetServiceSpec(),
+		credExp: ok.GetCredentialExpiresAt().AsTime()}
 	s.addLocked(e)
 	if ss != nil {
 		s.attachLocked(e, ss)
@@ -97,31 +116,48 @@ func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, s
 	return ok, id, nil
 }
 
-// authenticate checks that cred proves source and binds the connection to
-// source if it is not bound yet (a resume). It returns the actor's entry.
-func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCredential) (*actorEntry, *protocol.ErrorResponse) {
+// authenticate decides whether the connection may speak for source. A
+// connection that registered, or proved itself once, is trusted for its
+// actor: its envelopes must name that actor, and their credentials are
+// not looked at again. A connection that has not (a resume after a
+// reconnect) must present a credential for source that checkPresented
+// accepts (holder-bound, with a proof of possession made for this
+// server), and is then bound to source. It returns the actor's entry.
+func (ss *session) authenticate(source *protocol.ActrId, cred *protocol.AIdCredential, proof *protocol.ProofOfPossession) (*actorEntry, *protocol.ErrorResponse) {
 	s := ss.srv
 	id, err := protocol.ActorIDFromProto(source)
 	if err != nil {
 		s.counters.Malformed.Add(1)
 		return nil, errorResponse(CodeBadRequest, "source is not a valid ActrId")
 	}
-	if _, err := s.cfg.Verifier.VerifyFor(cred, id); err != nil {
+	s.mu.Lock()
+	bound := ss.bound
+	s.mu.Unlock()
+	var claims auth.Claims
+	switch {
+	case bound == id:
+	case !bound.IsZero():
 		s.counters.Unauthorized.Add(1)
-		return nil, errf(CodeUnauthorized, "credential refused: %v", err)
+		return nil, errf(CodeUnauthorized, "this connection speaks for %s, not %s", bound, id)
+	default:
+		var refusal *protocol.ErrorResponse
+		if claims, refusal = s.checkPresented(id, cred, proof); refusal != nil {
+			return nil, refusal
+		}
 	}
-	return ss.bindVerified(id, time.Now())
+	return ss.bindVerified(id, claims, time.Now())
 }
 
 // bindVerified binds the connection to id, an actor whose credential the
-// caller has just verified: from an envelope's source and credential
-// (authenticate), or from the query of the connection's upgrade request
-// (serveQuerySocket). A connection bound to another actor is refused; a
-// connection of id's already bound elsewhere is replaced. An actor the
-// server does not know (expired, or the server restarted) is registered
-// again: the credential is the proof. It charges the actor's rate bucket
-// and returns the actor's entry.
-func (ss *session) bindVerified(id protocol.ActorID, now time.Time) (*actorEntry, *protocol.ErrorResponse) {
+// caller has just checked (claims; zero when the connection was already
+// trusted): from an envelope's source and credential (authenticate), or
+// from the query of the connection's upgrade request (serveQuerySocket).
+// A connection bound to another actor is refused; a connection of id's
+// already bound elsewhere is replaced. An actor the server does not know
+// (expired, or the server restarted) is registered again: the credential
+// is the proof. It charges the actor's rate bucket and returns the
+// actor's entry.
+func (ss *session) bindVerified(id protocol.ActorID, claims auth.Claims, now time.Time) (*actorEntry, *protocol.ErrorResponse) {
 	s := ss.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,6 +170,9 @@ func (ss *session) bindVerified(id protocol.ActorID, now time.Time) (*actorEntry
 	if e == nil { // resuming after expiry or a server restart: the credential is the proof
 		e = &actorEntry{id: id, subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, now)}
 		s.addLocked(e)
+	}
+	if claims.ExpiresAt.After(e.credExp) {
+		e.credExp = claims.ExpiresAt
 	}
 	// Per actor, across its connections: a new connection replaces the
 	// old one but finds the bucket as the old one left it.
@@ -165,7 +204,7 @@ func (ss *session) bindVerified(id protocol.ActorID, now time.Time) (*actorEntry
 
 func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *protocol.ErrorResponse {
 	s := ss.srv
-	e, refusal := ss.authenticate(m.GetSource(), m.GetCredential())
+	e, refusal := ss.authenticate(m.GetSource(), m.GetCredential(), m.GetProof())
 	if refusal != nil {
 		return refusal
 	}
@@ -190,14 +229,18 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 			s.removeLocked(e)
 		}
 		ss.bound = protocol.ActorID{}
+		// Whatever it presented before, and its renewal token, no longer
+		// work here.
+		now := time.Now()
+		s.revokeLocked(id, later(e.credExp, now.Add(s.cfg.CredentialTTL)), now)
 		s.mu.Unlock()
 		s.counters.Unregistrations.Add(1)
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_UnregisterResponse{UnregisterResponse: &protocol.UnregisterResponse{
 			Result: &protocol.UnregisterResponse_Success{Success: &protocol.UnregisterOk{}}}}}
 	case *protocol.ActrToSignaling_CredentialRenewal:
-		ok, err := s.issue(id)
-		if err != nil {
-			return errf(CodeBadRequest, "cannot issue a credential: %v", err)
+		ok, refusal := s.renew(id, p.CredentialRenewal.GetRenewalToken())
+		if refusal != nil {
+			return refusal
 		}
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{RegisterResponse: &protocol.RegisterResponse{
 			Result: &protocol.RegisterResponse_Success{Success: ok}}}}

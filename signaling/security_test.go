@@ -60,7 +60,13 @@ func TestRelayConfinedToRealmAndCredentialsChecked(t *testing.T) {
 	}
 	// A connection that speaks for A cannot speak for B, even with B's credential.
 	r := rawDial(t, ctx, ts.url, nil)
-	id, _ := r.send(ctx, pingEnv(a.ID(), a.Credential()))
+	resume := pingEnv(a.ID(), a.Credential())
+	_, proof, err := a.Prove(ts.srv.ProofAudience())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resume.GetActrToServer().Proof = proof
+	id, _ := r.send(ctx, resume)
 	if ans, err := r.answer(ctx, id); err != nil || ans.GetServerToActr().GetPong() == nil {
 		t.Fatalf("resume as A: %v %v", ans, err)
 	}
@@ -126,7 +132,12 @@ func TestFloodingClientIsLimitedNotClosedOthersUnaffected(t *testing.T) {
 	flooder := dial(t, ctx, ts.url, typeB, 1)
 	r := rawDial(t, ctx, ts.url, http.Header{})
 	env := pingEnv(flooder.ID(), flooder.Credential())
-	_ = flooder.Close() // the raw connection floods in its name; the client must not resume and displace it
+	_, proof, err := flooder.Prove(ts.srv.ProofAudience())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.GetActrToServer().Proof = proof // the first ping proves the connection; the rest need not
+	_ = flooder.Close()                 // the raw connection floods in its name; the client must not resume and displace it
 	const flood = 500
 	start := time.Now()
 	go func() {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/coder/websocket"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
@@ -74,11 +73,35 @@ type ServerConfig struct {
 	// 256); Limits.SendBudget bounds their bytes. Beyond either, relays to
 	// that connection are refused (503).
 	SendQueue int
-	// Renewals, when set, issues a renewal token with every credential
-	// (RegisterOk.renewal_token) and checks those presented to POST
-	// RenewPath. nil: no renewal tokens are issued and POST RenewPath
-	// refuses every request (401); actors renew over their socket.
-	Renewals RenewalTokens
+	// AllowBearer lets a connection that did not register speak for an
+	// actor (resume, relay, renew, unregister) with a bearer credential,
+	// one that names no holder key: actr's own nodes have only those.
+	// Default false: only a holder-bound credential with a proof of
+	// possession made for this server resumes, so a credential captured
+	// by a gate or a peer is useless here. A bearer credential can be
+	// replayed by anyone who sees it.
+	AllowBearer bool
+	// Name is the audience proofs presented to this server must name
+	// (sent to clients in RegisterOk.proof_audience). Default:
+	// auth.SignalingAudience of the Issuer's public key.
+	Name string
+	// ProofWindow is how far a proof's timestamp may be from the server's
+	// clock (default auth.DefaultProofWindow, 30 s); MaxProofs bounds the
+	// proofs remembered to refuse their replay (default
+	// auth.DefaultMaxProofs, 65,536; when full of proofs in their window,
+	// resumes are refused, counted in ProofCacheFull).
+	ProofWindow time.Duration
+	MaxProofs   int
+	// RenewalTokenTTL is the lifetime of the renewal token of a
+	// RegisterOk (default 24 h); renewing rotates it. MaxRenewalTokens
+	// bounds those kept (default 100,000; beyond, the one expiring soonest
+	// is dropped, counted in RenewalTokensEvicted). MaxRevoked bounds the
+	// actors that unregistered whose credentials are refused until they
+	// expire (default 65,536; beyond, the one expiring soonest is
+	// forgotten, counted in RevokedEvicted).
+	RenewalTokenTTL  time.Duration
+	MaxRenewalTokens int
+	MaxRevoked       int
 	// Limits on hostile or broken clients; see limits.go for each default.
 	Limits
 	// Logger (default: discard). Credentials and secrets are never logged.
@@ -125,6 +148,18 @@ func (c *ServerConfig) defaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if c.Name == "" {
+		c.Name = auth.SignalingAudience(c.Issuer.PublicKey())
+	}
+	if c.RenewalTokenTTL <= 0 {
+		c.RenewalTokenTTL = DefaultRenewalTokenTTL
+	}
+	if c.MaxRenewalTokens <= 0 {
+		c.MaxRenewalTokens = DefaultMaxRenewalTokens
+	}
+	if c.MaxRevoked <= 0 {
+		c.MaxRevoked = DefaultMaxRevoked
+	}
 	c.Limits.defaults()
 	return nil
 }
@@ -148,6 +183,19 @@ type ServerCounters struct {
 	Connections, Registrations, Resumes, Unregistrations, Expirations atomic.Uint64
 	Relayed, RelayRefused, RoleAssignments                            atomic.Uint64
 	Malformed, Unauthorized, RateLimited, Dropped, AbuseClosed        atomic.Uint64
+
+	// Credentials (all of these refusals are in Unauthorized too, but for
+	// RenewalRefused). ProofRefused: a holder-bound credential without a
+	// valid proof made for this server (missing, forged, stale, for
+	// another party); ProofReplayed: a proof used before; ProofCacheFull:
+	// refused because MaxProofs proofs in their window are remembered;
+	// BearerRefused: a bearer credential without AllowBearer;
+	// RevokedRefused: a credential or renewal of an actor that
+	// unregistered; RenewalRefused: a missing, wrong or expired renewal
+	// token. Renewals counts credentials renewed.
+	ProofRefused, ProofReplayed, ProofCacheFull, BearerRefused atomic.Uint64
+	RevokedRefused, RenewalRefused, Renewals                   atomic.Uint64
+	RenewalTokensEvicted, RevokedEvicted                       atomic.Uint64
 
 	refused      [numRefusalReasons]atomic.Uint64
 	disconnected [numDisconnectReasons]atomic.Uint64
@@ -175,6 +223,10 @@ type Server struct {
 	subs     map[subKey]map[protocol.ActorID]struct{}
 	sessions map[*session]struct{}
 	serial   uint64
+	renewals map[protocol.ActorID]*renewal
+	revoked  map[protocol.ActorID]time.Time // until when
+
+	proofs *auth.ProofChecker
 }
 
 type subKey struct {
@@ -195,8 +247,9 @@ type actorEntry struct {
 	wsAddress string
 	// fresh: registered over HTTP, no connection bound yet (its first is
 	// not a resume).
-	fresh bool
-	spec  *protocol.ServiceSpec // registered with it, or nil
+	fresh   bool
+	spec    *protocol.ServiceSpec // registered with it, or nil
+	credExp time.Time             // the latest expiry of a credential issued or presented
 }
 
 // NewServer returns a server; Close it to stop its goroutines.
@@ -212,6 +265,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		addrs:    addrTable{m: map[string]*addrState{}},
 		subs:     map[subKey]map[protocol.ActorID]struct{}{},
 		sessions: map[*session]struct{}{},
+		renewals: map[protocol.ActorID]*renewal{},
+		revoked:  map[protocol.ActorID]time.Time{},
+		proofs:   auth.NewProofChecker(cfg.Name, cfg.ProofWindow, cfg.MaxProofs),
 		// Serial numbers start from the clock so that a restarted server
 		// does not hand out the serials of actors that may resume.
 		serial: uint64(time.Now().UnixMicro()),
@@ -221,6 +277,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	go s.reaper()
 	return s, nil
 }
+
+// ProofAudience is the name proofs of possession presented to the server
+// must be made for (ServerConfig.Name).
+func (s *Server) ProofAudience() string { return s.cfg.Name }
 
 // Counters returns the server's counters.
 func (s *Server) Counters() *ServerCounters { return &s.counters }
@@ -362,6 +422,10 @@ func (s *Server) reaper() {
 		case now := <-t.C:
 			s.expire(now)
 			s.addrs.sweep(now, &s.cfg.Limits)
+			s.proofs.Sweep(now)
+			s.mu.Lock()
+			s.sweepCredentialsLocked(now)
+			s.mu.Unlock()
 		}
 	}
 }
@@ -439,36 +503,6 @@ func (s *Server) policy(realm uint32) RegistrationPolicy {
 		return p
 	}
 	return s.cfg.DefaultPolicy
-}
-
-func (s *Server) issue(id protocol.ActorID) (*protocol.RegisterOk, error) {
-	cred, claims, err := s.cfg.Issuer.Issue(id, s.cfg.CredentialTTL)
-	if err != nil {
-		return nil, err
-	}
-	ok := &protocol.RegisterOk{
-		ActrId:                         id.Proto(),
-		Credential:                     cred,
-		CredentialExpiresAt:            timestamppb.New(claims.ExpiresAt),
-		SignalingHeartbeatIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second))),
-		SigningPubkey:                  s.cfg.Issuer.PublicKey(),
-		SigningKeyId:                   proto.Uint32(s.cfg.Issuer.KeyID()),
-		// actr requires a TURN credential; with no TURN server configured
-		// it is one that no server will accept.
-		TurnCredential: &protocol.TurnCredential{
-			Username:  proto.String(strconv.FormatInt(claims.ExpiresAt.Unix(), 10) + ":" + id.ActrString()),
-			Password:  proto.String(""),
-			ExpiresAt: proto.Uint64(uint64(claims.ExpiresAt.Unix())),
-		},
-	}
-	if s.cfg.Renewals != nil {
-		tok, exp, err := s.cfg.Renewals.Issue(id)
-		if err != nil {
-			return nil, err
-		}
-		ok.RenewalToken, ok.RenewalTokenExpiresAt = tok, timestamppb.New(exp)
-	}
-	return ok, nil
 }
 
 func errf(code uint32, format string, args ...any) *protocol.ErrorResponse {

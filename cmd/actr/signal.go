@@ -33,6 +33,7 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ttl := f.Duration("credential-ttl", time.Hour, "lifetime of the credentials the server issues")
 	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) on this address")
 	lim := limitFlags(f)
+	allowBearer := f.Bool("allow-bearer", false, "let a connection that did not register resume, relay, renew or unregister with a bearer credential (bound to no key, as actr's own nodes have): anyone such a credential was shown to can replay it; default: only holder-bound credentials with a proof of possession")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -73,7 +74,8 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
-		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits})
+		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits,
+		AllowBearer: *allowBearer})
 	if err != nil {
 		return err
 	}

@@ -190,7 +190,9 @@ func (w *faultWorld) node(t testing.TB, ctx context.Context, nw *vnet.Net, o fau
 	}
 	wc := wire.Config{WebRTC: wire.WebRTCConfig{Enabled: true, Coordinator: n.co}}
 	if o.websocket {
-		d := &websocket.Dialer{Local: n.id, Credential: func(context.Context) (*protocol.AIdCredential, error) { return sig.Credential(), nil }}
+		d := &websocket.Dialer{Local: n.id, Prove: func(_ context.Context, audience string) (*protocol.AIdCredential, *protocol.ProofOfPossession, error) {
+			return sig.Prove(audience)
+		}}
 		wc.WebSocket = wire.WebSocketConfig{Enabled: true, Resolve: w.resolve, Dialer: d}
 	}
 	b, err := wire.NewDefaultWireBuilder(wc)

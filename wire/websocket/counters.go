@@ -27,14 +27,23 @@ type Counters struct {
 	BufferedBytes atomic.Int64 // bytes held in frames being read, against GateConfig.MaxBufferedBytes
 
 	// Gate outcomes.
-	Accepted          atomic.Uint64
-	RejectedAuth      atomic.Uint64 // 401: missing, forged, tampered, expired or wrong-actor credential
-	RejectedRealm     atomic.Uint64 // 403
-	RejectedTarget    atomic.Uint64 // 404: X-Actr-Target-ID names another actor
-	RejectedPath      atomic.Uint64 // 404: the URL path names another actor
-	RejectedDuplicate atomic.Uint64 // 409: lost a simultaneous-dial tie-break
-	RejectedBusy      atomic.Uint64 // 503: at the connection limit
-	RejectedPerIP     atomic.Uint64 // 429: at the per-address connection limit
+	Accepted     atomic.Uint64
+	RejectedAuth atomic.Uint64 // 401: missing, forged, tampered, expired or wrong-actor credential, and each of the four below
+	// Of RejectedAuth: a holder-bound credential without a valid proof of
+	// possession made for this gate (missing, forged, stale, for another
+	// party); a proof used before; a proof refused because MaxProofs
+	// proofs in their window are remembered; a bearer credential without
+	// GateConfig.AllowBearer.
+	RejectedProof          atomic.Uint64
+	RejectedReplay         atomic.Uint64
+	RejectedProofCacheFull atomic.Uint64
+	RejectedBearer         atomic.Uint64
+	RejectedRealm          atomic.Uint64 // 403
+	RejectedTarget         atomic.Uint64 // 404: X-Actr-Target-ID names another actor
+	RejectedPath           atomic.Uint64 // 404: the URL path names another actor
+	RejectedDuplicate      atomic.Uint64 // 409: lost a simultaneous-dial tie-break
+	RejectedBusy           atomic.Uint64 // 503: at the connection limit
+	RejectedPerIP          atomic.Uint64 // 429: at the per-address connection limit
 	// DroppedAtAccept counts connections over a limit closed at accept
 	// without an answer, because maxRefusing refusals were being answered
 	// already (they are in RejectedBusy or RejectedPerIP too).

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
@@ -21,7 +23,43 @@ const (
 	HeaderSourceID   = "X-Actr-Source-ID"  // the sender's ActorID (request), the gate's (response)
 	HeaderTargetID   = "X-Actr-Target-ID"  // the ActorID the caller wants to reach
 	HeaderCredential = "X-Actr-Credential" // the caller's credential, auth.EncodeHeader form
+	HeaderProof      = "X-Actr-Proof"      // actr-go: proof of possession of the credential's holder key, auth.EncodeProofHeader form
 )
+
+// EncodeActorHeader is the form actr's gates read X-Actr-Source-ID in:
+// lower-case hex of the deterministically encoded ActrId. Our dialer sends
+// it (source and target); our gate reads it and our text form.
+func EncodeActorHeader(id protocol.ActorID) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(id.Proto())
+	if err != nil {
+		return ""
+	}
+	return hex.EncodeToString(b)
+}
+
+// ParseActorHeader reads an actor id header in actr's form (hex of the
+// encoded ActrId) or in ours (protocol.ActorID.String).
+func ParseActorHeader(s string) (protocol.ActorID, error) {
+	if len(s) > maxActorHeaderLen {
+		return protocol.ActorID{}, fmt.Errorf("%w: a header of %d bytes", protocol.ErrBadActorID, len(s))
+	}
+	if b, err := hex.DecodeString(s); err == nil && len(b) > 0 {
+		var m protocol.ActrId
+		if err := proto.Unmarshal(b, &m); err != nil {
+			return protocol.ActorID{}, fmt.Errorf("%w: hex that is not an encoded ActrId", protocol.ErrBadActorID)
+		}
+		return protocol.ActorIDFromProto(&m)
+	}
+	return protocol.ParseActorID(s)
+}
+
+const maxActorHeaderLen = 2048
+
+// A ProofSource returns the credential to present to a gate together with
+// a fresh proof of possession of its holder key made for audience
+// (auth.GateAudience of the gate's actor); the proof is nil for a bearer
+// credential. (*signaling.Client).Prove is one, without the ctx.
+type ProofSource func(ctx context.Context, audience string) (*protocol.AIdCredential, *protocol.ProofOfPossession, error)
 
 // A CredentialSource returns the credential to present, current at the
 // time of the call (credentials are renewed: do not cache one forever).
@@ -38,8 +76,11 @@ type Dialer struct {
 	// Local is the dialling actor; required.
 	Local protocol.ActorID
 	// Credential is presented to the gate. nil sends none, which a gate
-	// with a verifier refuses.
+	// with a verifier refuses. Prove, when set, takes its place: it gives
+	// the credential and a proof of possession for the gate dialled (a
+	// holder-bound credential without one is refused by every gate).
 	Credential CredentialSource
+	Prove      ProofSource
 	// HTTPClient makes the handshake requests (set its Transport's
 	// TLSClientConfig for wss://). nil uses a client without keep-alives.
 	HTTPClient *http.Client
@@ -100,9 +141,22 @@ func (d *Dialer) Conn(url string, remote protocol.ActorID, in transport.Inbound)
 func (d *Dialer) dial(ctx context.Context, url string, remote protocol.ActorID) (*websocket.Conn, *http.Response, error) {
 	d.opts.Counters.Dials.Add(1)
 	h := http.Header{}
-	h.Set(HeaderSourceID, d.Local.String())
-	h.Set(HeaderTargetID, remote.String())
-	if d.Credential != nil {
+	h.Set(HeaderSourceID, EncodeActorHeader(d.Local))
+	h.Set(HeaderTargetID, EncodeActorHeader(remote))
+	switch {
+	case d.Prove != nil:
+		cred, proof, err := d.Prove(ctx, auth.GateAudience(remote))
+		if err != nil {
+			d.opts.Counters.DialFailures.Add(1)
+			return nil, nil, fmt.Errorf("websocket: getting the credential and proof to present to %s: %w", remote, err)
+		}
+		if cred != nil {
+			h.Set(HeaderCredential, auth.EncodeHeader(cred))
+		}
+		if proof != nil {
+			h.Set(HeaderProof, auth.EncodeProofHeader(proof))
+		}
+	case d.Credential != nil:
 		cred, err := d.Credential(ctx)
 		if err != nil {
 			d.opts.Counters.DialFailures.Add(1)
@@ -123,11 +177,13 @@ func (d *Dialer) dial(ctx context.Context, url string, remote protocol.ActorID) 
 		}
 		return nil, resp, fmt.Errorf("websocket: dialing %s: %w", url, err)
 	}
-	if got := resp.Header.Get(HeaderSourceID); got != "" && got != remote.String() {
-		_ = ws.CloseNow()
-		d.opts.Counters.DialFailures.Add(1)
-		return nil, resp, &HandshakeError{URL: url, Status: resp.StatusCode,
-			Reason: fmt.Sprintf("the gate answered as %s, not %s: check the URL template or resolver", got, remote)}
+	if got := resp.Header.Get(HeaderSourceID); got != "" {
+		if id, err := ParseActorHeader(got); err != nil || id != remote {
+			_ = ws.CloseNow()
+			d.opts.Counters.DialFailures.Add(1)
+			return nil, resp, &HandshakeError{URL: url, Status: resp.StatusCode,
+				Reason: fmt.Sprintf("the gate answered as %s, not %s: check the URL template or resolver", truncate(got, 200), remote)}
+		}
 	}
 	return ws, resp, nil
 }

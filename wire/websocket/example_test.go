@@ -41,13 +41,20 @@ func Example() {
 	}
 	defer ln.Close()
 
-	// The client: dials peers at a URL template, presenting its credential.
-	cred, _, _ := issuer.Issue(client, time.Hour)
+	// The client: dials peers at a URL template, presenting its credential,
+	// bound to its own key, and a proof of possession of that key made for
+	// the gate it dials (which nobody who sees it can use elsewhere).
+	holderPub, holderKey, _ := ed25519.GenerateKey(nil)
+	cred, _, _ := issuer.IssueBoundAt(client, holderPub, time.Now(), time.Hour)
+	prove := func(_ context.Context, audience string) (*protocol.AIdCredential, *protocol.ProofOfPossession, error) {
+		p, err := auth.Prove(holderKey, cred, client, audience, time.Now())
+		return cred, p, err
+	}
 	replies := make(chan transport.Message, 1)
 	builder, _ := wire.NewDefaultWireBuilder(wire.Config{WebSocket: wire.WebSocketConfig{
 		Enabled:     true,
 		URLTemplate: ln.URL("/actr/{actor_id}"),
-		Dialer:      &websocket.Dialer{Local: client, Credential: websocket.StaticCredential(cred)},
+		Dialer:      &websocket.Dialer{Local: client, Prove: prove},
 	}})
 	mgr, _ := transport.NewOutprocManager(client, builder,
 		transport.WithHandler(transport.HandlerFunc(func(_ context.Context, m transport.Message) { replies <- m })))

@@ -49,6 +49,20 @@ type GateConfig struct {
 	// AllowUnauthenticated admits callers without checking a credential,
 	// trusting their X-Actr-Source-ID. For tests and closed networks only.
 	AllowUnauthenticated bool
+	// AllowBearer admits callers presenting a bearer credential (one that
+	// names no holder key: actr's own nodes have only those). A bearer
+	// credential can be replayed by any gate or peer it was shown to, so
+	// the default, false, refuses it (401, RejectedBearer). A holder-bound
+	// credential is admitted only with a valid X-Actr-Proof made for this
+	// gate, whatever AllowBearer says.
+	AllowBearer bool
+	// ProofWindow is how far a proof's timestamp may be from the gate's
+	// clock (default auth.DefaultProofWindow, 30 s). MaxProofs bounds the
+	// proofs the gate remembers to refuse their replay (default
+	// auth.DefaultMaxProofs, 65,536); when it is full of proofs still in
+	// their window, callers are refused (401, RejectedProofCacheFull).
+	ProofWindow time.Duration
+	MaxProofs   int
 	// RealmPolicy decides who may connect (default SameRealm).
 	RealmPolicy RealmPolicy
 	// MaxConns bounds the connections open at once, handshakes included;
@@ -81,10 +95,11 @@ type GateConfig struct {
 	// 256 MiB; negative: no bound (still counted in BufferedBytes).
 	MaxBufferedBytes int64
 	// Path is where the gate is served, e.g. "/actr/": a caller's URL
-	// path must then be Path followed by the gate's ActorID, or it is
-	// refused with 404. Empty (the default): a path whose last segment
-	// parses as an ActorID must name the gate's; other paths (such as
-	// "/") are accepted, the X-Actr-Target-ID header naming the target.
+	// path of that shape (Path and one segment) must name the gate's
+	// ActorID, or it is refused with 404. Any other path is accepted (actr
+	// dials any path), but one whose last segment parses as an ActorID
+	// must name the gate's; the credential, its proof and
+	// X-Actr-Target-ID, if present, say whom the caller wants.
 	Path string
 	// Options tune every accepted connection.
 	Options Options
@@ -94,6 +109,7 @@ type GateConfig struct {
 // authenticates callers and hands their connections to its Acceptor.
 type Gate struct {
 	cfg    GateConfig
+	proofs *auth.ProofChecker
 	opts   Options
 	local  protocol.ActorID
 	slots  chan struct{}
@@ -169,6 +185,7 @@ func NewGate(cfg GateConfig) (*Gate, error) {
 	g := &Gate{cfg: cfg, opts: cfg.Options.withDefaults(), local: cfg.Acceptor.LocalID(), slots: make(chan struct{}, cfg.MaxConns),
 		perIP: make(map[netip.Addr]int)}
 	g.budget = &byteBudget{max: cfg.MaxBufferedBytes, gauge: &g.opts.Counters.BufferedBytes}
+	g.proofs = auth.NewProofChecker(auth.GateAudience(g.local), cfg.ProofWindow, cfg.MaxProofs)
 	return g, nil
 }
 
@@ -245,6 +262,16 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch status {
 		case http.StatusUnauthorized:
 			c.RejectedAuth.Add(1)
+			switch {
+			case errors.Is(err, auth.ErrBearer):
+				c.RejectedBearer.Add(1)
+			case errors.Is(err, auth.ErrReplayedProof):
+				c.RejectedReplay.Add(1)
+			case errors.Is(err, auth.ErrReplayCacheFull):
+				c.RejectedProofCacheFull.Add(1)
+			case errors.Is(err, auth.ErrNoProof), errors.Is(err, auth.ErrBadProof), errors.Is(err, auth.ErrWrongAudience), errors.Is(err, auth.ErrStaleProof):
+				c.RejectedProof.Add(1)
+			}
 		case http.StatusForbidden:
 			c.RejectedRealm.Add(1)
 		case http.StatusNotFound:
@@ -295,12 +322,14 @@ func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg st
 	if src == "" {
 		return peer, http.StatusBadRequest, "missing " + HeaderSourceID + " header", nil
 	}
-	peer, err = protocol.ParseActorID(src)
+	peer, err = ParseActorHeader(src)
 	if err != nil {
 		return peer, http.StatusBadRequest, "bad " + HeaderSourceID + " header", err
 	}
-	if tgt := r.Header.Get(HeaderTargetID); tgt != "" && tgt != g.local.String() {
-		return peer, http.StatusNotFound, "this gate serves " + g.local.String() + ", not " + truncate(tgt, 200), nil
+	if tgt := r.Header.Get(HeaderTargetID); tgt != "" {
+		if id, err := ParseActorHeader(tgt); err != nil || id != g.local {
+			return peer, http.StatusNotFound, "this gate serves " + g.local.String() + ", not " + truncate(tgt, 200), nil
+		}
 	}
 	if err := g.checkPath(r.URL.Path); err != nil {
 		return peer, http.StatusNotFound, "this gate serves " + g.local.String(), err
@@ -314,8 +343,24 @@ func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg st
 		if err != nil {
 			return peer, http.StatusUnauthorized, "unreadable credential", err
 		}
-		if _, err := g.cfg.Verifier.VerifyFor(cred, peer); err != nil {
+		now := time.Now()
+		claims, err := g.cfg.Verifier.VerifyForAt(cred, peer, now)
+		if err != nil {
 			return peer, http.StatusUnauthorized, "credential refused", err
+		}
+		switch {
+		case claims.Bound():
+			var proof *protocol.ProofOfPossession
+			if h := r.Header.Get(HeaderProof); h != "" {
+				if proof, err = auth.DecodeProofHeader(h); err != nil {
+					return peer, http.StatusUnauthorized, "unreadable proof of possession", err
+				}
+			}
+			if err := g.proofs.Check(proof, cred, claims, now); err != nil {
+				return peer, http.StatusUnauthorized, "proof of possession refused", err
+			}
+		case !g.cfg.AllowBearer:
+			return peer, http.StatusUnauthorized, "bearer credential refused", fmt.Errorf("%w: this gate admits only holder-bound credentials with an %s header (an operator can allow bearer credentials: actr node --allow-bearer)", auth.ErrBearer, HeaderProof)
 		}
 	}
 	if err := g.cfg.RealmPolicy(g.local, peer); err != nil {
@@ -334,10 +379,9 @@ var errWrongPath = errors.New("the URL path names another actor: dial the URL of
 // GateConfig.Path).
 func (g *Gate) checkPath(path string) error {
 	if g.cfg.Path != "" {
-		if id, ok := strings.CutPrefix(path, g.cfg.Path); !ok || id != g.local.String() {
+		if seg, ok := strings.CutPrefix(path, g.cfg.Path); ok && seg != "" && !strings.Contains(seg, "/") && seg != g.local.String() {
 			return fmt.Errorf("%w: %q is not %s%s", errWrongPath, truncate(path, 200), g.cfg.Path, g.local)
 		}
-		return nil
 	}
 	last := path[strings.LastIndexByte(path, '/')+1:]
 	if id, err := protocol.ParseActorID(last); err == nil && id != g.local {

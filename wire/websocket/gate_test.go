@@ -462,7 +462,7 @@ func TestGateHandshakeTimeout(t *testing.T) {
 	w := newWorld(t)
 	b := w.node(t, idB, nodeOpts{})
 	_ = b
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, HandshakeTimeout: 50 * time.Millisecond})
+	g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: b.mgr, Verifier: w.ver, HandshakeTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func TestGateDeliversOnlyAfterAdoption(t *testing.T) {
 		}
 	})})
 	acc.OutprocManager = b.mgr
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: acc, Verifier: w.ver})
+	g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: acc, Verifier: w.ver})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,7 +169,7 @@ func (w *world) node(t testing.TB, id protocol.ActorID, o nodeOpts) *testNode {
 	if o.verifier != nil {
 		ver = o.verifier
 	}
-	cfg := websocket.GateConfig{Acceptor: n.mgr, Verifier: ver, Options: o.gateOpts, MaxConns: o.maxConns, MaxConnsPerIP: o.maxPerIP}
+	cfg := websocket.GateConfig{AllowBearer: true, Acceptor: n.mgr, Verifier: ver, Options: o.gateOpts, MaxConns: o.maxConns, MaxConnsPerIP: o.maxPerIP}
 	if o.realmOpen {
 		cfg.RealmPolicy = func(protocol.ActorID, protocol.ActorID) error { return nil }
 	}

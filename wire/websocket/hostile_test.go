@@ -176,7 +176,7 @@ func TestHostileH3AnnouncedLengthNotAllocated(t *testing.T) {
 		w := newWorld(t)
 		b := w.node(t, idB, nodeOpts{maxPerIP: -1})
 		_ = b.server.Close()
-		g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, MaxBufferedBytes: 100 << 10, MaxConnsPerIP: -1})
+		g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: b.mgr, Verifier: w.ver, MaxBufferedBytes: 100 << 10, MaxConnsPerIP: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +329,7 @@ func TestHostileH10HalfOpenConnsCountAgainstLimits(t *testing.T) {
 	b := w.node(t, idB, nodeOpts{})
 	_ = b.server.Close()
 	const hdrTimeout = 300 * time.Millisecond
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, MaxConns: 3, MaxConnsPerIP: 2, HandshakeTimeout: hdrTimeout})
+	g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: b.mgr, Verifier: w.ver, MaxConns: 3, MaxConnsPerIP: 2, HandshakeTimeout: hdrTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,8 +395,9 @@ func TestHostileH10HalfOpenConnsCountAgainstLimits(t *testing.T) {
 }
 
 // H13: a URL path naming another actor than the gate's is refused, even
-// with the right X-Actr-Target-ID; with GateConfig.Path set, the path
-// must be exactly Path + the gate's ActorID.
+// with the right X-Actr-Target-ID; with GateConfig.Path set, a path of
+// its shape (Path + one segment) must name the gate's ActorID, and any
+// other path is accepted (actr dials any path).
 func TestHostileH13PathNamingAnotherActorRefused(t *testing.T) {
 	ctx := guard(t)
 	w := newWorld(t)
@@ -426,7 +427,7 @@ func TestHostileH13PathNamingAnotherActorRefused(t *testing.T) {
 	waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 0 }, b.mgr)
 
 	// Strict: a gate served under /actr/.
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, Path: "/actr/"})
+	g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: b.mgr, Verifier: w.ver, Path: "/actr/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,16 +436,19 @@ func TestHostileH13PathNamingAnotherActorRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	for _, path := range []string{"/", "/actr/", "/actr/" + other.String(), "/other/" + idB.String(), "/actr/" + idB.String() + "/x"} {
+	for _, path := range []string{"/actr/" + other.String(), "/actr/not-an-id", "/other/" + other.String()} {
 		if err := dial(srv, path); !refused(err) {
-			t.Errorf("strict gate, path %q: %v, want 404", path, err)
+			t.Errorf("gate under /actr/, path %q: %v, want 404", path, err)
 		}
 	}
-	if err := dial(srv, "/actr/"+idB.String()); err != nil {
-		t.Fatalf("strict gate, its own path: %v", err)
+	for _, path := range []string{"/actr/" + idB.String(), "/", "/actr/", "/other/" + idB.String(), "/actr/" + idB.String() + "/x", "/ws"} {
+		if err := dial(srv, path); err != nil {
+			t.Fatalf("gate under /actr/, path %q: %v", path, err)
+		}
+		waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 0 }, b.mgr)
 	}
-	if n := g.Counters().RejectedPath.Load(); n != 5 {
-		t.Errorf("RejectedPath = %d, want 5", n)
+	if n := g.Counters().RejectedPath.Load(); n != 3 {
+		t.Errorf("RejectedPath = %d, want 3", n)
 	}
 	waitFor(t, ctx, func() bool { return b.mgr.DestCount() == 0 }, b.mgr)
 }
@@ -514,7 +518,7 @@ func TestHostileH10RefusalsBounded(t *testing.T) {
 	w := newWorld(t)
 	b := w.node(t, idB, nodeOpts{})
 	_ = b.server.Close()
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: b.mgr, Verifier: w.ver, MaxConns: 1, MaxConnsPerIP: -1})
+	g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: b.mgr, Verifier: w.ver, MaxConns: 1, MaxConnsPerIP: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

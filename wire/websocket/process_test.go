@@ -56,7 +56,7 @@ func runHelperNode() int {
 		return fail(err)
 	}
 	defer mgr.Close()
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: mgr, Verifier: auth.NewVerifier(map[uint32]ed25519.PublicKey{7: pub})})
+	g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: mgr, Verifier: auth.NewVerifier(map[uint32]ed25519.PublicKey{7: pub})})
 	if err != nil {
 		return fail(err)
 	}

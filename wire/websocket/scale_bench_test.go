@@ -79,7 +79,7 @@ func runSink() int {
 	mux := http.NewServeMux()
 	for i := range n {
 		id := sinkActor(i)
-		g, err := websocket.NewGate(websocket.GateConfig{Acceptor: sinkAcceptor{id}, Verifier: ver})
+		g, err := websocket.NewGate(websocket.GateConfig{AllowBearer: true, Acceptor: sinkAcceptor{id}, Verifier: ver})
 		if err != nil {
 			return fail(err)
 		}
