@@ -130,7 +130,7 @@ func TestActrOnlyPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := runOnce(t, ctx, "send", "--signal", sigURL, "--to", idA.String(), "--loopback-only", "--allow-bearer", "to an actr peer")
+	out, errOut, code := runOnce(t, ctx, "send", "--signal", sigURL, "--to", idA.String(), "--loopback-only", "to an actr peer")
 	if code != 0 || out != "to an actr peer" || !strings.Contains(errOut, "over webrtc") {
 		t.Fatalf("send to peer A: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}
@@ -141,7 +141,7 @@ func TestActrOnlyPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = runOnce(t, ctx, "send", "--signal", sigURL, "--to", idB.String(), "--no-webrtc", "--allow-bearer",
+	out, errOut, code = runOnce(t, ctx, "send", "--signal", sigURL, "--to", idB.String(), "--no-webrtc",
 		"--ws-url", gateB+"{actor_id}", "--payload-type", "STREAM_RELIABLE", "over the gate")
 	if code != 0 || out != "over the gate" || !strings.Contains(errOut, "over websocket") {
 		t.Fatalf("send to peer B: exit %d, stdout %q, stderr:\n%s", code, out, errOut)

@@ -14,6 +14,7 @@ import (
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/wire"
 	"github.com/actr-go/actr/wire/webrtc"
@@ -46,7 +47,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	nf := &nodeFlags{}
 	f.StringVar(&nf.signal, "signal", "ws://127.0.0.1:7000/", "URL of the signaling server (ws:// or wss://)")
 	f.UintVar(&nf.realm, "realm", 1, "realm to register in")
-	f.StringVar(&nf.typ, "type", defaultType, "actor type to register as, manufacturer:name")
+	f.StringVar(&nf.typ, "type", defaultType, "actor type to register as, manufacturer:name[:version] (version "+protocol.DefaultVersion+" when not given)")
 	f.StringVar(&nf.secretFile, "secret-file", "", "file holding the realm secret, if the realm needs one (or set ACTR_REALM_SECRET)")
 	f.StringVar(&nf.wsURL, "ws-url", "", "WebSocket gate URL template of peers, with "+wire.ActorIDPlaceholder+" (e.g. ws://127.0.0.1:9001/actr/"+wire.ActorIDPlaceholder+"); empty: reach peers over WebRTC only")
 	f.BoolVar(&nf.noWebRTC, "no-webrtc", false, "turn the WebRTC wire off")
@@ -150,11 +151,15 @@ func checkSignalURL(s string) error {
 
 // parseType parses manufacturer:name.
 func parseType(s string) (signaling.ActorType, error) {
-	m, n, ok := strings.Cut(s, ":")
-	if !ok || m == "" || n == "" {
-		return signaling.ActorType{}, usageError("--type %q: want manufacturer:name, e.g. acme:echo", s)
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || (len(parts) == 3 && parts[2] == "") {
+		return signaling.ActorType{}, usageError("--type %q: want manufacturer:name or manufacturer:name:version, e.g. acme:echo:1.0", s)
 	}
-	return signaling.ActorType{Manufacturer: m, Name: n}, nil
+	t := signaling.ActorType{Manufacturer: parts[0], Name: parts[1]}
+	if len(parts) == 3 {
+		t.Version = parts[2]
+	}
+	return t, nil
 }
 
 func fmtDuration(d time.Duration) string {
