@@ -340,15 +340,12 @@ func (p *Peer) readLoop() {
 			ch := p.pending[rf]
 			p.mu.Unlock()
 			if ch != nil {
+				// An answer, a role assignment too: the caller acts on it.
 				select {
 				case ch <- &env:
 				default:
 				}
-				// A role assignment answers a negotiation and is also
-				// acted on, like the one the other side gets.
-				if env.GetActrRelay() == nil {
-					continue
-				}
+				continue
 			}
 		}
 		if r := env.GetActrRelay(); r != nil {
