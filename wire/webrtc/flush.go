@@ -36,7 +36,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 		if ok, _ := ls.slot.Take(ctx, s.done); ok {
 			ls.slot.Release()
 		}
-		for ls.dc.BufferedAmount() > 0 {
+		for ls.bufferedAmount() > 0 {
 			if tick == nil {
 				tick = time.NewTicker(flushPoll)
 			}
@@ -57,7 +57,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 func (c *Conn) unflushed(s *session, why error) error {
 	var n uint64
 	for _, ls := range s.lanes {
-		n += ls.dc.BufferedAmount()
+		n += ls.bufferedAmount()
 	}
 	if n == 0 {
 		return nil
