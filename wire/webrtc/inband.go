@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/pion/datachannel"
 	pion "github.com/pion/webrtc/v4"
@@ -33,6 +34,12 @@ type dchan struct {
 	dc    *pion.DataChannel
 	rwc   datachannel.ReadWriteCloserDeadliner // detached, once open
 	local bool                                 // opened by this side
+	// sent: a Send wrote to it. Only such a channel has anything for
+	// Flush: the rest queue at most DCEP's own messages (our open, or
+	// our ack of the peer's), which Sends did not accept, and which a
+	// SACK of a later message covers anyway (SCTP acknowledges TSNs
+	// cumulatively).
+	sent atomic.Bool
 }
 
 // open returns the lane's open channels (any goroutine).
@@ -43,11 +50,13 @@ func (ls *laneState) open() []*dchan {
 	return nil
 }
 
-// bufferedAmount is what the lane's channels have queued.
-func (ls *laneState) bufferedAmount() uint64 {
+// unflushed is what the lane's channels that Sends wrote to have queued.
+func (ls *laneState) unflushed() uint64 {
 	var n uint64
 	for _, ch := range ls.open() {
-		n += ch.dc.BufferedAmount()
+		if ch.sent.Load() {
+			n += ch.dc.BufferedAmount()
+		}
 	}
 	return n
 }
@@ -125,9 +134,11 @@ func (s *session) remoteOpened(dc *pion.DataChannel) {
 		why = fmt.Sprintf("the session has had %d data channels", s.channels)
 	}
 	if why != "" {
-		_ = rwc.Close()
+		// Counted before it is closed: the peer (and a test) that sees it
+		// closed finds it counted.
 		s.refused++
 		s.co.counters.RefusedChannels.Add(1)
+		_ = rwc.Close()
 		s.log.Warn("refused a data channel of the peer", "label", clip(dc.Label()), "why", why, "refused", s.refused)
 		if s.refused >= maxRefusedChannels {
 			s.stop(fmt.Errorf("%w: %s opened %d data channels that were refused", transport.ErrWireClosed, s.peer, s.refused))

@@ -80,6 +80,9 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 			return l.c.laneClosed(err)
 		}
 	}
+	if !ch.sent.Load() {
+		ch.sent.Store(true)
+	}
 	if cap(ls.buf) > 2*MaxChannelMessage {
 		ls.buf = nil
 	}
