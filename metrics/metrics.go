@@ -307,6 +307,7 @@ func collectWebRTC(ch chan<- prometheus.Metric, co *webrtc.Coordinator) {
 	counter(ch, dRTCBad, c.BadMessages.Load(), "message")
 	counter(ch, dRTCBad, c.BadSignals.Load(), "signal")
 	counter(ch, dRTCBad, c.StaleSignals.Load(), "stale_signal")
+	counter(ch, dRTCBad, c.RefusedChannels.Load(), "data_channel")
 	counter(ch, dRTCStalls, c.Stalls.Load())
 	gauge(ch, dRTCSetups, float64(co.InboundSetups()))
 	counter(ch, dRTCSetupsRefused, c.SetupsRefused.Load(), "cap")

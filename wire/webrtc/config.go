@@ -82,7 +82,8 @@ type Config struct {
 	// 1 MiB and 256 KiB).
 	BufferedAmountHigh, BufferedAmountLow int
 	// ChannelOpenTimeout bounds, after ICE has connected, the wait for the
-	// data channels to open (default 10 s).
+	// peer's RPC_RELIABLE channel (or ours) to open, and a Send's wait for
+	// the channel its lane opens (default 10 s).
 	ChannelOpenTimeout time.Duration
 
 	// StallTimeout fails a wire whose peer stopped reading: when a Send

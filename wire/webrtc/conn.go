@@ -20,7 +20,9 @@ import (
 // makes Conns itself for the peers that connect to this node, and hands
 // them, ready, to its Acceptor.
 //
-// Ready means ICE (and DTLS) connected and every data channel open. It
+// Ready means ICE (and DTLS) connected and the RPC_RELIABLE data channel
+// open, as in actr; a lane whose channel is not open yet opens it on its
+// first Send, which waits for it (no round trip: see the package doc). It
 // drops while the connection is lost and an ICE restart is under way, and
 // returns when the restart succeeds; Done is closed when the Conn gives up.
 type Conn struct {

@@ -83,7 +83,9 @@ func TestRepliesTravelOnTheAcceptedConnection(t *testing.T) {
 }
 
 // The latency-first channel really is unordered with bounded retransmits;
-// the others are reliable and ordered; ids are the fixed pre-negotiated ones.
+// the others are reliable and ordered; each is labelled with its payload
+// type's name, as actr labels them, and opened in-band by the offerer (so
+// the answerer has four it did not open, the offerer four it did).
 func TestChannelsNegotiatedAsRouted(t *testing.T) {
 	ctx := guard(t)
 	url := startSignaling(t)
@@ -96,6 +98,7 @@ func TestChannelsNegotiatedAsRouted(t *testing.T) {
 	// b's channels carry messages as soon as they open; its Conn is
 	// handed to its manager just after, in the background.
 	b.events.await(t, ctx, 0, "b to adopt the WebRTC wire", isWireState(transport.WireWebRTC, transport.WireReady))
+	var locals int
 	for _, n := range []*testNode{a, b} {
 		peer := b.id
 		if n == b {
@@ -105,13 +108,17 @@ func TestChannelsNegotiatedAsRouted(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s has no connected Conn to %s", n.id, peer)
 		}
-		chans := c.Channels()
-		if len(chans) != 4 {
-			t.Fatalf("%d channels, want 4", len(chans))
+		// The peer's channels arrive one by one: wait for all four.
+		chans, ok := webrtc.AwaitChannels(ctx, c, func(got []webrtc.ChannelInfo) bool { return len(got) >= 4 })
+		if !ok || len(chans) != 4 {
+			t.Fatalf("%s: %d channels, want 4: %+v", n.id, len(chans), chans)
 		}
-		for _, ch := range chans {
-			if !ch.Open || ch.ID != uint16(ch.PayloadType) {
-				t.Errorf("%s: open %v id %d", ch.Label, ch.Open, ch.ID)
+		for i, ch := range chans {
+			if ch.Local {
+				locals++
+			}
+			if !ch.Open || !ch.Sending || ch.Label != actrLabels[i] || ch.PayloadType != protocol.DataPayloadTypes()[i] {
+				t.Errorf("channel %d: %+v, want %s open and sent on", i, ch, protocol.DataPayloadTypes()[i])
 			}
 			if ch.PayloadType == protocol.StreamLatencyFirst {
 				if ch.Ordered || ch.MaxRetransmits == nil || *ch.MaxRetransmits != webrtc.LatencyFirstMaxRetransmits {
@@ -123,6 +130,9 @@ func TestChannelsNegotiatedAsRouted(t *testing.T) {
 				t.Errorf("%s: ordered %v maxRetransmits %v, want reliable and ordered", ch.Label, ch.Ordered, ch.MaxRetransmits)
 			}
 		}
+	}
+	if locals != 4 {
+		t.Errorf("%d of the 8 channel ends opened locally, want 4 (the offerer's)", locals)
 	}
 }
 
@@ -396,3 +406,7 @@ func TestSCTPZeroChecksumIsNegotiated(t *testing.T) {
 		})
 	}
 }
+
+// actrLabels are the labels of the actr runtime's data channels, lane by
+// lane (protocol.DataPayloadTypes).
+var actrLabels = []string{"RPC_RELIABLE", "RPC_SIGNAL", "STREAM_RELIABLE", "STREAM_LATENCY_FIRST"}

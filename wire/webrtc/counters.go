@@ -53,4 +53,9 @@ type Counters struct {
 	// have held more than Config.ReassemblyPeerBytes for their peer or
 	// Config.ReassemblyBytes for all peers.
 	ReassemblyRefused atomic.Uint64
+	// RefusedChannels: data channels a peer opened that were closed at
+	// once: with a label that names no lane, a second one of a lane
+	// whose channel the peer has open, QoS that does not fit the lane, or
+	// beyond the session's budget of channels (ours and the peer's, 8).
+	RefusedChannels atomic.Uint64
 }

@@ -1,6 +1,7 @@
 // Package webrtc is the WebRTC wire: a PeerConnection per peer pair,
-// with one pre-negotiated DataChannel per data payload type, set up
-// through the signaling service.
+// with one DataChannel per data payload type, opened in-band and
+// labelled as the actr runtime does, set up through the signaling
+// service.
 //
 // A node has one Coordinator. It reads what peers relay through the
 // node's signaling client (offers, answers, candidates, role
@@ -16,19 +17,28 @@
 // offerer creates the offer; candidates trickle through signaling, are
 // buffered until the remote description is set, and are matched to
 // their ICE generation by username fragment. A Conn is Ready when ICE
-// and DTLS are connected and every channel is open.
+// and DTLS are connected and the RPC_RELIABLE channel is open.
 //
-// Channels (DESIGN §3): ids 0–3 are RPC_RELIABLE, RPC_SIGNAL,
-// STREAM_RELIABLE (reliable, ordered) and STREAM_LATENCY_FIRST
-// (unordered, at most LatencyFirstMaxRetransmits retransmits). Every
+// Channels (DESIGN §3), as actr's runtime makes them: opened in-band
+// (DCEP, RFC 8832), one per data payload type and labelled with its name:
+// RPC_RELIABLE, RPC_SIGNAL, STREAM_RELIABLE (reliable, ordered) and
+// STREAM_LATENCY_FIRST (unordered, at most LatencyFirstMaxRetransmits
+// retransmits). The offerer creates RPC_RELIABLE first, before its offer
+// (which so carries the application m-line), then the other three; the
+// answerer maps channels to lanes by label as they arrive. Any peer may
+// open fewer (an actr node may open RPC_RELIABLE alone): a lane with no
+// channel opens its own, from either side, on its first Send, which waits
+// for it (pion lets data follow the DCEP open at once: no round trip). If
+// both sides open a lane at once, the lane has two channels: both are
+// read, and each side sends on the first that opened for it. Every
 // channel message carries an 8-byte fragment header (message id u32,
-// index u16, total u16, big-endian) and is at most MaxChannelMessage
-// bytes. Bigger messages are fragmented on the reliable channels and
-// reassembled within Config.MaxMessageSize and Config.ReassemblyTimeout;
-// on the latency-first channel they are refused with a
-// *transport.MessageTooLargeError, since a lost fragment there would
-// strand the rest. Send waits, honouring its ctx, while a channel has
-// more than Config.BufferedAmountHigh bytes queued.
+// index u16, total u16, big-endian; ours, on every lane) and is at most
+// MaxChannelMessage bytes. Bigger messages are fragmented on the reliable
+// channels and reassembled within Config.MaxMessageSize and
+// Config.ReassemblyTimeout; on the latency-first channel they are refused
+// with a *transport.MessageTooLargeError, since a lost fragment there
+// would strand the rest. Send waits, honouring its ctx, while a channel
+// has more than Config.BufferedAmountHigh bytes queued.
 //
 // SCTP: actr offers RFC 9653's zero checksum (SCTP inside DTLS needs no
 // CRC32c of its own; Config.SCTPChecksums keeps it), and asks for

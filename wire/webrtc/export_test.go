@@ -1,6 +1,10 @@
 package webrtc
 
-import pion "github.com/pion/webrtc/v4"
+import (
+	"context"
+
+	pion "github.com/pion/webrtc/v4"
+)
 
 // SizedSockets reports how many UDP sockets co's PeerConnections opened
 // with Config.UDPSocketBuffer applied (0 when it does not apply).
@@ -19,4 +23,26 @@ func SCTPMetadata(c *Conn) (md pion.SCTPTransportMetadata, ok bool) {
 		return md, false
 	}
 	return s.pc.SCTP().Metadata()
+}
+
+// AwaitChannels waits until c's session has channels that satisfy ok,
+// and returns them; it reports false if ctx ends or c has no session.
+func AwaitChannels(ctx context.Context, c *Conn, ok func([]ChannelInfo) bool) ([]ChannelInfo, bool) {
+	s := c.session()
+	if s == nil {
+		return nil, false
+	}
+	for {
+		ch := s.channelsChanged()
+		if got := c.Channels(); ok(got) {
+			return got, true
+		}
+		select {
+		case <-ch:
+		case <-s.done:
+			return c.Channels(), false
+		case <-ctx.Done():
+			return c.Channels(), false
+		}
+	}
 }

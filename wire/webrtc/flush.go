@@ -14,8 +14,8 @@ import (
 const flushPoll = 5 * time.Millisecond
 
 // Flush implements transport.Flusher: it returns once every data channel
-// of the Conn's session has nothing queued, which in SCTP means the peer
-// has acknowledged every byte, or when ctx ends, with an error matching
+// of the Conn's session that Sends wrote to has nothing queued, which in
+// SCTP means the peer has acknowledged every byte, or when ctx ends, with an error matching
 // transport.ErrUnflushed that says how many bytes were still queued. A
 // Send writing its fragments is let finish first. A Conn with no ready
 // session has nothing to flush.
@@ -36,7 +36,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 		if ok, _ := ls.slot.Take(ctx, s.done); ok {
 			ls.slot.Release()
 		}
-		for ls.dc.BufferedAmount() > 0 {
+		for ls.unflushed() > 0 {
 			if tick == nil {
 				tick = time.NewTicker(flushPoll)
 			}
@@ -57,7 +57,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 func (c *Conn) unflushed(s *session, why error) error {
 	var n uint64
 	for _, ls := range s.lanes {
-		n += ls.dc.BufferedAmount()
+		n += ls.unflushed()
 	}
 	if n == 0 {
 		return nil

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/datachannel"
-
 	"github.com/actr-go/actr/transport"
 )
 
@@ -24,8 +22,12 @@ import (
 // stack is what the loop's frame and pion's read path need, and the
 // garbage collector shrinks it back after a message needed more: every
 // idle channel of every session keeps one such stack.
-func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) {
+//
+// A reader whose channel ends tells the loop (channelGone), which decides
+// whether the session goes on without the channel.
+func (s *session) read(ls *laneState, ch *dchan) {
 	defer s.readers.Done()
+	rwc := ch.rwc
 	// A reassembly deadline still set when the channel ends would keep
 	// pion's timer goroutine for it alive until it fires: clear it.
 	defer func() { _ = rwc.SetReadDeadline(time.Time{}) }()
@@ -53,7 +55,10 @@ func (s *session) read(ls *laneState, rwc datachannel.ReadWriteCloserDeadliner) 
 			set = dl
 		}
 		n, isString, err := rwc.ReadDataChannel(buf)
-		if !s.received(ls, ra, buf, n, isString, err) {
+		if goOn, gone := s.received(ls, ra, buf, n, isString, err); !goOn {
+			if gone != nil {
+				s.post(func() { s.channelGone(ls, ch, gone) })
+			}
 			return
 		}
 	}
@@ -72,28 +77,28 @@ var readBufs = sync.Pool{New: func() any {
 }}
 
 // received handles what one ReadDataChannel returned: n bytes of buf, or
-// err. It reports whether the reader goes on.
-func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, isString bool, err error) bool {
+// err. It reports whether the reader goes on and, when it stops because
+// its channel ended, why.
+func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, isString bool, err error) (goOn bool, gone error) {
 	spec := ls.spec
 	if err != nil {
 		if s.ctx.Err() != nil {
-			return false
+			return false, nil
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) && ra != nil && ra.pending() {
 			s.badInput(ls, fmt.Errorf("%w: message %d stalled after fragment %d of %d for over %v", ErrBadFragment, ra.msgID, ra.next, ra.total, ra.timeout), false)
 			ra.reset()
-			return true
+			return true, nil
 		}
 		if errors.Is(err, io.ErrShortBuffer) {
 			s.badInput(ls, fmt.Errorf("%w: a message over %d bytes", ErrBadFragment, MaxChannelMessage), true)
-			return false
+			return false, nil
 		}
-		s.stop(fmt.Errorf("%w: reading data channel %s: %w", transport.ErrWireClosed, spec.label, err))
-		return false
+		return false, fmt.Errorf("%w: reading data channel %s: %w", transport.ErrWireClosed, spec.label, err)
 	}
 	if isString {
 		s.badInput(ls, fmt.Errorf("%w: a text message", ErrBadFragment), true)
-		return false
+		return false, nil
 	}
 	var msg []byte
 	if ra != nil {
@@ -103,13 +108,13 @@ func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, is
 			// channel goes on.
 			s.co.counters.ReassemblyRefused.Add(1)
 			s.log.Warn("dropped a fragmented message over the reassembly budget", "channel", spec.label, "err", err)
-			return true
+			return true, nil
 		}
 		if err != nil {
 			// The channel is ordered and reliable: a broken fragment
 			// stream means a broken peer.
 			s.badInput(ls, err, true)
-			return false
+			return false, nil
 		}
 	} else {
 		f, err := parseFragment(buf[:n])
@@ -118,12 +123,12 @@ func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, is
 		}
 		if err != nil {
 			s.badInput(ls, err, false) // a single lossy message: drop it
-			return true
+			return true, nil
 		}
 		msg = clone(f.chunk)
 	}
 	if msg == nil {
-		return true
+		return true, nil
 	}
 	err = s.inbound.Deliver(s.ctx, transport.Message{From: s.peer, Type: spec.pt, Data: msg, Wire: transport.WireWebRTC})
 	switch {
@@ -131,13 +136,13 @@ func (s *session) received(ls *laneState, ra *reassembler, buf []byte, n int, is
 		s.co.counters.MessagesIn.Add(1)
 		s.co.counters.BytesIn.Add(uint64(len(msg)))
 	case s.ctx.Err() != nil:
-		return false
+		return false, nil
 	case errors.Is(err, transport.ErrInboundFull), errors.Is(err, transport.ErrNoHandler):
 		// Counted by the inbound queues.
 	default:
 		s.log.Warn("inbound delivery failed", "type", spec.pt, "err", err)
 	}
-	return true
+	return true, nil
 }
 
 // badInput counts and logs a refused message; fatal ends the session

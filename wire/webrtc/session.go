@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/datachannel"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/actr-go/actr/internal/writeslot"
@@ -80,7 +79,8 @@ type session struct {
 	pendingCands []*protocol.IceCandidate
 	candidates   int  // remote candidates taken in the current ICE generation
 	connected    bool // the PeerConnection (ICE and DTLS) is connected
-	opened       int  // data channels open
+	channels     int  // data channels taken (ours and the peer's), at most maxSessionChannels
+	refused      int  // the peer's data channels refused
 	everReady    bool
 	restarts     int
 	restarting   bool
@@ -95,6 +95,7 @@ type session struct {
 	rmu        sync.Mutex
 	readyCh    chan struct{} // closed and replaced at every change of ready
 	firstReady chan struct{} // closed when first ready
+	chansCh    chan struct{} // closed and replaced when a channel opens or closes (rmu)
 
 	errMu sync.Mutex
 	err   error
@@ -110,13 +111,26 @@ type session struct {
 	stopOnce sync.Once
 }
 
-// laneState is the sending side of one data channel.
+// laneState is one payload type's lane: its data channels, ours and the
+// peer's (inband.go), and the sending side.
 type laneState struct {
-	spec  channelSpec
-	dc    *pion.DataChannel
-	rwc   atomic.Pointer[datachannel.ReadWriteCloserDeadliner]
+	spec channelSpec
+	idx  int
+	// Loop-owned: our channel, once created (open or not); the peer's
+	// open channel, if any.
+	local, remote *dchan
+	// chans is the lane's open channels, in the order they opened:
+	// replaced (never changed in place) by the loop, read by anyone.
+	chans atomic.Pointer[[]*dchan]
+	// send is the channel Sends write to: the first of the lane's
+	// channels to open, for as long as it is open (inband.go).
+	send atomic.Pointer[dchan]
+	// opened is closed when send is first set.
+	opened     chan struct{}
+	openedOnce sync.Once
+
 	slot  writeslot.Slot // held while a message's fragments are written
-	low   chan struct{}  // signalled by OnBufferedAmountLow
+	low   chan struct{}  // signalled by its channels' OnBufferedAmountLow
 	msgID uint32         // guarded by slot
 	buf   []byte         // guarded by slot
 	// The stall clock (lane.go's drain), guarded by slot: the timer, made
@@ -142,28 +156,18 @@ func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID
 	s := &session{
 		co: co, id: lastSessionID.Add(1), wireID: wireID, peer: peer, inbound: in, events: events,
 		cfg: co.cfg, pc: pc, ctx: ctx, cancel: cancel, role: r,
-		readyCh: make(chan struct{}), firstReady: make(chan struct{}), done: make(chan struct{}), gotRemote: make(chan struct{}),
+		readyCh: make(chan struct{}), chansCh: make(chan struct{}), firstReady: make(chan struct{}), done: make(chan struct{}), gotRemote: make(chan struct{}),
 	}
 	s.log = co.cfg.Logger.With("peer", peer, "session", s.id)
 	for i, spec := range channelSpecs {
-		dc, err := pc.CreateDataChannel(spec.label, spec.init())
-		if err != nil {
-			cancel()
-			_ = pc.Close()
-			return nil, fmt.Errorf("webrtc: creating data channel %s: %w", spec.label, err)
-		}
-		ls := &laneState{spec: spec, dc: dc, slot: writeslot.New(), low: make(chan struct{}, 1)}
-		s.lanes[i] = ls
-		dc.SetBufferedAmountLowThreshold(uint64(s.cfg.BufferedAmountLow))
-		dc.OnBufferedAmountLow(func() {
-			select {
-			case ls.low <- struct{}{}:
-			default:
-			}
-		})
-		dc.OnOpen(func() { s.post(func() { s.channelOpened(i) }) })
-		dc.OnClose(func() { s.post(func() { s.channelClosed(i) }) })
+		s.lanes[i] = &laneState{spec: spec, idx: i, slot: writeslot.New(), low: make(chan struct{}, 1), opened: make(chan struct{})}
 	}
+	// The peer's channels: pion's accept loop waits for this handler, so
+	// it only asks to hear of the channel once open (which pion says
+	// right after); the loop then takes it or refuses it.
+	pc.OnDataChannel(func(dc *pion.DataChannel) {
+		dc.OnOpen(func() { s.post(func() { s.remoteOpened(dc) }) })
+	})
 	pc.OnICECandidate(func(c *pion.ICECandidate) {
 		if c != nil {
 			init := c.ToJSON()
@@ -258,12 +262,13 @@ func (s *session) teardown() {
 	// fire, and they only post to this finished loop.)
 	s.pc.OnICECandidate(func(*pion.ICECandidate) {})
 	s.pc.OnConnectionStateChange(func(pion.PeerConnectionState) {})
+	s.pc.OnDataChannel(func(*pion.DataChannel) {})
 	if err := s.pc.Close(); err != nil {
 		s.log.Debug("closing the PeerConnection", "err", err)
 	}
 	for _, ls := range s.lanes {
-		if rwc := ls.rwc.Load(); rwc != nil {
-			_ = (*rwc).Close()
+		for _, ch := range ls.open() {
+			_ = ch.rwc.Close()
 		}
 	}
 	s.readers.Wait()
@@ -305,6 +310,20 @@ func (s *session) dialling() bool {
 	}
 }
 
+// channelsChanged is closed at the next change of the lanes' channels.
+func (s *session) channelsChanged() <-chan struct{} {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return s.chansCh
+}
+
+func (s *session) notifyChannels() {
+	s.rmu.Lock()
+	close(s.chansCh)
+	s.chansCh = make(chan struct{})
+	s.rmu.Unlock()
+}
+
 func (s *session) readyChanged() <-chan struct{} {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
@@ -340,27 +359,16 @@ func (s *session) publish(kind transport.EventKind, reason string, err error) {
 	}
 }
 
-// checkReady runs on the loop after every change of connected or opened.
+// checkReady runs on the loop after every change of connected or of the
+// RPC_RELIABLE lane's channels. A session is Ready, as actr's is, once
+// connected with RPC_RELIABLE open: a lane whose channel is not open yet
+// opens its own on its first Send (lane.go), which needs no round trip.
 func (s *session) checkReady() {
-	ready := s.connected && s.opened == len(s.lanes)
+	ready := s.connected && s.lanes[rpcReliable].send.Load() != nil
 	if ready && !s.ready.Load() {
 		s.disarm()
 	}
 	s.setReady(ready)
-}
-
-func (s *session) channelOpened(i int) {
-	ls := s.lanes[i]
-	rwc, err := ls.dc.DetachWithDeadline()
-	if err != nil {
-		s.stop(fmt.Errorf("webrtc: detaching data channel %s: %w", ls.spec.label, err))
-		return
-	}
-	ls.rwc.Store(&rwc)
-	s.opened++
-	s.readers.Add(1)
-	go s.read(ls, rwc)
-	s.checkReady()
 }
 
 // stalled fails the session of a peer that stopped reading (its cause,
@@ -376,12 +384,6 @@ func (s *session) stalled(err error) {
 	s.stop(err)
 }
 
-func (s *session) channelClosed(i int) {
-	label := s.lanes[i].spec.label
-	s.publish(transport.EventDataChannelClosed, label, nil)
-	s.stop(fmt.Errorf("%w: data channel %s closed", transport.ErrWireClosed, label))
-}
-
 func (s *session) stateChanged(st pion.PeerConnectionState) {
 	s.log.Debug("connection state", "state", st)
 	switch st {
@@ -395,7 +397,7 @@ func (s *session) stateChanged(st pion.PeerConnectionState) {
 		}
 		if !s.everReady {
 			s.deadline(s.cfg.ChannelOpenTimeout, func() {
-				s.stop(fmt.Errorf("%w: data channels to %s not open %v after connecting", transport.ErrWireClosed, s.peer, s.cfg.ChannelOpenTimeout))
+				s.stop(fmt.Errorf("%w: data channel %s to %s not open %v after connecting", transport.ErrWireClosed, channelSpecs[rpcReliable].label, s.peer, s.cfg.ChannelOpenTimeout))
 			})
 		}
 		s.checkReady()
@@ -484,6 +486,17 @@ func (s *session) offer(restart bool) error {
 		// the offer never reached it.
 		if pending := s.pc.PendingLocalDescription(); pending != nil {
 			return s.sendSDP(typ, pending.SDP) // the same exchange
+		}
+	}
+	if !restart {
+		// The offerer opens every lane's channel, RPC_RELIABLE first, before
+		// its first offer, so that the offer carries the application
+		// m-line and the lanes are open as soon as SCTP is (actr's peers
+		// open only RPC_RELIABLE; the answerer takes what comes).
+		for _, ls := range s.lanes {
+			if err := s.openLocal(ls); err != nil {
+				return err
+			}
 		}
 	}
 	o, err := s.pc.CreateOffer(opts)
