@@ -86,6 +86,7 @@ func TestActrOnlyPeer(t *testing.T) {
 	kinds := []protocol.PayloadType{protocol.PayloadType_RPC_RELIABLE, protocol.PayloadType_RPC_SIGNAL,
 		protocol.PayloadType_STREAM_RELIABLE, protocol.PayloadType_STREAM_LATENCY_FIRST}
 
+	logged := 0 // "message " lines the node printed, one per message it got
 	// peer → node over WebRTC: every payload type, each echoed.
 	rtc, err := peerA.DialWebRTC(ctx, nodeID.Proto())
 	if err != nil {
@@ -97,7 +98,8 @@ func TestActrOnlyPeer(t *testing.T) {
 		if err := rtc.Send(ctx, pt, msg); err != nil {
 			t.Fatalf("%s: %v", pt, err)
 		}
-		if got := node.line(ctx, "message "); !strings.Contains(got, pt.String()) || !strings.Contains(got, "over webrtc") {
+		logged++
+		if got := node.nthLine(ctx, "message ", logged); !strings.Contains(got, pt.String()+" ") || !strings.Contains(got, "over webrtc") {
 			t.Fatalf("node logged %q for %s", got, pt)
 		}
 		awaitMessage(t, ctx, peerA, "", pt, msg)
@@ -119,7 +121,8 @@ func TestActrOnlyPeer(t *testing.T) {
 		if err := ws.Send(ctx, pt, msg); err != nil {
 			t.Fatalf("%s: %v", pt, err)
 		}
-		if got := node.line(ctx, "message "); !strings.Contains(got, pt.String()) || !strings.Contains(got, "over websocket") {
+		logged++
+		if got := node.nthLine(ctx, "message ", logged); !strings.Contains(got, pt.String()+" ") || !strings.Contains(got, "over websocket") {
 			t.Fatalf("node logged %q for %s", got, pt)
 		}
 		awaitMessage(t, ctx, peerB, "", pt, msg)
