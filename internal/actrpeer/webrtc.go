@@ -35,7 +35,8 @@ type rtcSession struct {
 	exchange string // sdp_exchange_id of the current offer/answer
 	haveSDP  bool   // remote description set
 	early    []pion.ICECandidateInit
-	channels map[protocol.PayloadType]*pion.DataChannel
+	channels map[protocol.PayloadType]*pion.DataChannel // open, by lane
+	created  map[protocol.PayloadType]bool              // this side has opened one
 	opened   map[protocol.PayloadType]chan struct{}
 	partial  map[string][][]byte // label/msg id → fragments
 	nextMsg  uint32
@@ -58,7 +59,7 @@ func (p *Peer) newSession(remote *protocol.ActrId, offerer bool) (*rtcSession, e
 		return nil, err
 	}
 	s := &rtcSession{p: p, remote: remote, pc: pc, offerer: offerer,
-		channels: map[protocol.PayloadType]*pion.DataChannel{}, opened: map[protocol.PayloadType]chan struct{}{},
+		channels: map[protocol.PayloadType]*pion.DataChannel{}, created: map[protocol.PayloadType]bool{}, opened: map[protocol.PayloadType]chan struct{}{},
 		partial: map[string][][]byte{}, connected: make(chan struct{})}
 	for pt := range Labels {
 		s.opened[pt] = make(chan struct{})
@@ -119,8 +120,16 @@ func (s *rtcSession) adopt(pt protocol.PayloadType, dc *pion.DataChannel) {
 	dc.OnMessage(func(m pion.DataChannelMessage) { s.onFragment(pt, dc.Label(), m.Data) })
 }
 
-// open creates the channel of pt in-band, with actr's QoS.
+// open creates the channel of pt in-band, with actr's QoS, unless this
+// side already has.
 func (s *rtcSession) open(pt protocol.PayloadType) error {
+	s.mu.Lock()
+	if s.created[pt] {
+		s.mu.Unlock()
+		return nil
+	}
+	s.created[pt] = true
+	s.mu.Unlock()
 	init := &pion.DataChannelInit{Ordered: proto.Bool(true)}
 	if pt == protocol.PayloadType_STREAM_LATENCY_FIRST {
 		init.Ordered = proto.Bool(false)
