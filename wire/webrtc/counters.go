@@ -19,6 +19,9 @@ type Counters struct {
 	Sessions, Accepted atomic.Uint64
 	// ICERestarts started, and completed (the connection came back).
 	ICERestarts, ICERestartsCompleted atomic.Uint64
+	// RestartRequestsSent: ice_restart_requests an answerer sent its
+	// offerer, having seen their connection fail.
+	RestartRequestsSent atomic.Uint64
 
 	// Stalls: wires failed because their peer stopped reading
 	// (Config.StallTimeout).

@@ -84,6 +84,7 @@ type session struct {
 	everReady    bool
 	restarts     int
 	restarting   bool
+	askedRestart bool        // an answerer sent ice_restart_request since it was last connected
 	timer        *time.Timer // the pending deadline, if any
 	timerGen     uint64
 
@@ -389,6 +390,7 @@ func (s *session) stateChanged(st pion.PeerConnectionState) {
 	switch st {
 	case pion.PeerConnectionStateConnected:
 		s.connected = true
+		s.askedRestart = false
 		if s.restarting {
 			s.restarting = false
 			s.restarts = 0
@@ -416,10 +418,32 @@ func (s *session) stateChanged(st pion.PeerConnectionState) {
 	}
 }
 
+// restartRequester is the part of a Signaler that can send actr's
+// ice_restart_request (signaling.Client can); optional, so that other
+// Signalers need not.
+type restartRequester interface {
+	SendIceRestartRequest(target protocol.ActorID, why string) error
+}
+
 // recover handles a connected session going disconnected or failed: the
-// offerer restarts ICE (bounded), the answerer waits for its restart offer.
+// offerer restarts ICE (bounded); the answerer asks it to (once it sees
+// the connection failed) and waits for its restart offer.
 func (s *session) recover(st pion.PeerConnectionState) {
 	if s.role != roleOfferer {
+		if st == pion.PeerConnectionStateFailed && !s.askedRestart {
+			// As actr's answerers do: ask the offerer to restart now. An
+			// offerer that saw the failure too is restarting already and
+			// takes no notice; one that saw nothing (a one-way failure)
+			// restarts at once instead of never.
+			s.askedRestart = true
+			if r, ok := s.co.sig.(restartRequester); ok {
+				if err := r.SendIceRestartRequest(s.peer, "ice_failed"); err != nil {
+					s.log.Debug("asking the offerer to restart ICE", "err", err)
+				} else {
+					s.co.counters.RestartRequestsSent.Add(1)
+				}
+			}
+		}
 		if s.timer == nil {
 			wait := time.Duration(s.cfg.ICERestarts+1) * s.cfg.ICEFailedTimeout
 			s.deadline(wait, func() {
