@@ -133,7 +133,7 @@ var (
 
 	dRTCSessions = desc("webrtc_sessions", "Open WebRTC PeerConnections.")
 	dRTCCreated  = desc("webrtc_sessions_created_total", "PeerConnections created, by direction.", "direction")
-	dRTCRestarts = desc("webrtc_ice_restarts_total", "ICE restarts, by outcome.", "outcome")
+	dRTCRestarts = desc("webrtc_ice_restarts_total", "ICE restarts, by outcome (started, completed; requested: ice_restart_requests this node sent its offerers as answerer).", "outcome")
 	dRTCMsgs     = desc("webrtc_messages_total", "WebRTC data messages, by direction.", "direction")
 	dRTCBytes    = desc("webrtc_bytes_total", "WebRTC payload bytes, by direction.", "direction")
 	dRTCBad      = desc("webrtc_bad_input_total", "Refused WebRTC input, by kind.", "kind")
@@ -300,6 +300,7 @@ func collectWebRTC(ch chan<- prometheus.Metric, co *webrtc.Coordinator) {
 	started, completed := c.ICERestarts.Load(), c.ICERestartsCompleted.Load()
 	counter(ch, dRTCRestarts, started, "started")
 	counter(ch, dRTCRestarts, completed, "completed")
+	counter(ch, dRTCRestarts, c.RestartRequestsSent.Load(), "requested")
 	counter(ch, dRTCMsgs, c.MessagesIn.Load(), "in")
 	counter(ch, dRTCMsgs, c.MessagesOut.Load(), "out")
 	counter(ch, dRTCBytes, c.BytesIn.Load(), "in")
