@@ -41,10 +41,14 @@ type Config struct {
 	WSListen string
 	// WSURLTemplate ("ws://host:port/actr/{actor_id}") and WSResolve
 	// (per-peer, takes precedence) tell the node where peers' gates are.
-	// With neither, the node dials no WebSocket wires (peers may still
-	// connect to its gate).
+	// With neither, the node asks the signaling server: a peer that
+	// registered its gate (RegisterRequest.ws_address, as nodes with a
+	// gate do) is dialled there, over WebSocket alongside WebRTC.
 	WSURLTemplate string
 	WSResolve     func(ctx context.Context, peer protocol.ActorID) (string, error)
+	// DisableWebSocket: the node dials no WebSocket wires (WebRTC only);
+	// its gate, if WSListen is set, still takes peers' connections.
+	DisableWebSocket bool
 	// WebSocket tunes the node's WebSocket connections, dialled and
 	// accepted.
 	WebSocket websocket.Options
@@ -92,8 +96,8 @@ func (c *Config) check() error {
 	if c.Type.Name == "" {
 		errs = append(errs, errors.New("node: Config.Type.Name is required"))
 	}
-	if c.DisableWebRTC && c.WSURLTemplate == "" && c.WSResolve == nil && c.WSListen == "" {
-		errs = append(errs, errors.New("node: WebRTC is disabled and no WebSocket endpoint is configured: the node could reach nobody"))
+	if c.DisableWebRTC && c.DisableWebSocket && c.WSListen == "" {
+		errs = append(errs, errors.New("node: WebRTC and WebSocket dialling are disabled and no gate is configured (WSListen): the node could reach nobody"))
 	}
 	return errors.Join(errs...)
 }

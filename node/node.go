@@ -93,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 		wcfg.WebRTC = wire.WebRTCConfig{Enabled: true, Coordinator: n.co}
 	}
-	if cfg.WSURLTemplate != "" || cfg.WSResolve != nil || cfg.DisableWebRTC {
+	if !cfg.DisableWebSocket {
 		sig := n.sig
 		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket, HTTPClient: n.client,
 			// The signaling client renews its credential; present the
@@ -102,11 +102,11 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 				return sig.Prove(audience)
 			}}
 		// Where a peer's gate is: the configured resolver, else the
-		// configured template, else (WebRTC off: WebSocket is the only
-		// wire) what the peer registered with the signaling server (route
-		// candidates' ws_address_map).
+		// configured template, else what the peer registered with the
+		// signaling server (route candidates' ws_address_map): every wire
+		// a peer offers is dialled.
 		resolve := cfg.WSResolve
-		if resolve == nil && cfg.WSURLTemplate == "" && cfg.DisableWebRTC {
+		if resolve == nil && cfg.WSURLTemplate == "" {
 			resolve = func(ctx context.Context, peer protocol.ActorID) (string, error) {
 				lctx, cancel := context.WithTimeout(ctx, gateLookupTimeout)
 				defer cancel()

@@ -185,3 +185,39 @@ func TestGateFoundThroughSignaling(t *testing.T) {
 		t.Fatal("nothing arrived over the gate found through signaling")
 	}
 }
+
+// With WebRTC on too, a node with no URL template dials both wires a peer
+// offers: WebRTC, and WebSocket to the gate the peer registered.
+func TestBothWiresWithTheGateFoundThroughSignaling(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sig := signalingtest.Start(t, signaling.ServerConfig{})
+	server, err := node.Start(ctx, node.Config{SignalingURL: sig.URL, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "gate"},
+		WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close(ctx)
+	client, err := node.Start(ctx, node.Config{SignalingURL: sig.URL, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "client"},
+		WebRTC: webrtc.Config{LoopbackOnly: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close(ctx)
+	sub := client.Manager().Subscribe(64)
+	defer sub.Close()
+	if err := client.Send(ctx, server.ID(), protocol.RPCReliable, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	ready := map[transport.WireKind]bool{}
+	for !ready[transport.WireWebRTC] || !ready[transport.WireWebSocket] {
+		select {
+		case ev := <-sub.Events():
+			if ev.Kind == transport.EventWireStateChanged && ev.State == transport.WireReady && ev.Dest == transport.Actor(server.ID()) {
+				ready[ev.WireKind] = true
+			}
+		case <-ctx.Done():
+			t.Fatalf("wires ready to the server: %v; want WebRTC and WebSocket", ready)
+		}
+	}
+}

@@ -27,6 +27,7 @@ type nodeFlags struct {
 	typ          string
 	secretFile   string
 	wsURL        string
+	noWebSocket  bool
 	noWebRTC     bool
 	loopbackOnly bool
 	iceServers   string
@@ -49,8 +50,9 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.UintVar(&nf.realm, "realm", 1, "realm to register in")
 	f.StringVar(&nf.typ, "type", defaultType, "actor type to register as, manufacturer:name[:version] (version "+protocol.DefaultVersion+" when not given)")
 	f.StringVar(&nf.secretFile, "secret-file", "", "file holding the realm secret, if the realm needs one (or set ACTR_REALM_SECRET)")
-	f.StringVar(&nf.wsURL, "ws-url", "", "WebSocket gate URL template of peers, with "+wire.ActorIDPlaceholder+" (e.g. ws://127.0.0.1:9001/actr/"+wire.ActorIDPlaceholder+"); empty: reach peers over WebRTC only")
+	f.StringVar(&nf.wsURL, "ws-url", "", "WebSocket gate URL template of peers, with "+wire.ActorIDPlaceholder+" (e.g. ws://127.0.0.1:9001/actr/"+wire.ActorIDPlaceholder+"); empty: the gate each peer registered with the signaling server, if any")
 	f.BoolVar(&nf.noWebRTC, "no-webrtc", false, "turn the WebRTC wire off")
+	f.BoolVar(&nf.noWebSocket, "no-websocket", false, "dial no WebSocket wires (WebRTC only); a gate (--ws-listen) still takes peers' connections")
 	f.BoolVar(&nf.loopbackOnly, "loopback-only", false, "WebRTC over 127.0.0.1 only (tests, one machine)")
 	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478)")
 	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
@@ -73,7 +75,7 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 		return node.Config{}, err
 	}
 	cfg := node.Config{SignalingURL: nf.signal, Realm: uint32(nf.realm), Type: t,
-		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, HealthCheckInterval: nf.health, Logger: log}
+		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, DisableWebSocket: nf.noWebSocket, HealthCheckInterval: nf.health, Logger: log}
 	if err := checkSignalURL(nf.signal); err != nil {
 		return cfg, err
 	}

@@ -77,7 +77,7 @@ func startPair(ctx context.Context, o pairOptions, log *slog.Logger) (_ *pair, e
 	}
 	start := func(name string, h transport.Handler) (*node.Node, error) {
 		cfg := node.Config{SignalingURL: p.ln.URL(), Realm: 1, Type: signaling.ActorType{Manufacturer: "demo", Name: name},
-			WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, DisableWebRTC: o.noWebRTC,
+			WSListen: "127.0.0.1:0", WebRTC: webrtc.Config{LoopbackOnly: true}, DisableWebRTC: o.noWebRTC, DisableWebSocket: o.noWS,
 			HealthCheckInterval: o.health, Handler: h, Logger: log,
 			TrustedKeys: map[uint32]ed25519.PublicKey{iss.KeyID(): iss.PublicKey()}}
 		if !o.noWS {

@@ -207,9 +207,11 @@ func TestSignalNodesAndSendAsProcesses(t *testing.T) {
 	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
-	nodeArgs := []string{"node", "--signal", url, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--log"}
-	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-mux", "--udp-buffer", "1048576", "--metrics-listen", "127.0.0.1:0")...) // WebRTC over shared UDP sockets
-	n2 := startProc(t, "node 2", append(nodeArgs, "--type", "acme:other")...)
+	nodeArgs := []string{"node", "--signal", url, "--loopback-only", "--log"}
+	// Node 1 has no gate: WebRTC over shared UDP sockets is its only wire.
+	// Node 2 has one, registered with the server, so peers dial it there too.
+	n1 := startProc(t, "node 1", append(nodeArgs, "--udp-mux", "--udp-buffer", "1048576", "--metrics-listen", "127.0.0.1:0")...)
+	n2 := startProc(t, "node 2", append(nodeArgs, "--ws-listen", "127.0.0.1:0", "--type", "acme:other")...)
 	id1 := n1.line(ctx, "actor ")
 	n1Metrics, n1Status := n1.line(ctx, "metrics "), n1.line(ctx, "status ")
 	id2, gate2 := n2.line(ctx, "actor "), n2.line(ctx, "gate ")
