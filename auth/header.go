@@ -16,11 +16,7 @@ const MaxHeaderLen = 4096
 // WebSocket handshake header: standard, padded base64 of the
 // deterministically marshalled AIdCredential, as the actr runtime writes it. The result is a bearer secret: do not log it.
 func EncodeHeader(cred *protocol.AIdCredential) string {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(cred)
-	if err != nil {
-		return "" // an AIdCredential has no field that can fail to marshal
-	}
-	return base64.StdEncoding.EncodeToString(b)
+	return encodeHeaderMessage(cred)
 }
 
 // DecodeHeader parses the header form of a credential. It checks the form
@@ -30,11 +26,39 @@ func EncodeHeader(cred *protocol.AIdCredential) string {
 // and its padding (line breaks included), missing padding, non-canonical
 // base64 and bytes that are not an AIdCredential.
 func DecodeHeader(s string) (*protocol.AIdCredential, error) {
-	bad := func(format string, args ...any) (*protocol.AIdCredential, error) {
-		return nil, refuse(ErrMalformed, 0, protocol.ActorID{}, "X-Actr-Credential header: "+format, args...)
+	var cred protocol.AIdCredential
+	if err := decodeHeaderMessage(s, headerCredentialName, MaxHeaderLen, ErrMalformed, &cred); err != nil {
+		return nil, err
 	}
-	if len(s) > MaxHeaderLen {
-		return bad("%d bytes, over the %d-byte limit", len(s), MaxHeaderLen)
+	return &cred, nil
+}
+
+// headerCredentialName and headerProofName name the headers in errors.
+const (
+	headerCredentialName = "X-Actr-Credential"
+	headerProofName      = "X-Actr-Proof"
+)
+
+// encodeHeaderMessage is the header form of m: standard padded base64 of
+// its deterministic encoding.
+func encodeHeaderMessage(m proto.Message) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return "" // our header messages have no field that can fail to marshal
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// decodeHeaderMessage decodes the header form of a message into m,
+// strictly: at most max bytes, checked before decoding anything; only the
+// standard base64 alphabet, canonical and padded; bytes that are m. A
+// refusal is a *VerifyError wrapping reason, naming the header.
+func decodeHeaderMessage(s, header string, max int, reason error, m proto.Message) error {
+	bad := func(format string, args ...any) error {
+		return refuse(reason, 0, protocol.ActorID{}, header+" header: "+format, args...)
+	}
+	if len(s) > max {
+		return bad("%d bytes, over the %d-byte limit", len(s), max)
 	}
 	for i := 0; i < len(s); i++ {
 		if !base64StdByte(s[i]) {
@@ -45,11 +69,10 @@ func DecodeHeader(s string) (*protocol.AIdCredential, error) {
 	if err != nil {
 		return bad("not canonical, padded standard base64")
 	}
-	var cred protocol.AIdCredential
-	if err := proto.Unmarshal(b, &cred); err != nil {
-		return bad("not an AIdCredential message")
+	if err := proto.Unmarshal(b, m); err != nil {
+		return bad("not a %s message", m.ProtoReflect().Descriptor().Name())
 	}
-	return &cred, nil
+	return nil
 }
 
 func base64StdByte(c byte) bool {

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -106,35 +105,14 @@ func signedProofBytes(body []byte) []byte {
 
 // EncodeProofHeader returns p in the form carried by the X-Actr-Proof
 // handshake header: standard padded base64 of the encoded message.
-func EncodeProofHeader(p *protocol.ProofOfPossession) string {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
-	if err != nil {
-		return ""
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
+func EncodeProofHeader(p *protocol.ProofOfPossession) string { return encodeHeaderMessage(p) }
 
 // DecodeProofHeader parses the header form of a proof, strictly (see
 // [DecodeHeader]); it checks the form only.
 func DecodeProofHeader(s string) (*protocol.ProofOfPossession, error) {
-	bad := func(format string, args ...any) (*protocol.ProofOfPossession, error) {
-		return nil, refuse(ErrBadProof, 0, protocol.ActorID{}, "X-Actr-Proof header: "+format, args...)
-	}
-	if len(s) > MaxProofHeaderLen {
-		return bad("%d bytes, over the %d-byte limit", len(s), MaxProofHeaderLen)
-	}
-	for i := 0; i < len(s); i++ {
-		if !base64StdByte(s[i]) {
-			return bad("byte %d is not in the standard base64 alphabet", i)
-		}
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil {
-		return bad("not canonical, padded standard base64")
-	}
 	var p protocol.ProofOfPossession
-	if err := proto.Unmarshal(b, &p); err != nil {
-		return bad("not a ProofOfPossession message")
+	if err := decodeHeaderMessage(s, headerProofName, MaxProofHeaderLen, ErrBadProof, &p); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
