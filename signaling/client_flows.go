@@ -127,8 +127,19 @@ func (c *Client) keepAlive(cc *clientConn) {
 		c.mu.Unlock()
 		if err != nil && c.ctx.Err() == nil {
 			var refused *ErrorResponseError
-			if !errors.As(err, &refused) { // no answer: the server is gone
+			switch {
+			case !errors.As(err, &refused): // no answer: the server is gone
 				c.log.Info("signaling: heartbeat failed; dropping the connection", "err", err)
+				_ = cc.ws.CloseNow()
+			case refused.Code == CodeUnauthorized:
+				// The server will not renew (it restarted and forgot the
+				// renewal token, or the token expired): rather than run
+				// on to the credential's end, which gates would refuse,
+				// reconnect now; the resume registers anew.
+				c.log.Warn("signaling: renewal refused; registering anew", "err", err)
+				c.mu.Lock()
+				c.credExp = time.Time{}
+				c.mu.Unlock()
 				_ = cc.ws.CloseNow()
 			}
 		}

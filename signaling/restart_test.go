@@ -1,6 +1,7 @@
 package signaling_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/actr-go/actr/signaling"
@@ -37,5 +38,31 @@ func TestServerRestartClientsResumeWithSubscriptions(t *testing.T) {
 	waitPresence(t, ctx, a, c.ID(), true)
 	if !ts2.srv.Online(idA) || !ts2.srv.Online(idB) {
 		t.Fatal("resumed actors are not online on the new server")
+	}
+}
+
+// After a restart the server no longer knows a client's renewal token: the
+// client resumes with its id, and its renewal is refused with a 401 (on
+// which the client's keepalive reconnects and registers anew, rather than
+// run on to its credential's end).
+func TestRenewalIsRefusedAfterRestart(t *testing.T) {
+	ctx := guard(t)
+	ts := newServer(t, signaling.ServerConfig{}, "")
+	a := dial(t, ctx, ts.url, typeA, 1)
+	idA := a.ID()
+	addr := ts.ln.Addr().String()
+	ts.stop()
+	newServer(t, signaling.ServerConfig{Issuer: ts.iss}, addr)
+	for a.Ping(ctx) != nil {
+		if err := a.WaitConnected(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.ID() != idA {
+		t.Fatalf("the resume changed the id: %s → %s", idA, a.ID())
+	}
+	var refused *signaling.ErrorResponseError
+	if err := a.RenewCredential(ctx); !errors.As(err, &refused) || refused.Code != signaling.CodeUnauthorized {
+		t.Fatalf("renewal at a restarted server: %v, want a 401", err)
 	}
 }
