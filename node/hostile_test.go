@@ -320,10 +320,10 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 	// A peer new to the victim, during the attack: the strangers' setups
 	// fill the cap, until their deadline if nothing else frees them.
 	freshReplies := make(chan transport.Message, 1)
-	// Answer-only: the victim offers, so its session with fresh takes one
-	// of the places the strangers fill.
+	// Fresh registered last, so under actr's rule it offers: the victim's
+	// session with it takes one of the places the strangers fill.
 	fresh, err := node.Start(ctx, node.Config{SignalingURL: url, Realm: 1, Type: signaling.ActorType{Manufacturer: "acme", Name: "fresh"},
-		AnswerOnly: true, WebRTC: webrtc.Config{LoopbackOnly: true}, ManagerOptions: []transport.Option{transport.WithBackoff(transport.Backoff{Attempts: 20, Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond})},
+		WebRTC: webrtc.Config{LoopbackOnly: true}, ManagerOptions: []transport.Option{transport.WithBackoff(transport.Backoff{Attempts: 20, Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond})},
 		Handler: transport.HandlerFunc(func(_ context.Context, m transport.Message) { freshReplies <- m })})
 	if err != nil {
 		t.Fatal(err)
@@ -336,8 +336,8 @@ func TestHostileH8StrangersNegotiatingDoNotStarveTheNode(t *testing.T) {
 	}
 	// It must not have waited for the strangers' deadline: refused while
 	// every place is young, and not told (the victim's refusals are
-	// rate-limited), it gives up after webrtc.Config.OfferTimeout (3 s) and
-	// retries; by then a place is free, or one is past
+	// rate-limited), it gives up waiting for an answer after
+	// webrtc.Config.OfferTimeout (3 s) and retries; by then a place is free, or one is past
 	// InboundSetupEvictAge (1 s) and goes to it.
 	if freshTook >= setupDeadline {
 		t.Errorf("a new peer took %s to get through, as long as the strangers' setup deadline (%s): it waited for their places", freshTook, setupDeadline)

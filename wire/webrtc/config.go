@@ -112,13 +112,14 @@ type Config struct {
 	// this long after the peer started it (default
 	// DefaultInboundSetupTimeout).
 	InboundSetupTimeout time.Duration
-	// OfferTimeout bounds how long a Connect in which this node answers
-	// waits for the peer's offer after the role negotiation (default
+	// OfferTimeout bounds how long a Connect waits for the peer's half of
+	// the exchange: its offer after the role negotiation when this node
+	// answers, its answer after our offer when this node offers (default
 	// DefaultOfferTimeout; negative: only the Connect's ctx). A peer that
 	// is refusing sessions, whose refusals are rate-limited, sends nothing:
-	// this bound makes the attempt fail with ErrNoOffer in seconds, and
-	// the transport retry, instead of waiting out its whole connect
-	// timeout.
+	// this bound makes the attempt fail with ErrNoOffer or ErrNoAnswer in
+	// seconds, and the transport retry, instead of waiting out its whole
+	// connect timeout.
 	OfferTimeout time.Duration
 	// InboundSetupEvictAge is how old an inbound setup must be before a
 	// newcomer may take its place when MaxInboundSetups are taken (default

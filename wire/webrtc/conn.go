@@ -149,18 +149,19 @@ func (c *Conn) Connect(ctx context.Context) error {
 	return err
 }
 
-// awaitReady waits for s to be ready. As the answerer, it waits for the
-// peer's offer for at most Config.OfferTimeout: a peer that refuses the
-// session without saying so (its setup cap is full and its refusals are
-// rate-limited) must cost this attempt seconds, not the whole connect
-// timeout, so that the retry comes soon.
+// awaitReady waits for s to be ready. It waits for the peer's half of the
+// exchange, its offer as the answerer or its answer as the offerer, for at
+// most Config.OfferTimeout: a peer that refuses the session without saying
+// so (its setup cap is full and its refusals are rate-limited) must cost
+// this attempt seconds, not the whole connect timeout, so that the retry
+// comes soon.
 func (c *Conn) awaitReady(ctx context.Context, s *session, offerer bool) error {
-	var noOffer <-chan time.Time
+	var silent <-chan time.Time
 	gotRemote := s.gotRemote
-	if !offerer && c.co.cfg.OfferTimeout > 0 {
+	if c.co.cfg.OfferTimeout > 0 {
 		t := time.NewTimer(c.co.cfg.OfferTimeout)
 		defer t.Stop()
-		noOffer = t.C
+		silent = t.C
 	}
 	for {
 		select {
@@ -171,8 +172,11 @@ func (c *Conn) awaitReady(ctx context.Context, s *session, offerer bool) error {
 		case <-ctx.Done():
 			return fmt.Errorf("webrtc: connecting to %s: %w", c.peer, context.Cause(ctx))
 		case <-gotRemote:
-			gotRemote, noOffer = nil, nil
-		case <-noOffer:
+			gotRemote, silent = nil, nil
+		case <-silent:
+			if offerer {
+				return fmt.Errorf("%w: %s sent no answer within %v of our offer (Config.OfferTimeout); it may be refusing sessions for now", ErrNoAnswer, c.peer, c.co.cfg.OfferTimeout)
+			}
 			return fmt.Errorf("%w: %s sent no offer within %v of the role negotiation (Config.OfferTimeout); it may be refusing sessions for now", ErrNoOffer, c.peer, c.co.cfg.OfferTimeout)
 		}
 	}
@@ -182,6 +186,11 @@ func (c *Conn) awaitReady(ctx context.Context, s *session, offerer bool) error {
 // the peer in time (Config.OfferTimeout). The attempt is given up and
 // retried like any failed connect.
 var ErrNoOffer = errors.New("webrtc: the peer sent no offer")
+
+// ErrNoAnswer: as the offerer of a session, this node got no answer from
+// the peer in time (Config.OfferTimeout). The attempt is given up and
+// retried like any failed connect.
+var ErrNoAnswer = errors.New("webrtc: the peer sent no answer")
 
 func (c *Conn) negotiate(ctx context.Context, s *session) (offerer bool, err error) {
 	offerer, err = c.co.sig.NegotiateRole(ctx, c.peer)

@@ -402,6 +402,38 @@ func TestOfferTimeoutEndsAnAttemptTheOffererIgnores(t *testing.T) {
 	}
 }
 
+// TestOfferTimeoutEndsAnAttemptTheAnswererIgnores: the same, with the
+// dialler the offerer (as actr's rule makes the larger id, and as the
+// in-process hub makes the smaller): a node whose cap is full ignores its
+// offer, and the attempt ends after Config.OfferTimeout with ErrNoAnswer.
+func TestOfferTimeoutEndsAnAttemptTheAnswererIgnores(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	hub := newPipeHub()
+	cfg := hostileConfig()
+	cfg.MaxInboundSetups = 1
+	cfg.InboundSetupTimeout = time.Minute
+	cfg.InboundSetupEvictAge = -1
+	node := newHubNode(t, hub, "acme:node@1.500", cfg, newRecorder())
+	node.co.mu.Lock()
+	node.co.refusalRate = 0 // every refusal over the rate: none is told
+	node.co.mu.Unlock()
+	lateCfg := hostileConfig()
+	lateCfg.OfferTimeout = 200 * time.Millisecond
+	late := newHubNode(t, hub, "acme:late@1.100", lateCfg, newRecorder()) // the smaller: it offers
+
+	offer := true
+	assign := &protocol.ActrRelay{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: &offer}}}
+	node.co.dispatch(signaling.Relay{From: protocol.MustParseActorID("acme:stranger@1.1000"), Msg: assign})
+	waitSetups(t, ctx, node.co, func(n int) bool { return n == 1 })
+
+	c := late.co.Wire(node.id, newRecorder(), nil)
+	defer c.Close()
+	if err := c.Connect(ctx); !errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("offering to a node that ignores us: %v, want ErrNoAnswer", err)
+	}
+}
+
 // TestHostileH9RemoteCandidatesCappedAndFiltered: a peer relays 150
 // candidates, and more in its answer. At most MaxRemoteCandidates reach
 // ICE; with LoopbackOnly every one naming another address is refused;
