@@ -430,8 +430,10 @@ func (c *Conn) writeOne(pt protocol.PayloadType, data []byte) error {
 		writeBufs.Put(bp)
 		return err
 	}
-	if cap(c.wbuf) < wsHeaderMax+HeaderSize+smallFrame {
-		c.wbuf = make([]byte, 0, wsHeaderMax+HeaderSize+smallFrame)
+	// Sized to the largest frame written yet, as an idle connection
+	// keeps it until the keepalive's trim.
+	if need := wsHeaderMax + HeaderSize + len(data); cap(c.wbuf) < need {
+		c.wbuf = make([]byte, 0, need)
 	}
 	fw := frameWriter{w: c.rw, client: c.client, buf: c.wbuf[:0]}
 	err := fw.add(pt, data)
