@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +67,17 @@ type Conn struct {
 	wbuf  []byte
 	guard stallGuard
 
+	// The queue of Sends waiting for the writer (coalesce.go): qhead and
+	// qtail under qmu; queued is their number, read without it.
+	queued       atomic.Int32
+	qmu          sync.Mutex
+	qhead, qtail *sendReq
+	// rw, when set (before start), is the connection under the library,
+	// where data frames are written (framewriter.go); client says they are
+	// masked. Without it they go through the library.
+	rw     io.Writer
+	client bool
+
 	id     transport.WireID
 	local  protocol.ActorID
 	remote protocol.ActorID
@@ -77,7 +87,7 @@ type Conn struct {
 	lanes  [protocol.PayloadTypeCount]*lane
 
 	// Dialled connections only.
-	dial func(ctx context.Context) (*websocket.Conn, *http.Response, error)
+	dial func(ctx context.Context) (*websocket.Conn, net.Conn, error)
 
 	ctx    context.Context // ends when the connection dies or is closed
 	cancel context.CancelFunc
@@ -180,14 +190,27 @@ func (c *Conn) Connect(ctx context.Context) error {
 	if c.dial == nil {
 		return errors.New("websocket: Connect on a Conn that has no dialer")
 	}
-	ws, _, err := c.dial(ctx)
+	ws, raw, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
+	c.setRaw(raw, true)
 	if !c.start(ws) {
 		return fmt.Errorf("%w: WebSocket wire %d to %s closed while connecting", transport.ErrWireClosed, c.id, c.remote)
 	}
 	return nil
+}
+
+// setRaw makes data frames go straight to nc, the connection under the
+// library, if concurrent writes on it cannot interleave; before start.
+func (c *Conn) setRaw(nc net.Conn, client bool) {
+	if nc == nil || !atomicWriter(nc) {
+		return
+	}
+	c.rw, c.client = nc, client
+	if c.opts.writeHook != nil {
+		c.rw = c.opts.writeHook(nc)
+	}
 }
 
 // start installs a connected socket and starts the reader and keepalive.
@@ -264,6 +287,21 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) 
 	if ws == nil {
 		return nil
 	}
+	if c.rw != nil {
+		// Data frames are written beside the library: wait for the batch
+		// being written, so that none follows the close frame (a Send
+		// that returned nil was written before it), and hold the writer.
+		// A writer stuck on a peer that stopped reading is cut off.
+		ctx, cancel := context.WithTimeout(context.Background(), closeWriterWait)
+		ok, _ := c.wslot.Take(ctx, nil)
+		cancel()
+		if !ok {
+			_ = ws.CloseNow()
+			c.wg.Wait()
+			return nil
+		}
+		defer c.releaseWriter()
+	}
 	err := ws.Close(code, reason)
 	c.wg.Wait()
 	if err != nil && !isClosedErr(err) {
@@ -271,6 +309,10 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) 
 	}
 	return nil
 }
+
+// closeWriterWait bounds how long Close waits for the batch being written
+// before it cuts the connection (the library's own close waits 5 s).
+const closeWriterWait = 5 * time.Second
 
 // abort closes the connection because the peer broke the protocol. It
 // runs in the reader, after the offending message has been drained, so the
@@ -317,40 +359,32 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	if len(data) > l.max {
 		return &transport.MessageTooLargeError{Size: len(data), Max: l.max}
 	}
-	if ok, err := c.wslot.Take(ctx, c.done); !ok {
-		if err != nil {
-			return fmt.Errorf("websocket: waiting to write to %s: %w", c.remote, err)
-		}
-		return c.laneClosed(nil)
+	if !c.wslot.TryTake() {
+		return l.sendQueued(ctx, data)
 	}
+	// The writer was free: nothing is queued; write at once, alone.
 	if !c.ready.Load() {
-		c.wslot.Release()
+		c.releaseWriter()
 		return c.laneClosed(nil)
 	}
 	guarded := ctx.Done() != nil // only a ctx that can end needs the guard
 	if guarded && !c.guard.begin(ctx) {
-		c.wslot.Release()
+		c.releaseWriter()
 		return fmt.Errorf("websocket: write to %s: %w", c.remote, ctx.Err())
 	}
-	err := c.writeFrame(l.pt, data)
+	err := c.writeOne(l.pt, data)
 	intime := !guarded || c.guard.end()
-	c.wslot.Release()
-	if !intime {
-		<-c.aborted // abortStalled's goroutine is done with the connection
-		// Not ErrLaneClosed: the caller's deadline, not the lane, ended
-		// this Send, and it must not be retried on another lane.
-		return fmt.Errorf("websocket: write to %s: %w; connection closed: %w: %w", c.remote, ctx.Err(), transport.ErrStalled, ErrPeerStalled)
-	}
-	if err != nil {
+	if err != nil && intime {
 		c.die(fmt.Errorf("%w: write to %s failed: %w", transport.ErrWireClosed, c.remote, err))
 		_ = c.ws.Load().CloseNow()
-		if cause := c.Err(); errors.Is(cause, transport.ErrStalled) {
-			// The watchdog failed the connection under this Send: not
-			// ErrLaneClosed, so that the transport does not write the
-			// message again at once to a peer that does not read.
-			return fmt.Errorf("websocket: write to %s: %w", c.remote, cause)
-		}
-		return c.laneClosed(err)
+	}
+	c.releaseWriter()
+	if !intime {
+		<-c.aborted // abortStalled's goroutine is done with the connection
+		return c.stalledErr(ctx)
+	}
+	if err != nil {
+		return c.writeResult(err)
 	}
 	l.counters.FramesOut.Add(1)
 	l.counters.BytesOut.Add(uint64(len(data)))
@@ -360,11 +394,13 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 // abortStalled closes a connection whose writer is stuck on a peer that
 // stopped reading, past the writing Send's deadline.
 func (c *Conn) abortStalled() {
-	c.opts.Counters.StalledWrites.Add(1)
-	c.log.Warn("peer stopped reading; closing")
-	c.die(fmt.Errorf("%w: %w: %w", transport.ErrWireClosed, transport.ErrStalled, ErrPeerStalled))
-	_ = c.ws.Load().CloseNow()
-	c.abortOnce.Do(func() { close(c.aborted) })
+	c.abortOnce.Do(func() {
+		c.opts.Counters.StalledWrites.Add(1)
+		c.log.Warn("peer stopped reading; closing")
+		c.die(fmt.Errorf("%w: %w: %w", transport.ErrWireClosed, transport.ErrStalled, ErrPeerStalled))
+		_ = c.ws.Load().CloseNow()
+		close(c.aborted)
+	})
 }
 
 func (c *Conn) laneClosed(err error) error {
@@ -377,7 +413,39 @@ func (c *Conn) laneClosed(err error) error {
 	return fmt.Errorf("%w: WebSocket wire %d to %s: %w", transport.ErrLaneClosed, c.id, c.remote, err)
 }
 
-// writeFrame writes one frame; the caller holds the write slot. It passes
+// writeOne writes one frame, alone; the caller holds the write slot. A
+// small frame is assembled in wbuf, a large one in a pooled buffer.
+func (c *Conn) writeOne(pt protocol.PayloadType, data []byte) error {
+	if c.rw == nil {
+		return c.writeFrame(pt, data)
+	}
+	if len(data) > smallFrame {
+		bp := writeBufs.Get().(*[]byte)
+		fw := frameWriter{w: c.rw, client: c.client, buf: (*bp)[:0], progress: c.wrote}
+		err := fw.add(pt, data)
+		if err == nil {
+			err = fw.flush()
+		}
+		*bp = fw.buf[:0]
+		writeBufs.Put(bp)
+		return err
+	}
+	// Sized to the largest frame written yet, as an idle connection
+	// keeps it until the keepalive's trim.
+	if need := wsHeaderMax + HeaderSize + len(data); cap(c.wbuf) < need {
+		c.wbuf = make([]byte, 0, need)
+	}
+	fw := frameWriter{w: c.rw, client: c.client, buf: c.wbuf[:0]}
+	err := fw.add(pt, data)
+	if err == nil {
+		err = fw.flush()
+	}
+	c.wrote()
+	return err
+}
+
+// writeFrame writes one frame through the library; the caller holds the
+// write slot. It passes
 // a context that never ends: a deadline reaching the library mid-frame
 // would tear the connection down (DESIGN §4).
 func (c *Conn) writeFrame(pt protocol.PayloadType, data []byte) error {
@@ -702,5 +770,5 @@ func (c *Conn) trimWriteBuffer() {
 		c.wbuf = nil
 	}
 	c.wst.And(^wstWrote)
-	c.wslot.Release()
+	c.releaseWriter()
 }

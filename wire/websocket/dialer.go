@@ -110,7 +110,7 @@ func (d *Dialer) init() {
 		if d.client == nil {
 			d.client = &http.Client{Transport: &http.Transport{
 				Proxy:               http.ProxyFromEnvironment,
-				DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				DialContext:         captureDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 				TLSHandshakeTimeout: 10 * time.Second,
 				// An upgraded connection never returns to a pool, and a
 				// refused handshake's connection is not worth keeping.
@@ -132,8 +132,19 @@ func (d *Dialer) Conn(url string, remote protocol.ActorID, in transport.Inbound)
 	d.init()
 	c := newConn(d.Local, remote, in, d.opts)
 	c.budget = d.budget
-	c.dial = func(ctx context.Context) (*websocket.Conn, *http.Response, error) {
-		return d.dial(ctx, url, remote)
+	c.dial = func(ctx context.Context) (*websocket.Conn, net.Conn, error) {
+		var raw *rawConn
+		if d.HTTPClient == nil && strings.HasPrefix(url, "ws://") {
+			// Our client's TCP connection, unencrypted: data frames can
+			// be written to it directly (framewriter.go).
+			raw = new(rawConn)
+			ctx = context.WithValue(ctx, rawConnKey{}, raw)
+		}
+		ws, _, err := d.dial(ctx, url, remote)
+		if err != nil || raw == nil {
+			return ws, nil, err
+		}
+		return ws, raw.conn, nil
 	}
 	return c
 }
@@ -229,3 +240,20 @@ func (e *HandshakeError) Unwrap() error {
 // ErrUnauthorized: the gate refused the caller's credential or realm. It
 // matches transport.ErrRefused.
 var ErrUnauthorized = fmt.Errorf("websocket: the gate refused the caller's credential or realm: %w", transport.ErrRefused)
+
+// rawConnKey carries a *rawConn in a dial's ctx to captureDial.
+type rawConnKey struct{}
+
+type rawConn struct{ conn net.Conn }
+
+// captureDial wraps an http.Transport's DialContext to keep the connection
+// it dials for the handshake whose ctx asks for it.
+func captureDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if raw, ok := ctx.Value(rawConnKey{}).(*rawConn); ok && err == nil {
+			raw.conn = nc
+		}
+		return nc, err
+	}
+}

@@ -1,9 +1,11 @@
 package websocket
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -289,7 +291,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(HeaderSourceID, g.local.String())
-	ws, err := websocket.Accept(w, r, nil)
+	hj := &hijackCapture{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, nil)
 	if err != nil {
 		release()
 		c.RejectedBad.Add(1)
@@ -298,6 +301,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn := newConn(g.local, peer, g.cfg.Acceptor.Inbound(), g.opts)
 	conn.budget = g.budget
+	conn.setRaw(hj.conn, false)
 	if gc != nil {
 		conn.raw = gc
 	}
@@ -416,4 +420,21 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// hijackCapture keeps the connection the library hijacks, where data
+// frames are then written (framewriter.go).
+type hijackCapture struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: the http.ResponseWriter cannot be hijacked")
+	}
+	nc, brw, err := hj.Hijack()
+	h.conn = nc
+	return nc, brw, err
 }

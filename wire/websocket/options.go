@@ -38,6 +38,9 @@ type Options struct {
 	// Counters, when set, is shared by every connection using these
 	// options; by default each Dialer and Gate has its own.
 	Counters *Counters
+
+	// writeHook, for tests, wraps the connection data frames are written to.
+	writeHook func(io.Writer) io.Writer
 }
 
 const (
