@@ -45,6 +45,11 @@ type sendReq struct {
 	data  []byte
 	state uint8
 	err   error
+	// wrote: the batch holding it handed this frame to the connection
+	// whole, even if the batch's write failed after it (set by
+	// writeBatch; such a frame's Send succeeds, so that the transport does
+	// not send it again and the peer does not get it twice).
+	wrote bool
 	next  *sendReq
 	wake  chan struct{} // capacity 1: one token per hand-off or outcome
 }
@@ -233,19 +238,20 @@ func (l *lane) lead(ctx context.Context, own *sendReq) error {
 			c.die(fmt.Errorf("%w: write to %s failed: %w", transport.ErrWireClosed, c.remote, err))
 			_ = c.ws.Load().CloseNow()
 		}
-		if err == nil {
-			n, bytes := 0, 0
-			for p := first; p != nil; p = p.next {
-				if p != own || !skipOwn {
-					n, bytes = n+1, bytes+len(p.data)
-				}
+		n, bytes := 0, 0
+		for p := first; p != nil; p = p.next {
+			if p.wrote {
+				n, bytes = n+1, bytes+len(p.data)
 			}
-			l.counters.FramesOut.Add(uint64(n))
-			l.counters.BytesOut.Add(uint64(bytes))
 		}
+		l.counters.FramesOut.Add(uint64(n))
+		l.counters.BytesOut.Add(uint64(bytes))
 		c.qmu.Lock()
 		for p := first; p != nil; p = p.next {
 			p.state, p.err = reqDone, err
+			if p.wrote {
+				p.err = nil
+			}
 		}
 		c.qmu.Unlock()
 		// A request woken is its Send's again: read nothing of it after.
@@ -258,6 +264,8 @@ func (l *lane) lead(ctx context.Context, own *sendReq) error {
 					ownErr = fmt.Errorf("websocket: write to %s: %w", c.remote, ctx.Err())
 				case !intime:
 					ownStalled = true
+				case own.wrote:
+					ownErr = nil
 				default:
 					ownErr = err
 				}
@@ -310,7 +318,13 @@ func (c *Conn) stalledErr(ctx context.Context) error {
 // writeBatch writes the requests from first on, skipping own if skipOwn,
 // in as few Writes as the pooled buffer allows; the caller holds the write
 // slot. Without a raw connection each goes through the library.
+//
+// It sets each request's wrote: true for a frame the connection took
+// whole, also when a later part of the batch failed.
 func (c *Conn) writeBatch(first, own *sendReq, skipOwn bool) error {
+	for p := first; p != nil; p = p.next {
+		p.wrote = false
+	}
 	if c.rw == nil {
 		for p := first; p != nil; p = p.next {
 			if p == own && skipOwn {
@@ -319,20 +333,32 @@ func (c *Conn) writeBatch(first, own *sendReq, skipOwn bool) error {
 			if err := c.writeFrame(p.pt, p.data); err != nil {
 				return err
 			}
+			p.wrote = true
 		}
 		return nil
 	}
 	bp := writeBufs.Get().(*[]byte)
 	fw := frameWriter{w: c.rw, client: c.client, buf: (*bp)[:0], progress: c.wrote}
 	var err error
+	type added struct {
+		p   *sendReq
+		end int64
+	}
+	var ends [32]added
+	list := ends[:0]
 	for p := first; p != nil && err == nil; p = p.next {
 		if p == own && skipOwn {
 			continue
 		}
-		err = fw.add(p.pt, p.data)
+		if err = fw.add(p.pt, p.data); err == nil {
+			list = append(list, added{p, fw.end()})
+		}
 	}
 	if err == nil {
 		err = fw.flush()
+	}
+	for _, a := range list {
+		a.p.wrote = a.end <= fw.written
 	}
 	*bp = fw.buf[:0]
 	writeBufs.Put(bp)

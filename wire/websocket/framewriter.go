@@ -107,7 +107,14 @@ type frameWriter struct {
 	client   bool
 	buf      []byte
 	progress func() // after each Write that took bytes
+	// written counts the bytes the connection took, including those of a
+	// Write that failed part way: a frame whose last byte is within it
+	// was handed to the kernel whole.
+	written int64
 }
+
+// end is the stream offset just past what has been added so far.
+func (fw *frameWriter) end() int64 { return fw.written + int64(len(fw.buf)) }
 
 // add appends one actr frame as one WebSocket binary message; if it does
 // not fit in buf, what is buffered is written first, and a message larger
@@ -161,7 +168,8 @@ func (fw *frameWriter) flush() error {
 	if len(fw.buf) == 0 {
 		return nil
 	}
-	_, err := fw.w.Write(fw.buf)
+	n, err := fw.w.Write(fw.buf)
+	fw.written += int64(n)
 	fw.buf = fw.buf[:0]
 	if err == nil && fw.progress != nil {
 		fw.progress()
