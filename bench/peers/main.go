@@ -71,8 +71,19 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.quick {
-		o.rounds, o.rtDur, o.tpDur, o.idle, o.idleRTC = 1, 100*time.Millisecond, 100*time.Millisecond, 5, 3
+	if o.quick { // short everything, except what the command line set
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		quick := func(name string, apply func()) {
+			if !set[name] {
+				apply()
+			}
+		}
+		quick("rounds", func() { o.rounds = 1 })
+		quick("rt", func() { o.rtDur = 100 * time.Millisecond })
+		quick("tp", func() { o.tpDur = 100 * time.Millisecond })
+		quick("idle", func() { o.idle = 5 })
+		quick("idle-webrtc", func() { o.idleRTC = 3 })
 	}
 	for _, p := range strings.Split(*peers, ",") {
 		if p = strings.TrimSpace(p); p == "" {
