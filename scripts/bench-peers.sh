@@ -5,7 +5,7 @@
 # rounds, and prints the markdown table (ratios to actr-ws) and the raw
 # figures of every round. Progress goes to stderr.
 # Usage: scripts/bench-peers.sh [rounds] [flags...]
-#   rounds: default 3 (about a minute and a half each); flags are passed
+#   rounds: default 3 (about a minute each); flags are passed
 #   on, e.g. -quick (a run of a few seconds), -peers actr-ws,grpc,
 #   -rt 2s -tp 2s, -idle 500. Not part of CI.
 set -euo pipefail

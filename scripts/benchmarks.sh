@@ -4,7 +4,7 @@
 # Usage: scripts/benchmarks.sh [rounds]   (default 3; more rounds, steadier medians)
 # Takes a few minutes; not part of CI. ACTR_BENCH_PEERS=0 leaves out the
 # peer benchmark (bench/peers: grpc-go, NATS and the bare floors, about
-# a minute and a half a round).
+# a minute a round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"

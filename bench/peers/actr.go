@@ -44,6 +44,8 @@ func startSignaling() (*signalServer, error) {
 		// seconds (the idle-memory figure): no rate limits.
 		RateLimit: 1e6, RateBurst: 1e6}
 	cfg.MaxConnsPerAddr = 100_000
+	cfg.RegisterRate, cfg.RegisterBurst = 1e6, 1_000_000
+	cfg.AddrRateLimit, cfg.AddrRateBurst = 1e6, 1_000_000
 	srv, err := signaling.NewServer(cfg)
 	if err != nil {
 		return nil, err
