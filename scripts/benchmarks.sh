@@ -2,7 +2,9 @@
 # Runs the benchmark suite and writes docs/BENCHMARKS.md: every figure
 # next to its bare baseline measured in the same run, on this machine.
 # Usage: scripts/benchmarks.sh [rounds]   (default 3; more rounds, steadier medians)
-# Takes a few minutes; not part of CI.
+# Takes a few minutes; not part of CI. ACTR_BENCH_PEERS=0 leaves out the
+# peer benchmark (bench/peers: grpc-go, NATS and the bare floors, about
+# a minute a round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -27,6 +29,10 @@ echo "== Send latency at 10 and 10,000 WebSocket dests, separate and paired (a s
 go test -run '^$' -bench SendLatencyAtScale -benchtime 200000x -count "$rounds" ./wire/websocket >"$tmp/scale.txt"
 echo "== signaling relay" >&2
 go test -run '^$' -bench Relay -benchtime 2s -count "$rounds" ./signaling >"$tmp/relay.txt"
+if [ "${ACTR_BENCH_PEERS:-1}" != 0 ]; then
+  echo "== peers: actr against grpc-go, NATS, bare coder/websocket and bare TCP (bench/peers)" >&2
+  ./scripts/bench-peers.sh "$rounds" >"$tmp/peers.txt"
+fi
 echo "== user-space instructions per WebSocket message (callgrind)" >&2
 for size in 64 1024; do ./scripts/count-instructions.sh "$size"; done >"$tmp/instructions.txt"
 
@@ -193,6 +199,12 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   sed -n '/^medians of/,$p' "$tmp/webrtc.txt"
   echo '```'
   echo
+  if [ -s "$tmp/peers.txt" ]; then
+    echo "## Peers: actr against grpc-go, NATS and the bare floors (\`scripts/bench-peers.sh $rounds\`)"
+    echo
+    cat "$tmp/peers.txt"
+    echo
+  fi
   echo "## Raw output"
   echo
   for f in transport storm idle rtcidle websocket webrtc scale relay; do
