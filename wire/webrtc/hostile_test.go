@@ -369,68 +369,48 @@ func TestHostileH8FullCapEvictsTheOldestSetup(t *testing.T) {
 	}
 }
 
-// TestOfferTimeoutEndsAnAttemptTheOffererIgnores: a peer dialling a node
+// TestOfferTimeoutEndsAnAttemptThePeerIgnores: a peer dialling a node
 // whose cap is full, and whose refusals are rate-limited so it is not
-// told, gives the attempt up after Config.OfferTimeout with ErrNoOffer
-// (the transport then retries), not after its whole connect timeout.
-func TestOfferTimeoutEndsAnAttemptTheOffererIgnores(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	hub := newPipeHub()
-	cfg := hostileConfig()
-	cfg.MaxInboundSetups = 1
-	cfg.InboundSetupTimeout = time.Minute
-	cfg.InboundSetupEvictAge = -1
-	node := newHubNode(t, hub, "acme:node@1.500", cfg, newRecorder())
-	node.co.mu.Lock()
-	node.co.refusalRate = 0 // every refusal over the rate: none is told
-	node.co.mu.Unlock()
-	lateCfg := hostileConfig()
-	lateCfg.OfferTimeout = 200 * time.Millisecond
-	late := newHubNode(t, hub, "acme:late@1.901", lateCfg, newRecorder())
+// told, gives the attempt up after Config.OfferTimeout, not after its whole
+// connect timeout (the transport then retries): with ErrNoOffer when it
+// answers, ErrNoAnswer when it offers (as actr's rule makes the larger id
+// do, and the in-process hub the smaller).
+func TestOfferTimeoutEndsAnAttemptThePeerIgnores(t *testing.T) {
+	for _, tc := range []struct {
+		name, dialler string
+		want          error
+	}{
+		{"the dialler answers", "acme:late@1.901", ErrNoOffer},
+		{"the dialler offers", "acme:late@1.100", ErrNoAnswer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+			defer cancel()
+			hub := newPipeHub()
+			cfg := hostileConfig()
+			cfg.MaxInboundSetups = 1
+			cfg.InboundSetupTimeout = time.Minute
+			cfg.InboundSetupEvictAge = -1
+			node := newHubNode(t, hub, "acme:node@1.500", cfg, newRecorder())
+			node.co.mu.Lock()
+			node.co.refusalRate = 0 // every refusal over the rate: none is told
+			node.co.mu.Unlock()
+			lateCfg := hostileConfig()
+			lateCfg.OfferTimeout = 200 * time.Millisecond
+			late := newHubNode(t, hub, tc.dialler, lateCfg, newRecorder())
 
-	offer := true
-	assign := &protocol.ActrRelay{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: &offer}}}
-	node.co.dispatch(signaling.Relay{From: protocol.MustParseActorID("acme:stranger@1.1000"), Msg: assign})
-	waitSetups(t, ctx, node.co, func(n int) bool { return n == 1 })
+			offer := true
+			assign := &protocol.ActrRelay{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: &offer}}}
+			node.co.dispatch(signaling.Relay{From: protocol.MustParseActorID("acme:stranger@1.1000"), Msg: assign})
+			waitSetups(t, ctx, node.co, func(n int) bool { return n == 1 })
 
-	c := late.co.Wire(node.id, newRecorder(), nil)
-	defer c.Close()
-	// ctx has a minute: only OfferTimeout can end the attempt sooner.
-	if err := c.Connect(ctx); !errors.Is(err, ErrNoOffer) {
-		t.Fatalf("dialling a node that ignores us: %v, want ErrNoOffer", err)
-	}
-}
-
-// TestOfferTimeoutEndsAnAttemptTheAnswererIgnores: the same, with the
-// dialler the offerer (as actr's rule makes the larger id, and as the
-// in-process hub makes the smaller): a node whose cap is full ignores its
-// offer, and the attempt ends after Config.OfferTimeout with ErrNoAnswer.
-func TestOfferTimeoutEndsAnAttemptTheAnswererIgnores(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	hub := newPipeHub()
-	cfg := hostileConfig()
-	cfg.MaxInboundSetups = 1
-	cfg.InboundSetupTimeout = time.Minute
-	cfg.InboundSetupEvictAge = -1
-	node := newHubNode(t, hub, "acme:node@1.500", cfg, newRecorder())
-	node.co.mu.Lock()
-	node.co.refusalRate = 0 // every refusal over the rate: none is told
-	node.co.mu.Unlock()
-	lateCfg := hostileConfig()
-	lateCfg.OfferTimeout = 200 * time.Millisecond
-	late := newHubNode(t, hub, "acme:late@1.100", lateCfg, newRecorder()) // the smaller: it offers
-
-	offer := true
-	assign := &protocol.ActrRelay{Payload: &protocol.ActrRelay_RoleAssignment{RoleAssignment: &protocol.RoleAssignment{IsOfferer: &offer}}}
-	node.co.dispatch(signaling.Relay{From: protocol.MustParseActorID("acme:stranger@1.1000"), Msg: assign})
-	waitSetups(t, ctx, node.co, func(n int) bool { return n == 1 })
-
-	c := late.co.Wire(node.id, newRecorder(), nil)
-	defer c.Close()
-	if err := c.Connect(ctx); !errors.Is(err, ErrNoAnswer) {
-		t.Fatalf("offering to a node that ignores us: %v, want ErrNoAnswer", err)
+			c := late.co.Wire(node.id, newRecorder(), nil)
+			defer c.Close()
+			// ctx has a minute: only OfferTimeout can end the attempt sooner.
+			if err := c.Connect(ctx); !errors.Is(err, tc.want) {
+				t.Fatalf("dialling a node that ignores us: %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
 
