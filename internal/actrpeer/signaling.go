@@ -354,14 +354,23 @@ func (p *Peer) readLoop() {
 	}
 }
 
-// spawn runs f on a goroutine that Close waits for, unless closing.
-func (p *Peer) spawn(f func()) {
+// track counts a goroutine Close waits for, unless closing; the caller
+// calls p.wg.Done when it ends.
+func (p *Peer) track() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closing {
-		return
+		return false
 	}
 	p.wg.Add(1)
+	return true
+}
+
+// spawn runs f on a goroutine that Close waits for, unless closing.
+func (p *Peer) spawn(f func()) {
+	if !p.track() {
+		return
+	}
 	go func() {
 		defer p.wg.Done()
 		f()

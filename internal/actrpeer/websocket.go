@@ -52,8 +52,7 @@ func (p *Peer) DialGate(ctx context.Context, url string) (*WS, error) {
 	}
 	c.SetReadLimit(16 << 20)
 	w := &WS{p: p, c: c}
-	p.wg.Add(1)
-	go w.readLoop()
+	p.spawn(w.readLoop)
 	return w, nil
 }
 
@@ -86,7 +85,11 @@ func (p *Peer) Gate() http.Handler {
 		}
 		c.SetReadLimit(16 << 20)
 		ws := &WS{p: p, c: c, from: hexID(&id)}
-		p.wg.Add(1)
+		if !p.track() {
+			_ = c.CloseNow()
+			return
+		}
+		defer p.wg.Done()
 		ws.readLoop()
 	})
 }
@@ -136,7 +139,6 @@ func (w *WS) send(ctx context.Context, pt protocol.PayloadType, msg []byte) erro
 func (w *WS) Close() { _ = w.c.Close(websocket.StatusNormalClosure, "bye") }
 
 func (w *WS) readLoop() {
-	defer w.p.wg.Done()
 	for {
 		typ, b, err := w.c.Read(w.p.ctx)
 		if err != nil {
