@@ -337,6 +337,9 @@ func (c *Conn) writeBatch(first, own *sendReq, skipOwn bool) error {
 		}
 		return nil
 	}
+	if _, err := c.writePending(); err != nil {
+		return err
+	}
 	bp := writeBufs.Get().(*[]byte)
 	fw := frameWriter{w: c.rw, client: c.client, buf: (*bp)[:0], progress: c.wrote}
 	var err error

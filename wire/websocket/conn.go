@@ -77,6 +77,17 @@ type Conn struct {
 	// masked. Without it they go through the library.
 	rw     io.Writer
 	client bool
+	// pend holds small frames taken and not yet written (writebehind.go);
+	// only with rw.
+	pend pending
+	// fr, when set (before start), reads the connection in place of the
+	// library (framereader.go, rawread.go); only with rw.
+	fr *frameReader
+	// closeSent: our close frame is written or being written; nothing
+	// follows it. With fr only.
+	closeSent atomic.Bool
+	// refused: closed for the gate's budget (refuseBudget).
+	refused atomic.Bool
 
 	id     transport.WireID
 	local  protocol.ActorID
@@ -87,7 +98,7 @@ type Conn struct {
 	lanes  [protocol.PayloadTypeCount]*lane
 
 	// Dialled connections only.
-	dial func(ctx context.Context) (*websocket.Conn, net.Conn, error)
+	dial func(ctx context.Context) (*websocket.Conn, net.Conn, io.Reader, error)
 
 	ctx    context.Context // ends when the connection dies or is closed
 	cancel context.CancelFunc
@@ -125,6 +136,10 @@ type Conn struct {
 	closed     bool
 	dead       bool
 	err        error // why it died
+	// The keepalive's ping on our own reader, under mu: the pong awaited.
+	pingSeq  uint64
+	pongWant [8]byte
+	pongWait chan struct{}
 }
 
 func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options) *Conn {
@@ -135,6 +150,7 @@ func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options)
 		wslot:   writeslot.New(),
 		aborted: make(chan struct{}),
 	}
+	c.pend.kick = make(chan struct{}, 1)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.guard.abort = c.abortStalled
 	for _, pt := range protocol.DataPayloadTypes() {
@@ -190,11 +206,11 @@ func (c *Conn) Connect(ctx context.Context) error {
 	if c.dial == nil {
 		return errors.New("websocket: Connect on a Conn that has no dialer")
 	}
-	ws, raw, err := c.dial(ctx)
+	ws, raw, src, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
-	c.setRaw(raw, true)
+	c.setRaw(raw, src, true)
 	if !c.start(ws) {
 		return fmt.Errorf("%w: WebSocket wire %d to %s closed while connecting", transport.ErrWireClosed, c.id, c.remote)
 	}
@@ -202,14 +218,19 @@ func (c *Conn) Connect(ctx context.Context) error {
 }
 
 // setRaw makes data frames go straight to nc, the connection under the
-// library, if concurrent writes on it cannot interleave; before start.
-func (c *Conn) setRaw(nc net.Conn, client bool) {
+// library, if concurrent writes on it cannot interleave; and, given src
+// (nc's bytes from the end of the handshake on), makes our own reader
+// read them; before start.
+func (c *Conn) setRaw(nc net.Conn, src io.Reader, client bool) {
 	if nc == nil || !atomicWriter(nc) {
 		return
 	}
 	c.rw, c.client = nc, client
 	if c.opts.writeHook != nil {
 		c.rw = c.opts.writeHook(nc)
+	}
+	if src != nil {
+		c.fr = newFrameReader(src, !client, int64(c.opts.MaxMessageSize)+HeaderSize, connControl{c})
 	}
 }
 
@@ -225,6 +246,10 @@ func (c *Conn) start(ws *websocket.Conn) bool {
 	}
 	c.ws.Store(ws)
 	c.wg.Add(1)
+	if c.rw != nil {
+		c.wg.Add(1)
+		go c.flushLoop(ws)
+	}
 	c.schedulePingLocked(ws)
 	c.scheduleStallCheckLocked(ws)
 	c.ready.Store(true)
@@ -283,25 +308,48 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string, cause error) 
 		c.stallTimer.Stop()
 	}
 	c.mu.Unlock()
-	c.die(cause)
-	if ws == nil {
-		return nil
-	}
-	if c.rw != nil {
-		// Data frames are written beside the library: wait for the batch
-		// being written, so that none follows the close frame (a Send
-		// that returned nil was written before it), and hold the writer.
-		// A writer stuck on a peer that stopped reading is cut off.
-		ctx, cancel := context.WithTimeout(context.Background(), closeWriterWait)
-		ok, _ := c.wslot.Take(ctx, nil)
-		cancel()
-		if !ok {
-			_ = ws.CloseNow()
-			c.wg.Wait()
+	if ws == nil || c.rw == nil {
+		c.die(cause)
+		if ws == nil {
 			return nil
 		}
-		defer c.releaseWriter()
+		return c.closeLibrary(ws, code, reason)
 	}
+	// Data frames are written beside the library: wait for the batch
+	// being written, then write what Sends took and is still pending
+	// (Sends take no more), all before the close frame, holding the
+	// writer; all of it within closeWriterWait, or the connection is cut.
+	cut := time.AfterFunc(closeWriterWait, func() { _ = ws.CloseNow() })
+	defer cut.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), closeWriterWait)
+	ok, _ := c.wslot.Take(ctx, c.done)
+	cancel()
+	c.pend.mu.Lock()
+	c.closeSent.Store(true)
+	c.pend.mu.Unlock()
+	if !ok {
+		c.die(cause)
+		_ = ws.CloseNow()
+		c.wg.Wait()
+		return nil
+	}
+	_, _ = c.writePending()
+	c.die(cause)
+	if c.fr == nil {
+		defer c.releaseWriter()
+		return c.closeLibrary(ws, code, reason)
+	}
+	// Our close frame; then the reader reads until the peer's (or the wait
+	// runs out) and closes the socket.
+	_ = c.writeControl(opClose, closeFrame(code, reason))
+	c.releaseWriter()
+	cut.Reset(closeWriterWait)
+	c.wg.Wait()
+	return nil
+}
+
+// closeLibrary is the library's close handshake.
+func (c *Conn) closeLibrary(ws *websocket.Conn, code websocket.StatusCode, reason string) error {
 	err := ws.Close(code, reason)
 	c.wg.Wait()
 	if err != nil && !isClosedErr(err) {
@@ -327,6 +375,10 @@ func (c *Conn) abort(ws *websocket.Conn, code websocket.StatusCode, err error) {
 	c.closed = true
 	c.mu.Unlock()
 	c.die(fmt.Errorf("%w: %w", transport.ErrWireClosed, err))
+	if c.fr != nil {
+		c.sendClose(ws, code, reason) // the reader's finishRead waits for the reply
+		return
+	}
 	_ = ws.Close(code, reason)
 }
 
@@ -358,6 +410,9 @@ func (l *lane) Send(ctx context.Context, data []byte) error {
 	c := l.c
 	if len(data) > l.max {
 		return &transport.MessageTooLargeError{Size: len(data), Max: l.max}
+	}
+	if c.rw != nil && len(data) <= smallFrame {
+		return l.sendBehind(ctx, data)
 	}
 	if !c.wslot.TryTake() {
 		return l.sendQueued(ctx, data)
@@ -418,6 +473,9 @@ func (c *Conn) laneClosed(err error) error {
 func (c *Conn) writeOne(pt protocol.PayloadType, data []byte) error {
 	if c.rw == nil {
 		return c.writeFrame(pt, data)
+	}
+	if _, err := c.writePending(); err != nil {
+		return err
 	}
 	if len(data) > smallFrame {
 		bp := writeBufs.Get().(*[]byte)
@@ -508,11 +566,12 @@ func (c *Conn) progressed() {
 func (c *Conn) read(ws *websocket.Conn) {
 	defer c.wg.Done()
 	defer c.giveBack()
+	defer c.finishRead(ws)
 	max := c.opts.MaxMessageSize
 	hold := c.hold
 	var hdr [HeaderSize]byte
 	for {
-		typ, r, err := ws.Reader(context.Background())
+		typ, r, err := c.message(ws)
 		if err != nil {
 			c.die(c.readErr(err))
 			return
@@ -679,6 +738,11 @@ func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
 	c.closed = true
 	c.mu.Unlock()
 	c.die(err)
+	if c.fr != nil {
+		c.refused.Store(true)
+		c.sendClose(ws, websocket.StatusTryAgainLater, "over the memory budget for frames being read; retry later")
+		return
+	}
 	if c.raw == nil {
 		_ = ws.CloseNow()
 		return
@@ -693,9 +757,14 @@ func (c *Conn) refuseBudget(ws *websocket.Conn, size, got int) {
 // the rest of the frame).
 const refuseGrace = time.Second
 
-// readErr turns the library's read error into the connection's cause of
-// death.
+// readErr turns a read error into the connection's cause of death; a
+// peer's breach of the WebSocket protocol is answered with its close frame
+// first.
 func (c *Conn) readErr(err error) error {
+	if pe := (*protocolError)(nil); errors.As(err, &pe) {
+		c.refuseProtocol(pe)
+		return fmt.Errorf("%w: closing the connection to %s: %w", transport.ErrWireClosed, c.remote, err)
+	}
 	switch s := websocket.CloseStatus(err); s {
 	case -1:
 		return fmt.Errorf("%w: connection to %s lost: %w", transport.ErrWireClosed, c.remote, err)
@@ -741,7 +810,12 @@ func (c *Conn) ping(ws *websocket.Conn) {
 	}
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.PingTimeout)
-	err := ws.Ping(ctx)
+	var err error
+	if c.fr != nil {
+		err = c.rawPing(ctx, ws)
+	} else {
+		err = ws.Ping(ctx)
+	}
 	cancel()
 	if err != nil {
 		if c.ctx.Err() != nil {

@@ -14,6 +14,9 @@ type Counters struct {
 	OversizeFrames    atomic.Uint64
 	UnknownTypeFrames atomic.Uint64
 	TextMessages      atomic.Uint64
+	// ProtocolErrors counts connections closed because the peer broke
+	// the WebSocket protocol itself (ErrPeerProtocol).
+	ProtocolErrors atomic.Uint64
 
 	Dials, DialFailures atomic.Uint64
 	PingFailures        atomic.Uint64 // peers declared dead by the keepalive
@@ -21,6 +24,7 @@ type Counters struct {
 	StalledWrites       atomic.Uint64 // connections closed: a Send's deadline passed mid-write (ErrPeerStalled)
 	Stalls              atomic.Uint64 // connections failed: the peer took nothing for StallTimeout (transport.ErrStalled)
 	RefusedBudget       atomic.Uint64 // connections closed: no room in the gate's budget for a frame being read (ErrBufferBudget)
+	UnsentAtDeath       atomic.Uint64 // small frames Sends had taken, pending, when their connection died (writebehind.go)
 
 	// Gauges of a gate.
 	OpenConns     atomic.Int64 // TCP connections open, from accept (half-open and handshaking included) to close

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -132,19 +133,21 @@ func (d *Dialer) Conn(url string, remote protocol.ActorID, in transport.Inbound)
 	d.init()
 	c := newConn(d.Local, remote, in, d.opts)
 	c.budget = d.budget
-	c.dial = func(ctx context.Context) (*websocket.Conn, net.Conn, error) {
+	c.dial = func(ctx context.Context) (*websocket.Conn, net.Conn, io.Reader, error) {
 		var raw *rawConn
 		if d.HTTPClient == nil && strings.HasPrefix(url, "ws://") {
 			// Our client's TCP connection, unencrypted: data frames can
-			// be written to it directly (framewriter.go).
+			// be written to it directly (framewriter.go), and read from
+			// it (framereader.go).
 			raw = new(rawConn)
 			ctx = context.WithValue(ctx, rawConnKey{}, raw)
 		}
 		ws, _, err := d.dial(ctx, url, remote)
-		if err != nil || raw == nil {
-			return ws, nil, err
+		if err != nil || raw == nil || raw.conn == nil {
+			return ws, nil, nil, err
 		}
-		return ws, raw.conn, nil
+		src, _ := raw.conn.afterHandshake()
+		return ws, raw.conn, src, nil
 	}
 	return c
 }
@@ -244,7 +247,7 @@ var ErrUnauthorized = fmt.Errorf("websocket: the gate refused the caller's crede
 // rawConnKey carries a *rawConn in a dial's ctx to captureDial.
 type rawConnKey struct{}
 
-type rawConn struct{ conn net.Conn }
+type rawConn struct{ conn *recordingConn }
 
 // captureDial wraps an http.Transport's DialContext to keep the connection
 // it dials for the handshake whose ctx asks for it.
@@ -252,7 +255,10 @@ func captureDial(dial func(ctx context.Context, network, addr string) (net.Conn,
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := dial(ctx, network, addr)
 		if raw, ok := ctx.Value(rawConnKey{}).(*rawConn); ok && err == nil {
-			raw.conn = nc
+			rc := &recordingConn{Conn: nc}
+			rc.recording.Store(true)
+			raw.conn = rc
+			return rc, nil
 		}
 		return nc, err
 	}

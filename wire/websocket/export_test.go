@@ -16,7 +16,9 @@ func WriterHeld(c *Conn) bool { return c.wslot.IsHeld() }
 func FrameBufferHeld(c *Conn) bool {
 	c.wslot.Take(context.Background(), nil)
 	defer c.wslot.Release()
-	return c.wbuf != nil
+	c.pend.mu.Lock()
+	defer c.pend.mu.Unlock()
+	return c.wbuf != nil || c.pend.buf != nil
 }
 
 // SetWriteHook makes the connections using o write data frames through

@@ -52,6 +52,8 @@ func atomicWriter(nc net.Conn) bool {
 		return true
 	case *gateConn:
 		return atomicWriter(v.Conn)
+	case *recordingConn:
+		return atomicWriter(v.Conn)
 	}
 	return false
 }

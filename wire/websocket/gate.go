@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -301,7 +302,11 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn := newConn(g.local, peer, g.cfg.Acceptor.Inbound(), g.opts)
 	conn.budget = g.budget
-	conn.setRaw(hj.conn, false)
+	var src io.Reader
+	if hj.brw != nil {
+		src = hj.brw.Reader // the library left what it had buffered there
+	}
+	conn.setRaw(hj.conn, src, false)
 	if gc != nil {
 		conn.raw = gc
 	}
@@ -427,6 +432,7 @@ func truncate(s string, n int) string {
 type hijackCapture struct {
 	http.ResponseWriter
 	conn net.Conn
+	brw  *bufio.ReadWriter
 }
 
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -435,6 +441,6 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("websocket: the http.ResponseWriter cannot be hijacked")
 	}
 	nc, brw, err := hj.Hijack()
-	h.conn = nc
+	h.conn, h.brw = nc, brw
 	return nc, brw, err
 }
