@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -685,6 +686,9 @@ const readChunk = 16 << 10
 // giveBack); ErrBufferBudget says the budget had no room. It returns the
 // buffer, the bytes read and io.ReadFull's error.
 func (c *Conn) readPayload(r io.Reader, size int) ([]byte, int, error) {
+	if size > readChunk && size <= largeRead {
+		return c.readPayloadPooled(r, size)
+	}
 	n := min(size, readChunk)
 	if !c.take(n) {
 		return nil, 0, ErrBufferBudget
@@ -707,6 +711,25 @@ func (c *Conn) readPayload(r io.Reader, size int) ([]byte, int, error) {
 		c.held -= len(buf)
 		buf = grown
 	}
+}
+
+// readPayloadPooled reads a payload of up to largeRead bytes into a
+// pooled buffer, and only once every byte has come copies it into one of
+// its exact size: no buffer is grown and copied on the way, and none is
+// sized from the declared length before its bytes are there. The pooled
+// buffer counts against the budget while it is held.
+func (c *Conn) readPayloadPooled(r io.Reader, size int) ([]byte, int, error) {
+	if !c.take(largeRead) {
+		return nil, 0, ErrBufferBudget
+	}
+	bp := largeReads.Get().(*[]byte)
+	got, err := io.ReadFull(r, (*bp)[:size])
+	var buf []byte
+	if err == nil {
+		buf = bytes.Clone((*bp)[:size])
+	}
+	largeReads.Put(bp)
+	return buf, got, err
 }
 
 // take takes n bytes of the gate's budget for the frame being read.
