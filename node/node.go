@@ -95,7 +95,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if !cfg.DisableWebSocket {
 		sig := n.sig
-		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket, HTTPClient: n.client,
+		n.dialer = &websocket.Dialer{Local: id, Options: cfg.WebSocket, TLSConfig: cfg.ClientTLS,
 			// The signaling client renews its credential; present the
 			// current one at every dial, with a fresh proof for the gate.
 			Prove: func(_ context.Context, audience string) (*protocol.AIdCredential, *protocol.ProofOfPossession, error) {

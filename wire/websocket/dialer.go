@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -82,8 +83,15 @@ type Dialer struct {
 	// holder-bound credential without one is refused by every gate).
 	Credential CredentialSource
 	Prove      ProofSource
-	// HTTPClient makes the handshake requests (set its Transport's
-	// TLSClientConfig for wss://). nil uses a client without keep-alives.
+	// TLSConfig configures wss:// dials of the Dialer's own client (nil:
+	// the system's roots).
+	TLSConfig *tls.Config
+	// HTTPClient, when set, makes the handshake requests in place of the
+	// Dialer's own client (set its Transport's TLSClientConfig for wss://).
+	// Its connections are then read and written through coder/websocket,
+	// without the Dialer's own frame writer and reader, as the Dialer
+	// cannot reach the connection under them: slower for streams of small
+	// messages (docs/BENCHMARKS.md).
 	HTTPClient *http.Client
 	// Options tune every connection the Dialer makes.
 	Options Options
@@ -111,7 +119,9 @@ func (d *Dialer) init() {
 		if d.client == nil {
 			d.client = &http.Client{Transport: &http.Transport{
 				Proxy:               http.ProxyFromEnvironment,
-				DialContext:         captureDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
+				DialContext:         captureDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext, false),
+				DialTLSContext:      captureDial(tlsDial(d.TLSConfig), true),
+				TLSClientConfig:     d.TLSConfig,
 				TLSHandshakeTimeout: 10 * time.Second,
 				// An upgraded connection never returns to a pool, and a
 				// refused handshake's connection is not worth keeping.
@@ -135,11 +145,11 @@ func (d *Dialer) Conn(url string, remote protocol.ActorID, in transport.Inbound)
 	c.budget = d.budget
 	c.dial = func(ctx context.Context) (*websocket.Conn, net.Conn, io.Reader, error) {
 		var raw *rawConn
-		if d.HTTPClient == nil && strings.HasPrefix(url, "ws://") {
-			// Our client's TCP connection, unencrypted: data frames can
-			// be written to it directly (framewriter.go), and read from
-			// it (framereader.go).
-			raw = new(rawConn)
+		if d.HTTPClient == nil && (strings.HasPrefix(url, "ws://") || strings.HasPrefix(url, "wss://")) {
+			// Our client's TCP or TLS connection: data frames can be
+			// written to it directly (framewriter.go), and read from it
+			// (framereader.go).
+			raw = &rawConn{tls: strings.HasPrefix(url, "wss://")}
 			ctx = context.WithValue(ctx, rawConnKey{}, raw)
 		}
 		ws, _, err := d.dial(ctx, url, remote)
@@ -247,19 +257,33 @@ var ErrUnauthorized = fmt.Errorf("websocket: the gate refused the caller's crede
 // rawConnKey carries a *rawConn in a dial's ctx to captureDial.
 type rawConnKey struct{}
 
-type rawConn struct{ conn *recordingConn }
+type rawConn struct {
+	tls  bool // wss://: only a TLS connection of our own dial is the one
+	conn *recordingConn
+}
 
-// captureDial wraps an http.Transport's DialContext to keep the connection
-// it dials for the handshake whose ctx asks for it.
-func captureDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// captureDial wraps an http.Transport's DialContext (tls false) or
+// DialTLSContext (tls true) to keep the connection it dials for the
+// handshake whose ctx asks for it. A wss:// handshake through a proxy is
+// made on a connection from DialContext, with TLS on top of it by
+// net/http: that one is not kept, as frames must not go under the TLS.
+func captureDial(dial func(ctx context.Context, network, addr string) (net.Conn, error), tls bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := dial(ctx, network, addr)
-		if raw, ok := ctx.Value(rawConnKey{}).(*rawConn); ok && err == nil {
+		if raw, ok := ctx.Value(rawConnKey{}).(*rawConn); ok && err == nil && raw.tls == tls {
 			rc := &recordingConn{Conn: nc}
 			rc.recording.Store(true)
 			raw.conn = rc
 			return rc, nil
 		}
 		return nc, err
+	}
+}
+
+// tlsDial dials a TLS connection for the Dialer's own client.
+func tlsDial(cfg *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, Config: cfg}
+		return d.DialContext(ctx, network, addr)
 	}
 }
