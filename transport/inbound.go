@@ -16,10 +16,39 @@ type Message struct {
 	From protocol.ActorID
 	// Type is the payload type (the lane it arrived on).
 	Type protocol.PayloadType
-	// Data is the payload. The receiver owns it.
+	// Data is the payload. The handler owns it, unless the manager lends
+	// payloads ([WithLentPayloads]): then Data is valid only until
+	// ServeMessage returns, and a handler that keeps it, or hands it to
+	// another goroutine, must copy it.
 	Data []byte
 	// Wire is the kind of wire that carried it.
 	Wire WireKind
+	// Recycle, when set by the wire, takes Data's buffer back once the
+	// handler is done with it. The inbound queue calls it after
+	// ServeMessage returns, or when it drops the message; a wire sets it
+	// only when the Inbound lends payloads ([PayloadLender]).
+	Recycle func([]byte)
+}
+
+// PayloadLender is implemented by an Inbound; LendsPayloads reports
+// whether its handler gives payloads back when ServeMessage returns
+// ([WithLentPayloads]), so that a wire may read them into buffers it
+// reuses (and set Message.Recycle).
+type PayloadLender interface {
+	LendsPayloads() bool
+}
+
+// LendsPayloads reports whether in lends payloads (see [PayloadLender]).
+func LendsPayloads(in Inbound) bool {
+	l, ok := in.(PayloadLender)
+	return ok && l.LendsPayloads()
+}
+
+// recycle gives m's buffer back, if it has a Recycle.
+func (m *Message) recycle() {
+	if m.Recycle != nil {
+		m.Recycle(m.Data)
+	}
 }
 
 // Inbound takes the messages wires read. Deliver blocks until the message is
@@ -76,6 +105,7 @@ type InboundStats struct {
 // keeps arrival order per peer and type and makes turns round-robin.
 type inbox struct {
 	handler Handler
+	lend    bool // WithLentPayloads
 	log     *slog.Logger
 	lim     InboundLimits
 	ctx     context.Context
@@ -142,13 +172,17 @@ type inboxWorker struct {
 	wake chan *laneQueue // buffered 1: a handoff never blocks
 }
 
-func newInbox(h Handler, lim InboundLimits, log *slog.Logger) *inbox {
-	in := &inbox{handler: h, log: log, lim: lim.withDefaults(), peers: make(map[protocol.ActorID]*peerInbox)}
+func newInbox(h Handler, lim InboundLimits, lend bool, log *slog.Logger) *inbox {
+	in := &inbox{handler: h, lend: lend, log: log, lim: lim.withDefaults(), peers: make(map[protocol.ActorID]*peerInbox)}
 	in.ctx, in.cancel = context.WithCancel(context.Background())
 	return in
 }
 
-// Deliver implements Inbound.
+// LendsPayloads implements PayloadLender.
+func (in *inbox) LendsPayloads() bool { return in.lend }
+
+// Deliver implements Inbound. A message it does not queue is the
+// caller's still (its Recycle is not called).
 func (in *inbox) Deliver(ctx context.Context, m Message) error {
 	if !validPayloadType(m.Type) || !m.Type.IsData() || in.handler == nil {
 		in.rejected.Add(1)
@@ -315,6 +349,7 @@ func (in *inbox) work(l *laneQueue) {
 		in.mu.Unlock()
 
 		in.handler.ServeMessage(in.ctx, m)
+		m.recycle()
 		in.delivered.Add(1)
 
 		in.mu.Lock()
@@ -367,7 +402,8 @@ func (in *inbox) close() {
 	for _, p := range in.peers {
 		for i := range p.lanes {
 			for l := &p.lanes[i]; l.len() > 0; {
-				in.takeLocked(l)
+				m := in.takeLocked(l)
+				m.recycle()
 				in.rejected.Add(1)
 			}
 		}

@@ -88,7 +88,7 @@ func NewOutprocManager(local protocol.ActorID, builder WireBuilder, opts ...Opti
 		entries: make(map[Dest]*entry),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.in = newInbox(cfg.handler, cfg.inbound, cfg.logger)
+	m.in = newInbox(cfg.handler, cfg.inbound, cfg.lendPayloads, cfg.logger)
 	return m, nil
 }
 

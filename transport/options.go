@@ -18,6 +18,7 @@ type config struct {
 	handler        Handler
 	logger         *slog.Logger
 	sendStats      bool
+	lendPayloads   bool
 	maxDests       int
 	maxDials       int
 	hooks          *testHooks
@@ -68,6 +69,14 @@ func WithDialTimeout(d time.Duration) Option {
 // WithHandler installs the handler of inbound messages. Without one,
 // inbound messages are refused with ErrNoHandler (and counted).
 func WithHandler(h Handler) Option { return func(c *config) { c.handler = h } }
+
+// WithLentPayloads makes the handler's Message.Data a loan: valid only
+// until ServeMessage returns, after which the wire reuses its buffer for
+// another message. A handler that keeps a payload, or hands it to another
+// goroutine, must copy it first. Receiving large messages then allocates
+// nothing per message (a wire reads them into buffers it reuses); without
+// this option every payload is the handler's to keep.
+func WithLentPayloads() Option { return func(c *config) { c.lendPayloads = true } }
 
 // WithInboundQueueDepth sets the capacity of each peer's inbound queue of
 // each payload type (default 256 messages); it is shorthand for

@@ -89,6 +89,8 @@ type Conn struct {
 	closeSent atomic.Bool
 	// refused: closed for the gate's budget (refuseBudget).
 	refused atomic.Bool
+	// lend: the Inbound borrows payloads (transport.WithLentPayloads).
+	lend bool
 
 	id     transport.WireID
 	local  protocol.ActorID
@@ -152,6 +154,7 @@ func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options)
 		aborted: make(chan struct{}),
 	}
 	c.pend.kick = make(chan struct{}, 1)
+	c.lend = in != nil && transport.LendsPayloads(in)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.guard.abort = c.abortStalled
 	for _, pt := range protocol.DataPayloadTypes() {
@@ -620,7 +623,7 @@ func (c *Conn) read(ws *websocket.Conn) {
 			c.abort(ws, websocket.StatusMessageTooBig, err)
 			return
 		}
-		payload, got, err := c.readPayload(r, size)
+		payload, got, lent, err := c.readPayload(r, size)
 		if errors.Is(err, ErrBufferBudget) {
 			c.refuseBudget(ws, size, got)
 			return
@@ -656,10 +659,17 @@ func (c *Conn) read(ws *websocket.Conn) {
 				return // closing
 			}
 		}
-		err = c.in.Deliver(c.ctx, transport.Message{From: c.remote, Type: pt, Data: payload, Wire: transport.WireWebSocket})
+		msg := transport.Message{From: c.remote, Type: pt, Data: payload, Wire: transport.WireWebSocket}
+		if lent {
+			msg.Recycle = recycleLent
+		}
+		err = c.in.Deliver(c.ctx, msg)
 		// Delivered (or dropped): the payload is the inbound queue's now,
 		// and its budget (transport.InboundLimits) takes over.
 		c.giveBack()
+		if err != nil && lent {
+			recycleLent(payload) // not queued: still ours
+		}
 		switch {
 		case err == nil:
 			c.opts.Counters.FramesIn.Add(1)
@@ -685,10 +695,17 @@ const readChunk = 16 << 10
 // Every byte of buffer is taken from the gate's budget first (held until
 // giveBack); ErrBufferBudget says the budget had no room. It returns the
 // buffer, the bytes read and io.ReadFull's error.
-func (c *Conn) readPayload(r io.Reader, size int) ([]byte, int, error) {
+func (c *Conn) readPayload(r io.Reader, size int) (buf []byte, got int, lent bool, err error) {
 	if size > readChunk && size <= largeRead {
 		return c.readPayloadPooled(r, size)
 	}
+	buf, got, err = c.readPayloadGrowing(r, size)
+	return buf, got, false, err
+}
+
+// readPayloadGrowing reads a payload into a buffer that doubles as bytes
+// arrive.
+func (c *Conn) readPayloadGrowing(r io.Reader, size int) ([]byte, int, error) {
 	n := min(size, readChunk)
 	if !c.take(n) {
 		return nil, 0, ErrBufferBudget
@@ -714,13 +731,24 @@ func (c *Conn) readPayload(r io.Reader, size int) ([]byte, int, error) {
 }
 
 // readPayloadPooled reads a payload of up to largeRead bytes into a
-// pooled buffer, and only once every byte has come copies it into one of
-// its exact size: no buffer is grown and copied on the way, and none is
-// sized from the declared length before its bytes are there. The pooled
-// buffer counts against the budget while it is held.
-func (c *Conn) readPayloadPooled(r io.Reader, size int) ([]byte, int, error) {
+// reused buffer. When the handler borrows payloads (transport.
+// WithLentPayloads) that buffer is the payload, lent (lent true) until
+// the handler gives it back; otherwise, once every byte has come, it is
+// copied into one of its exact size: no buffer is grown and copied on the
+// way, and none is sized from the declared length before its bytes are
+// there. The buffer counts against the budget while the reader holds it.
+func (c *Conn) readPayloadPooled(r io.Reader, size int) ([]byte, int, bool, error) {
 	if !c.take(largeRead) {
-		return nil, 0, ErrBufferBudget
+		return nil, 0, false, ErrBufferBudget
+	}
+	if c.lend {
+		b := getLent()
+		got, err := io.ReadFull(r, b[:size])
+		if err != nil {
+			recycleLent(b)
+			return nil, got, false, err
+		}
+		return b[:size], got, true, nil
 	}
 	bp := largeReads.Get().(*[]byte)
 	got, err := io.ReadFull(r, (*bp)[:size])
@@ -729,7 +757,31 @@ func (c *Conn) readPayloadPooled(r io.Reader, size int) ([]byte, int, error) {
 		buf = bytes.Clone((*bp)[:size])
 	}
 	largeReads.Put(bp)
-	return buf, got, err
+	return buf, got, false, err
+}
+
+// lentBufs holds the payload buffers handlers gave back, for the next
+// lent payloads; a few, so that a burst's buffers do not stay forever.
+var lentBufs = make(chan []byte, 32)
+
+func getLent() []byte {
+	select {
+	case b := <-lentBufs:
+		return b
+	default:
+		return make([]byte, largeRead)
+	}
+}
+
+// recycleLent is a lent payload's Message.Recycle.
+func recycleLent(b []byte) {
+	if cap(b) != largeRead {
+		return
+	}
+	select {
+	case lentBufs <- b[:largeRead]:
+	default:
+	}
 }
 
 // take takes n bytes of the gate's budget for the frame being read.

@@ -16,12 +16,23 @@ import (
 // and 16 concurrent senders, the clock stopped when the receiving node's
 // handler has counted every message (issue 22's rows).
 func BenchmarkSendSenders(b *testing.B) {
-	for _, tc := range []struct{ size, senders int }{{64, 16}, {1024, 16}, {64 << 10, 1}} {
-		b.Run(fmt.Sprintf("%dB/%dsenders", tc.size, tc.senders), func(b *testing.B) {
+	for _, tc := range []struct {
+		size, senders int
+		lent          bool // the receiver borrows payloads (transport.WithLentPayloads)
+	}{{64, 16, false}, {1024, 16, false}, {64 << 10, 1, false}, {64 << 10, 1, true}} {
+		name := fmt.Sprintf("%dB/%dsenders", tc.size, tc.senders)
+		if tc.lent {
+			name += "/lent"
+		}
+		var mgrOpts []transport.Option
+		if tc.lent {
+			mgrOpts = append(mgrOpts, transport.WithLentPayloads())
+		}
+		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			cnt := &counter{done: make(chan struct{}, 1)}
 			w := newWorld(b)
-			w.node(b, idB, nodeOpts{handler: transport.HandlerFunc(func(context.Context, transport.Message) { cnt.add() })})
+			w.node(b, idB, nodeOpts{mgrOpts: mgrOpts, handler: transport.HandlerFunc(func(context.Context, transport.Message) { cnt.add() })})
 			a := w.node(b, idA, nodeOpts{noListen: true}).mgr
 			dest := transport.Actor(idB)
 			payload := make([]byte, tc.size)
