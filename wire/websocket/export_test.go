@@ -47,3 +47,6 @@ func (w *collectWriter) Write(p []byte) (int, error) {
 	w.writes = append(w.writes, append([]byte(nil), p...))
 	return len(p), nil
 }
+
+// QueuedSends is the number of Sends queued for c's writer.
+func QueuedSends(c *Conn) int { return int(c.queued.Load()) }

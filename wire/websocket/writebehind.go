@@ -206,9 +206,13 @@ func (c *Conn) Flush(ctx context.Context) error {
 	p := &c.pend
 	for {
 		p.mu.Lock()
-		n := p.frames + p.writing
+		n, lost := p.frames+p.writing, p.lost
 		if n == 0 {
 			p.mu.Unlock()
+			if lost > 0 {
+				// Only a dead connection loses frames.
+				return &transport.UnflushedError{Kind: transport.WireWebSocket, Err: c.Err()}
+			}
 			return nil
 		}
 		wait := p.drained
@@ -223,14 +227,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 		case <-ctx.Done():
 			return &transport.UnflushedError{Kind: transport.WireWebSocket, Bytes: bytes, Err: ctx.Err()}
 		case <-c.done:
-			<-wait // the flusher drops what is left as it ends
-			p.mu.Lock()
-			lost := p.lost
-			p.mu.Unlock()
-			if lost > 0 {
-				return &transport.UnflushedError{Kind: transport.WireWebSocket, Err: c.Err()}
-			}
-			return nil
+			<-wait // the flusher drops what is left as it ends; lost then says
 		}
 	}
 }
