@@ -3,13 +3,19 @@ package websocket_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	cws "github.com/coder/websocket"
+
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/websocket"
 )
 
 // BenchmarkSendSenders is one-way throughput over one connection with 1
@@ -44,6 +50,7 @@ func BenchmarkSendSenders(b *testing.B) {
 			b.SetBytes(int64(tc.size))
 			b.ReportAllocs()
 			cnt.expect(int64(b.N))
+			sw := contextSwitches()
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			for s := range tc.senders {
@@ -64,13 +71,22 @@ func BenchmarkSendSenders(b *testing.B) {
 			<-cnt.done
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(float64(contextSwitches()-sw)/float64(b.N), "ctxsw/op")
 		})
 	}
 }
 
-// BenchmarkRoundTrip is a 1 KiB request and its reply between two nodes
-// over one WebSocket connection, one at a time; it reports the median.
+// BenchmarkRoundTrip is a 1 KiB request and its reply, one at a time,
+// between two nodes over one WebSocket connection (actr), against a bare
+// coder/websocket client and echo server in the same run (bare: the
+// server's reader writes the echo itself, the client reads it in the
+// goroutine that wrote); it reports the medians and context switches.
 func BenchmarkRoundTrip(b *testing.B) {
+	b.Run("actr", benchRoundTripActr)
+	b.Run("bare", benchRoundTripBare)
+}
+
+func benchRoundTripActr(b *testing.B) {
 	ctx := context.Background()
 	w := newWorld(b)
 	var bmgr *transport.OutprocManager
@@ -82,14 +98,52 @@ func BenchmarkRoundTrip(b *testing.B) {
 	a := w.node(b, idA, nodeOpts{handler: transport.HandlerFunc(func(context.Context, transport.Message) { got <- struct{}{} })}).mgr
 	dest := transport.Actor(idB)
 	payload := make([]byte, 1024)
-	rt := func() {
+	timeRoundTrips(b, func() {
 		if err := a.Send(ctx, dest, protocol.RPCReliable, payload); err != nil {
 			b.Fatal(err)
 		}
 		<-got
+	})
+}
+
+func benchRoundTripBare(b *testing.B) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := cws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, m, err := c.Read(ctx)
+			if err != nil || c.Write(ctx, typ, m) != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, _, err := cws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer c.CloseNow()
+	payload := make([]byte, 1024+websocket.HeaderSize)
+	timeRoundTrips(b, func() {
+		if err := c.Write(ctx, cws.MessageBinary, payload); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// timeRoundTrips times b.N calls of rt (after one to warm up) and reports
+// the median, the 99th percentile and context switches per round trip.
+func timeRoundTrips(b *testing.B, rt func()) {
 	rt()
 	lat := make([]time.Duration, 0, b.N)
+	sw := contextSwitches()
 	b.ResetTimer()
 	for range b.N {
 		t0 := time.Now()
@@ -100,4 +154,5 @@ func BenchmarkRoundTrip(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+	b.ReportMetric(float64(contextSwitches()-sw)/float64(b.N), "ctxsw/op")
 }
