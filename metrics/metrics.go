@@ -125,6 +125,7 @@ var (
 	dWSPingFails = desc("websocket_ping_failures_total", "Peers declared dead by the keepalive.", "role")
 	dWSStalled   = desc("websocket_stalled_writes_total", "Connections closed because a Send's deadline passed while its frame was stuck on a peer that stopped reading.", "role")
 	dWSPings     = desc("websocket_pings_total", "Keepalive pings answered.", "role")
+	dWSUnsent    = desc("websocket_unsent_at_death_total", "Small frames Sends had taken, still pending when their connection died.", "role")
 	dWSOpen      = desc("websocket_open_connections", "A gate's TCP connections open, from accept (half-open and handshaking included) to close.", "role")
 	dWSBuffered  = desc("websocket_buffered_bytes", "Bytes a gate's connections hold in frames being read, against its MaxBufferedBytes budget.", "role")
 	dWSDropped   = desc("websocket_accept_dropped_total", "Connections over a gate's limits closed at accept unanswered (too many refusals being answered already); also in websocket_rejected_total.", "role")
@@ -166,7 +167,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dDests, dWires, dDials, dDialFailures, dConnectFailures, dRemoved, dHealthRemoved,
 		dReconnects, dSent, dSentBytes, dSendErrors, dInbound, dMissed,
 		dInboundWaits, dInboundBytes, dInboundPeers, dInboundWorkers, dUnflushed,
-		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings,
+		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings, dWSUnsent,
 		dWSOpen, dWSBuffered, dWSDropped, dWSDisc, dWSAuth,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
 		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued, dSigCreds, dSigRenew, dSigEvicted} {
@@ -263,6 +264,7 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSBad, c.OversizeFrames.Load(), role, "oversize")
 	counter(ch, dWSBad, c.UnknownTypeFrames.Load(), role, "unknown_type")
 	counter(ch, dWSBad, c.TextMessages.Load(), role, "text")
+	counter(ch, dWSBad, c.ProtocolErrors.Load(), role, "protocol")
 	dials, fails := c.Dials.Load(), c.DialFailures.Load()
 	counter(ch, dWSDials, dials-min(fails, dials), role, "ok")
 	counter(ch, dWSDials, fails, role, "failed")
@@ -282,6 +284,7 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSPingFails, c.PingFailures.Load(), role)
 	counter(ch, dWSStalled, c.StalledWrites.Load(), role)
 	counter(ch, dWSPings, c.Pings.Load(), role)
+	counter(ch, dWSUnsent, c.UnsentAtDeath.Load(), role)
 	gauge(ch, dWSOpen, float64(c.OpenConns.Load()), role)
 	gauge(ch, dWSBuffered, float64(c.BufferedBytes.Load()), role)
 	counter(ch, dWSDropped, c.DroppedAtAccept.Load(), role)

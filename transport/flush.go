@@ -10,9 +10,10 @@ import (
 )
 
 // Flusher is a Wire that can tell when what its lanes accepted has
-// reached the peer. A wire whose Send returns only once the bytes are in
-// the kernel's socket (WebSocket) has nothing to flush; one that queues
-// (a WebRTC data channel, SCTP) implements Flush. Closing a pool flushes
+// reached the peer, or at least the kernel's socket. A wire whose Send
+// returns only once the bytes are in the socket has nothing to flush; one
+// that queues (a WebRTC data channel, SCTP; the WebSocket wire's pending
+// small frames) implements Flush. Closing a pool flushes
 // its wires first, bounded by a grace period (see [WithCloseGrace]).
 type Flusher interface {
 	// Flush returns nil once everything its lanes' Sends accepted has been

@@ -43,12 +43,34 @@
 //
 // # Writes and contexts
 //
-// A Send waits for the connection's writer honouring its ctx. Once a frame
-// has started onto the socket it is written whole (cancelling half a frame
-// would corrupt the stream): a Send whose ctx ends mid-frame closes the
-// connection (ErrPeerStalled), and whatever the ctx, a frame of which the
-// peer takes nothing for Options.StallTimeout fails the connection with
-// transport.ErrStalled; the stuck Send returns that error.
+// Data frames are written straight to the TCP or TLS connection under the
+// library, and read from it by our own frame reader, on every connection a
+// Gate accepts and every ws:// or wss:// one a Dialer makes with its own
+// client (not through Dialer.HTTPClient, which keeps the connection out of
+// reach). coder/websocket does the handshake.
+//
+// A frame of at most 4 KiB is taken into the connection's pending buffer
+// (64 KiB) and its Send returns; the connection's flusher writes what is
+// pending, many frames a write: a message alone goes at once, a stream in
+// large writes. A Send that finds the buffer full waits for room until its
+// ctx ends (its frame then not taken). A clean Close writes what is pending
+// before its close frame, and Conn.Flush (transport.Flusher) waits for it;
+// frames pending when a connection dies are lost, as bytes in the kernel's
+// socket buffer are, and counted (Counters.UnsentAtDeath).
+//
+// A larger frame is written by its own Send, after what is pending: it
+// waits for the writer honouring its ctx. Once it has started onto the
+// socket it is written whole (cancelling half a frame would corrupt the
+// stream): a Send whose ctx ends mid-frame closes the connection
+// (ErrPeerStalled). Whatever the ctx, a connection whose peer takes nothing
+// of a frame being written, large or a batch of small ones, for
+// Options.StallTimeout is failed with transport.ErrStalled.
+//
+// # Reads and payloads
+//
+// A payload is the handler's to keep, unless its manager lends payloads
+// (transport.WithLentPayloads): then a payload of 16-64 KiB is read into a
+// reused buffer, valid until the handler returns.
 //
 // # Hostile peers
 //
