@@ -22,6 +22,13 @@ import (
 type Config struct {
 	// ICEServers are the STUN and TURN servers (URLs, username, credential).
 	ICEServers []pion.ICEServer
+	// ICEServersFunc, when set, is asked for more servers for each new
+	// PeerConnection, after ICEServers: the ones the signaling server
+	// handed out with the current credential (see iceservers.go).
+	ICEServersFunc func() []pion.ICEServer
+	// ICETransportPolicy "relay" gathers relay candidates only: every
+	// session goes through TURN (default: all candidates).
+	ICETransportPolicy pion.ICETransportPolicy
 	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepaliveInterval are
 	// pion's ICE timers (defaults 5 s, 25 s, 2 s). A peer that vanishes is
 	// declared failed ICEFailedTimeout after it stopped answering, plus

@@ -149,7 +149,7 @@ type laneState struct {
 const maxPendingCandidates = 128
 
 func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID, in transport.Inbound, events *transport.EventBus, r role) (*session, error) {
-	pc, err := co.cfg.api.NewPeerConnection(pion.Configuration{ICEServers: co.cfg.ICEServers})
+	pc, err := co.cfg.api.NewPeerConnection(co.cfg.pcConfig())
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: creating the PeerConnection to %s: %w", peer, err)
 	}
