@@ -1,0 +1,119 @@
+package webrtc_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/wire/webrtc"
+)
+
+// Both peers behind symmetric NATs: the srflx addresses STUN gives are
+// useless to the other side, so the session goes through the TURN relay
+// registration named, and works both ways.
+func TestNATSymmetricBothSidesGoThroughTheRelay(t *testing.T) {
+	ctx := natGuard(t, 60*time.Second)
+	w := newNATWorld(t, natOpts{}, natHost{nat: symmetric}, natHost{nat: symmetric})
+	a := w.natNode(t, ctx, 0, faultNodeOpts{})
+	b := w.natNode(t, ctx, 1, faultNodeOpts{})
+	connectPair(t, ctx, a, b, "through the relay")
+	connectPair(t, ctx, b, a, "and back")
+	for _, n := range []struct {
+		node *faultNode
+		peer protocol.ActorID
+	}{{a, b.id}, {b, a.id}} {
+		p := selectedPair(t, ctx, n.node, n.peer)
+		t.Logf("%s: %s %s:%d → %s %s:%d", n.node.id, p.Local.Type, p.Local.Address, p.Local.Port, p.Remote.Type, p.Remote.Address, p.Remote.Port)
+		if !p.Relayed() {
+			t.Fatalf("selected %+v behind symmetric NATs: want a relay", p)
+		}
+	}
+	if c := w.turn.Counters(); c.AllocationsCreated.Load() == 0 || c.RelayedToPeers.Load() == 0 {
+		t.Fatalf("TURN server relayed nothing (%d allocations)", c.AllocationsCreated.Load())
+	}
+}
+
+// One peer behind a full-cone NAT, the other behind a symmetric one: the
+// full-cone side's srflx address (learnt from STUN) takes packets from
+// anyone, so the session is direct, through that srflx, not relayed,
+// though a relay was on offer.
+func TestNATFullConeGoesDirectViaSrflx(t *testing.T) {
+	ctx := natGuard(t, 60*time.Second)
+	w := newNATWorld(t, natOpts{}, natHost{nat: fullCone}, natHost{nat: symmetric})
+	cone := w.natNode(t, ctx, 0, faultNodeOpts{})
+	sym := w.natNode(t, ctx, 1, faultNodeOpts{})
+	connectPair(t, ctx, cone, sym, "direct")
+	connectPair(t, ctx, sym, cone, "direct back")
+	pc := selectedPair(t, ctx, cone, sym.id)
+	ps := selectedPair(t, ctx, sym, cone.id)
+	t.Logf("full cone: %+v", pc)
+	t.Logf("symmetric: %+v", ps)
+	if pc.Relayed() || ps.Relayed() {
+		t.Fatalf("relayed (%+v, %+v): want direct", pc, ps)
+	}
+	// Each side reaches the other at its NAT's public address: a mapping
+	// learnt from STUN (srflx) or from the peer's checks through it
+	// (prflx, the same mapping the full-cone NAT gives every destination).
+	for _, c := range []struct {
+		remote webrtc.Candidate
+		nat    string
+	}{{ps.Remote, "1.2.3.100"}, {pc.Remote, "1.2.3.101"}} {
+		if (c.remote.Type != "srflx" && c.remote.Type != "prflx") || c.remote.Address != c.nat {
+			t.Fatalf("remote %+v: want the NAT's reflexive address %s", c.remote, c.nat)
+		}
+	}
+}
+
+// UDP blocked between the nodes and everything (a firewall that lets
+// only TCP out): STUN and TURN over UDP fail, TURN over TCP gets each node
+// a relay, and the session goes through it.
+func TestNATUDPBlockedGoesThroughTURNOverTCP(t *testing.T) {
+	ctx := natGuard(t, 60*time.Second)
+	w := newNATWorld(t, natOpts{tcpTURN: true}, natHost{nat: symmetric}, natHost{nat: symmetric})
+	w.udpOK.Store(false)
+	a := w.natNode(t, ctx, 0, faultNodeOpts{})
+	b := w.natNode(t, ctx, 1, faultNodeOpts{})
+	connectPair(t, ctx, a, b, "over TCP to the relay")
+	for _, n := range []struct {
+		node *faultNode
+		peer protocol.ActorID
+	}{{a, b.id}, {b, a.id}} {
+		p := selectedPair(t, ctx, n.node, n.peer)
+		t.Logf("%s: %+v", n.node.id, p)
+		if p.Local.Type != "relay" || p.Local.RelayProtocol != "tcp" {
+			t.Fatalf("selected %+v with UDP blocked: want a local relay reached over TCP", p)
+		}
+	}
+}
+
+// UDP blocked and no TURN over TCP: WebRTC cannot connect (its attempts
+// fail, as ICE finds no pair), and the WebSocket wire carries the
+// traffic meanwhile.
+func TestNATNoUDPNoTCPTURNFallsBackToWebSocket(t *testing.T) {
+	ctx := natGuard(t, 60*time.Second)
+	w := newNATWorld(t, natOpts{}, natHost{nat: symmetric}, natHost{nat: symmetric})
+	w.udpOK.Store(false)
+	a := w.natNode(t, ctx, 0, faultNodeOpts{websocket: true})
+	b := w.natNode(t, ctx, 1, faultNodeOpts{websocket: true})
+	mark := a.events.mark()
+	connectPair(t, ctx, a, b, "over WebSocket")
+	tr, err := a.mgr.GetOrCreateTransport(ctx, transport.Actor(b.id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wi := range tr.Pool().Wires() {
+		if wi.Kind == transport.WireWebRTC && wi.State == transport.WireReady {
+			t.Fatal("WebRTC is ready with UDP blocked and no TURN over TCP")
+		}
+	}
+	ev, _ := a.events.await(t, ctx, mark, "a failed WebRTC connect attempt", func(ev transport.Event) bool {
+		return ev.Kind == transport.EventConnectAttemptFailed && ev.WireKind == transport.WireWebRTC
+	})
+	t.Logf("WebRTC: %v", ev.Err)
+	// Still carried, over WebSocket, after WebRTC gave up an attempt.
+	connectPair(t, ctx, a, b, "still over WebSocket")
+	if w.turn.Counters().AllocationsCreated.Load() != 0 {
+		t.Fatal("a relay was allocated with UDP blocked and no TCP listener")
+	}
+}
