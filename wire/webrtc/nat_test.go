@@ -1,6 +1,7 @@
 package webrtc_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -115,5 +116,50 @@ func TestNATNoUDPNoTCPTURNFallsBackToWebSocket(t *testing.T) {
 	connectPair(t, ctx, a, b, "still over WebSocket")
 	if w.turn.Counters().AllocationsCreated.Load() != 0 {
 		t.Fatal("a relay was allocated with UDP blocked and no TCP listener")
+	}
+}
+
+// A node's network changes mid-stream (its address goes away, another
+// takes over, as on a switch from Wi-Fi to Ethernet): ICE restarts onto
+// the other address, and every message sent before, during and after
+// arrives, in order.
+func TestNATAddressChangeMidStreamRecoversInOrder(t *testing.T) {
+	ctx := natGuard(t, 90*time.Second)
+	w := newNATWorld(t, natOpts{}, natHost{ips: []string{"1.2.3.10", "1.2.3.11"}}, natHost{ips: []string{"1.2.3.20"}})
+	a := w.natNode(t, ctx, 0, faultNodeOpts{})
+	b := w.natNode(t, ctx, 1, faultNodeOpts{})
+	connectPair(t, ctx, a, b, "hello")
+	before := selectedPair(t, ctx, a, b.id)
+	offerer, _ := ordered(a, b)
+	mark := offerer.events.mark()
+
+	const perPhase = 100
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := a.mgr.Send(ctx, transport.Actor(b.id), protocol.RPCReliable, []byte(fmt.Sprint(i))); err != nil {
+				t.Fatalf("send %d: %v", i, err)
+			}
+		}
+	}
+	send(0, perPhase)
+	b.in.wait(t, ctx, 1+perPhase)
+	old := before.Local.Address
+	w.blocked.Store(&old) // the address is gone: nothing reaches it or leaves it
+	send(perPhase, 2*perPhase)
+	ev, _ := offerer.events.await(t, ctx, mark, "a completed ICE restart", func(ev transport.Event) bool {
+		return ev.Kind == transport.EventICERestartCompleted && ev.Err == nil
+	})
+	t.Logf("restart: %s", ev.Reason)
+	send(2*perPhase, 3*perPhase)
+	msgs := b.in.wait(t, ctx, 1+3*perPhase)
+	for i, m := range msgs[1:] {
+		if string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("message %d is %q: lost or out of order", i, m.Data)
+		}
+	}
+	after := selectedPair(t, ctx, a, b.id)
+	t.Logf("before %s:%d, after %s:%d", before.Local.Address, before.Local.Port, after.Local.Address, after.Local.Port)
+	if after.Local.Address == old || after.Relayed() {
+		t.Fatalf("after the switch the pair is %+v: want the other address, direct", after)
 	}
 }
