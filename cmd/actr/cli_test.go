@@ -41,6 +41,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"node", "--ws-tls-cert", "c.pem", "--ws-tls-key", "k.pem"}, 2, "needs --ws-listen"},
 		{[]string{"node", "--ca-file", "/nonexistent.pem"}, 1, "reading --ca-file"},
 		{[]string{"node", "--udp-port", "70000"}, 2, "--udp-port"},
+		{[]string{"node", "--webrtc-local-networks", "10.0.0.0/33"}, 2, "--webrtc-local-networks"},
+		{[]string{"send", "--webrtc-remote-networks", "nonsense", "--to", "acme:echo@1.5", "x"}, 2, "--webrtc-remote-networks"},
 		{[]string{"node", "--udp-buffer", "0"}, 2, "--udp-buffer 0"},
 		{[]string{"send", "--udp-buffer", "-2", "--to", "acme:echo@1.5", "x"}, 2, "--udp-buffer -2"},
 		{[]string{"node", "--config", "/nonexistent.json"}, 2, "config file"},
