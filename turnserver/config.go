@@ -42,6 +42,9 @@ type Config struct {
 	// "0.0.0.0", or RelayIP with Net).
 	RelayIP   net.IP
 	RelayBind string
+	// RelayPortMin and RelayPortMax, when set, bound the UDP ports of
+	// relays (the range to open in a firewall); default: any free port.
+	RelayPortMin, RelayPortMax uint16
 	// Net, when set, replaces the operating system's network for relay
 	// sockets (pion's vnet in tests).
 	Net transport.Net
@@ -84,6 +87,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RelayIP == nil || c.RelayIP.IsUnspecified() {
 		return c, ErrNoRelayIP
+	}
+	if (c.RelayPortMin == 0) != (c.RelayPortMax == 0) || c.RelayPortMin > c.RelayPortMax {
+		return c, errors.New("turnserver: set both RelayPortMin and RelayPortMax, with RelayPortMin <= RelayPortMax (--turn-relay-ports 49152-65535)")
 	}
 	if c.Realm == "" {
 		c.Realm = DefaultRealm

@@ -71,7 +71,7 @@ func (s *Server) onAllocationDeleted(src, _ net.Addr, _, _, _ string) {
 // allocation places until closed, and is rate-limited.
 type relayGenerator struct {
 	s     *Server
-	inner *turn.RelayAddressGeneratorStatic
+	inner turn.RelayAddressGenerator
 }
 
 func (g *relayGenerator) Validate() error { return g.inner.Validate() }

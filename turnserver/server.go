@@ -64,7 +64,12 @@ func Start(cfg Config, packetConns []net.PacketConn, listeners []net.Listener) (
 		return nil, errors.New("turnserver: nothing to listen on: give a UDP or TCP address (--turn-listen)")
 	}
 	s := &Server{cfg: cfg, perActor: map[string]int{}, born: map[string]time.Time{}, pcs: packetConns, lns: listeners}
-	gen := &relayGenerator{s: s, inner: &turn.RelayAddressGeneratorStatic{RelayAddress: cfg.RelayIP, Address: cfg.RelayBind, Net: cfg.Net}}
+	var inner turn.RelayAddressGenerator = &turn.RelayAddressGeneratorStatic{RelayAddress: cfg.RelayIP, Address: cfg.RelayBind, Net: cfg.Net}
+	if cfg.RelayPortMin != 0 {
+		inner = &turn.RelayAddressGeneratorPortRange{RelayAddress: cfg.RelayIP, Address: cfg.RelayBind, Net: cfg.Net,
+			MinPort: cfg.RelayPortMin, MaxPort: cfg.RelayPortMax}
+	}
+	gen := &relayGenerator{s: s, inner: inner}
 	sc := turn.ServerConfig{
 		Realm:              cfg.Realm,
 		AuthHandler:        s.authenticate,

@@ -29,6 +29,7 @@ type turnFlags struct {
 	lifetime, maxAge    time.Duration
 	noUDP, noTCP        bool
 	allowLoopbackPeers  bool
+	relayPorts          string
 }
 
 func addTURNFlags(f *flags, prefix, listenDefault string) *turnFlags {
@@ -44,6 +45,7 @@ func addTURNFlags(f *flags, prefix, listenDefault string) *turnFlags {
 	f.IntVar(&t.bandwidth, prefix+"bandwidth", turnserver.DefaultAllocationBandwidth, "bytes per second each allocation relays in each direction, beyond which datagrams are dropped (-1: no cap)")
 	f.DurationVar(&t.lifetime, prefix+"lifetime", turnserver.DefaultAllocationLifetime, "allocation lifetime between refreshes")
 	f.DurationVar(&t.maxAge, prefix+"max-age", turnserver.DefaultMaxAllocationAge, "refreshes of an allocation this old are refused")
+	f.StringVar(&t.relayPorts, prefix+"relay-ports", "", "UDP port range of relays, MIN-MAX (e.g. 49152-65535: the range to open in the firewall; default: any free port)")
 	f.BoolVar(&t.noUDP, prefix+"no-udp", false, "do not serve STUN/TURN over UDP")
 	f.BoolVar(&t.noTCP, prefix+"no-tcp", false, "do not serve TURN over TCP")
 	f.BoolVar(&t.allowLoopbackPeers, prefix+"allow-loopback-peers", false, "let relays send to loopback addresses (one-machine tests only)")
@@ -89,6 +91,15 @@ func (t *turnFlags) config(secret []byte, log *slog.Logger) (turnserver.Config, 
 	cfg := turnserver.Config{Secret: secret, MaxAllocationsPerActor: t.perActor, MaxAllocations: t.maxAllocs,
 		AllocationBandwidth: t.bandwidth, AllocationLifetime: t.lifetime, MaxAllocationAge: t.maxAge,
 		AllowLoopbackPeers: t.allowLoopbackPeers, Logger: log.With("layer", "turn")}
+	if t.relayPorts != "" {
+		lo, hi, ok := strings.Cut(t.relayPorts, "-")
+		a, err1 := strconv.ParseUint(lo, 10, 16)
+		b, err2 := strconv.ParseUint(hi, 10, 16)
+		if !ok || err1 != nil || err2 != nil || a == 0 || a > b {
+			return cfg, usageError("--%srelay-ports %q: want MIN-MAX, e.g. 49152-65535", t.prefix, t.relayPorts)
+		}
+		cfg.RelayPortMin, cfg.RelayPortMax = uint16(a), uint16(b)
+	}
 	ip, err := t.relayIP()
 	if err != nil {
 		return cfg, err
