@@ -2,6 +2,9 @@ package webrtc
 
 import (
 	"errors"
+	"log/slog"
+	"net"
+	"strconv"
 
 	pion "github.com/pion/webrtc/v4"
 )
@@ -39,6 +42,33 @@ func (c *Conn) SelectedCandidatePair() (CandidatePair, error) {
 	if s == nil {
 		return CandidatePair{}, ErrNoCandidatePair
 	}
+	return s.selectedPair()
+}
+
+// logPath logs the path ICE chose, once connected: how operators see
+// whether a peer is reached directly or through TURN.
+func (s *session) logPath() {
+	if !s.log.Enabled(s.ctx, slog.LevelInfo) {
+		return
+	}
+	p, err := s.selectedPair()
+	if err != nil {
+		return
+	}
+	s.log.Info("WebRTC connected", "local", p.Local.String(), "remote", p.Remote.String(), "relayed", p.Relayed())
+}
+
+// String is "type protocol address:port", with " via <relay protocol>"
+// for a local relay.
+func (c Candidate) String() string {
+	s := c.Type + " " + c.Protocol + " " + net.JoinHostPort(c.Address, strconv.Itoa(int(c.Port)))
+	if c.RelayProtocol != "" {
+		s += " via " + c.RelayProtocol
+	}
+	return s
+}
+
+func (s *session) selectedPair() (CandidatePair, error) {
 	sctp := s.pc.SCTP()
 	if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
 		return CandidatePair{}, ErrNoCandidatePair

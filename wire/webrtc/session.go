@@ -391,6 +391,7 @@ func (s *session) stateChanged(st pion.PeerConnectionState) {
 	case pion.PeerConnectionStateConnected:
 		s.connected = true
 		s.askedRestart = false
+		s.logPath()
 		if s.restarting {
 			s.restarting = false
 			s.restarts = 0
