@@ -50,3 +50,18 @@ func SignalingICEServers(sig interface{ ICEServers() signaling.ICEServers }) fun
 		return out
 	}
 }
+
+// refreshICEServers gives the PeerConnection the ICE servers of now
+// before an ICE restart gathers anew (pion uses them from the next
+// gathering on): a TURN credential renewed since the session began
+// replaces the one that may have expired.
+func (s *session) refreshICEServers() {
+	if s.cfg.ICEServersFunc == nil {
+		return
+	}
+	c := s.pc.GetConfiguration()
+	c.ICEServers = s.cfg.pcConfig().ICEServers
+	if err := s.pc.SetConfiguration(c); err != nil {
+		s.log.Debug("updating the ICE servers for a restart", "err", err)
+	}
+}

@@ -524,6 +524,9 @@ func (s *session) offer(restart bool) error {
 			}
 		}
 	}
+	if restart {
+		s.refreshICEServers()
+	}
 	o, err := s.pc.CreateOffer(opts)
 	if err != nil {
 		return fmt.Errorf("webrtc: creating an offer to %s: %w", s.peer, err)
@@ -585,6 +588,9 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 		// Our answer echoes the offer's exchange (none from a peer that
 		// sends none).
 		s.exchangeID = sd.GetSdpExchangeId()
+		if typ == protocol.SessionDescription_ICE_RESTART_OFFER {
+			s.refreshICEServers()
+		}
 		sdp, taken := s.screenSDP(sd.GetSdp())
 		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: sdp}); err != nil {
 			s.refuse(fmt.Errorf("webrtc: applying the offer of %s: %w", s.peer, err))
