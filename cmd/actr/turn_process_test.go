@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/turn/v5"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+)
+
+// actr turn as its own process: a client with a credential minted from
+// the shared secret allocates a relay and sends through it, and the
+// metrics show the allocation and the bytes. With ACTR_TURN_CPU_MB=N it
+// relays N MB and reports the TURN process's CPU per relayed MB (run
+// without -race for the figure).
+func TestTurnProcessRelays(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	secretFile := filepath.Join(t.TempDir(), "turn.secret")
+	secret := "turn-process-test-secret-0123456789"
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, "actr turn", "turn", "--listen", "127.0.0.1:0", "--no-tcp", "--allow-loopback-peers", "--bandwidth", "-1",
+		"--secret-file", secretFile, "--metrics-listen", "127.0.0.1:0", "--log-level", "warn")
+	urls := p.line(ctx, "TURN server ")
+	metricsURL := strings.TrimSpace(p.line(ctx, "metrics "))
+	var server string
+	for _, f := range strings.Fields(urls) {
+		if rest, ok := strings.CutPrefix(f, "stun:"); ok {
+			server = rest
+		}
+	}
+	if server == "" {
+		t.Fatalf("no stun: URL in %q", urls)
+	}
+
+	id := protocol.ActorID{Realm: 1, Serial: 42, Manufacturer: "acme", Name: "echo", Version: "0"}
+	tc := auth.NewTURNCredential([]byte(secret), id, time.Now().Add(time.Hour))
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelDisabled
+	c, err := turn.NewClient(&turn.ClientConfig{TURNServerAddr: server, STUNServerAddr: server, Username: tc.GetUsername(),
+		Password: tc.GetPassword(), Realm: "actr", Conn: conn, LoggerFactory: lf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := c.AllocateWithContext(ctx)
+	if err != nil {
+		t.Fatalf("allocating at the actr turn process: %v", err)
+	}
+	defer relay.Close()
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+
+	mb, _ := strconv.Atoi(os.Getenv("ACTR_TURN_CPU_MB"))
+	total := 64 << 10
+	if mb > 0 {
+		total = mb << 20
+	}
+	msg := make([]byte, 1000)
+	want := (total + len(msg) - 1) / len(msg) * len(msg)
+	// The sender keeps at most a window in flight, so that neither socket
+	// overflows: the figure is of bytes relayed, not dropped. A datagram
+	// lost anyway frees its place after a quiet second.
+	var received atomic.Int64
+	progress := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for received.Load() < int64(want) {
+			_ = peer.SetReadDeadline(time.Now().Add(2 * time.Second))
+			k, _, err := peer.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			received.Add(int64(k))
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	const window = 256 << 10
+	cpu0 := procCPU(t, p.cmd.Process.Pid)
+	start := time.Now()
+	lost := 0
+	for sent := 0; sent < want; sent += len(msg) {
+		for sent-lost-int(received.Load()) >= window {
+			select {
+			case <-progress:
+			case <-time.After(time.Second):
+				lost = sent - int(received.Load()) // given up on
+			}
+		}
+		if _, err := relay.WriteTo(msg, peer.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	elapsed := time.Since(start)
+	cpu := procCPU(t, p.cmd.Process.Pid) - cpu0
+	if mb == 0 && received.Load() != int64(want) {
+		t.Fatalf("the peer received %d of %d bytes", received.Load(), want)
+	}
+	body := httpGet(t, ctx, metricsURL)
+	relayed := metricLine(body, `actr_turn_relayed_bytes_total{direction="to_peer"}`)
+	if metricLine(body, "actr_turn_allocations_total") != 1 || relayed == 0 {
+		t.Fatalf("metrics: allocations %v, relayed %v", metricLine(body, "actr_turn_allocations_total"), relayed)
+	}
+	if mb > 0 {
+		t.Logf("relayed %.1f MB (peer received %.1f MB) in %v: TURN process CPU %v, %.1f ms per relayed MB",
+			relayed/1e6, float64(received.Load())/1e6, elapsed.Round(time.Millisecond), cpu, float64(cpu.Milliseconds())/(relayed/1e6))
+	}
+	p.stop(ctx)
+}
+
+// procCPU is the user and system CPU time pid has used (Linux /proc).
+func procCPU(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0 // not Linux: no figure
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
+
+func metricLine(body, name string) float64 {
+	for _, l := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(l, name+" "); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v
+		}
+	}
+	return 0
+}
