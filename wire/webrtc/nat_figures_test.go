@@ -28,12 +28,14 @@ func TestNATFigures(t *testing.T) {
 		total   = 8 << 20
 	)
 	cases := []struct {
-		name  string
-		hosts []natHost
+		name      string
+		hosts     []natHost
+		bandwidth int
 	}{
-		{"direct (host)", []natHost{{}, {}}},
-		{"srflx (full cone ↔ symmetric)", []natHost{{nat: fullCone}, {nat: symmetric}}},
-		{"relay (symmetric ↔ symmetric)", []natHost{{nat: symmetric}, {nat: symmetric}}},
+		{"direct (host)", []natHost{{}, {}}, -1},
+		{"srflx (full cone ↔ symmetric)", []natHost{{nat: fullCone}, {nat: symmetric}}, -1},
+		{"relay (symmetric ↔ symmetric)", []natHost{{nat: symmetric}, {nat: symmetric}}, -1},
+		{"relay, default 4 MiB/s cap", []natHost{{nat: symmetric}, {nat: symmetric}}, 0},
 	}
 	type result struct{ connect, xfer []time.Duration }
 	res := make([]result, len(cases))
@@ -41,7 +43,7 @@ func TestNATFigures(t *testing.T) {
 		for i, c := range cases {
 			t.Run(fmt.Sprintf("%s/%d", c.name, r), func(t *testing.T) {
 				ctx := natGuard(t, 120*time.Second)
-				w := newNATWorld(t, natOpts{}, c.hosts...)
+				w := newNATWorld(t, natOpts{bandwidth: c.bandwidth}, c.hosts...)
 				a := w.natNode(t, ctx, 0, faultNodeOpts{})
 				b := w.natNode(t, ctx, 1, faultNodeOpts{})
 				start := time.Now()

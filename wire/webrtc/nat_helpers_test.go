@@ -67,6 +67,8 @@ type natOpts struct {
 	// tcpTURN also serves TURN over TCP, on the real 127.0.0.1 (vnet has
 	// no TCP): nodes reach it through tcpLoopbackNet.
 	tcpTURN bool
+	// bandwidth is the TURN server's AllocationBandwidth (0: its default).
+	bandwidth int
 }
 
 func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
@@ -149,7 +151,7 @@ func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
 		w.tcp = ln.Addr().String()
 		urls = append(urls, "turn:"+w.tcp+"?transport=tcp")
 	}
-	if w.turn, err = turnserver.Start(turnserver.Config{Secret: secret, RelayIP: net.ParseIP(natTURNIP), Net: turnNet}, []net.PacketConn{pc}, lns); err != nil {
+	if w.turn, err = turnserver.Start(turnserver.Config{Secret: secret, RelayIP: net.ParseIP(natTURNIP), Net: turnNet, AllocationBandwidth: o.bandwidth}, []net.PacketConn{pc}, lns); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.turn.Close() })
