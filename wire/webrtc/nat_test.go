@@ -159,7 +159,7 @@ func TestNATAddressChangeMidStreamRecoversInOrder(t *testing.T) {
 	}
 	after := selectedPair(t, ctx, a, b.id)
 	t.Logf("before %s:%d, after %s:%d", before.Local.Address, before.Local.Port, after.Local.Address, after.Local.Port)
-	if after.Local.Address == old || after.Relayed() {
-		t.Fatalf("after the switch the pair is %+v: want the other address, direct", after)
+	if after.Local.Address == old || after.Local.Type != "host" || after.Remote.Type != "host" || before.Local.Type != "host" {
+		t.Fatalf("pairs %+v before, %+v after the switch: want host pairs, on the other address after", before, after)
 	}
 }
