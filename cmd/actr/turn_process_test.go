@@ -159,3 +159,36 @@ func metricLine(body, name string) float64 {
 	}
 	return 0
 }
+
+// The whole of it as processes: actr signal --turn-listen hands its TURN
+// server's URLs and credentials out at registration; a node and actr
+// send, given no ICE flags and allowed relay candidates only, reach each
+// other through it; the server's metrics count the allocations.
+func TestSignalWithTURNRelaysNodesGivenNoICEFlags(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	key := filepath.Join(t.TempDir(), "signal.key")
+	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", key, "--metrics-listen", "127.0.0.1:0",
+		"--turn-listen", "127.0.0.1:0", "--turn-allow-loopback-peers")
+	url, _, _ := strings.Cut(sig.line(ctx, "signaling server on "), " ")
+	urls := sig.line(ctx, "ICE servers handed to actors: ")
+	if !strings.Contains(urls, "stun:127.0.0.1:") || !strings.Contains(urls, "?transport=udp") || !strings.Contains(urls, "?transport=tcp") {
+		t.Fatalf("ICE servers %q", urls)
+	}
+	metrics := sig.line(ctx, "metrics ")
+	relayOnly := []string{"--signal", url, "--loopback-only", "--no-websocket", "--webrtc-relay-only"}
+	n := startProc(t, "node", append([]string{"node"}, relayOnly...)...)
+	id := n.line(ctx, "actor ")
+	out, errOut, code := runOnce(t, ctx, append(append([]string{"send"}, relayOnly...), "--to", id, "--log-level", "info", "relayed hello")...)
+	if code != 0 || out != "relayed hello" {
+		t.Fatalf("send: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "relayed=true") {
+		t.Fatalf("send's log shows no relayed path:\n%s", errOut)
+	}
+	if v := metricLine(httpGet(t, ctx, metrics), "actr_turn_allocations_total"); v < 2 {
+		t.Fatalf("actr_turn_allocations_total %v, want one per side at least", v)
+	}
+	n.stop(ctx)
+	sig.stop(ctx)
+}
