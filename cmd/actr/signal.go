@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,6 +163,17 @@ func startSignalTURN(t *turnFlags, tlsCfg *tls.Config, log *slog.Logger) (*turns
 		}
 		urls, err := t.announced(nil, nil)
 		return nil, signaling.TURNConfig{Secret: secret, URLs: urls}, err
+	}
+	switch {
+	case t.tlsListen == "none":
+		t.tlsListen = ""
+	case t.tlsListen == "" && tlsCfg != nil && t.listen != "":
+		// The server has a certificate: TURN over TLS too, on 5349.
+		host, _, err := net.SplitHostPort(t.listen)
+		if err != nil {
+			return nil, signaling.TURNConfig{}, usageError("--turn-listen %q: %v", t.listen, err)
+		}
+		t.tlsListen = net.JoinHostPort(host, "5349")
 	}
 	secret, err := t.secret(true)
 	if err != nil {

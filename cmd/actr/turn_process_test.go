@@ -2,7 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -191,4 +197,47 @@ func TestSignalWithTURNRelaysNodesGivenNoICEFlags(t *testing.T) {
 	}
 	n.stop(ctx)
 	sig.stop(ctx)
+}
+
+// With a certificate, actr signal serves TURN over TLS too and hands out a
+// turns: URL naming --turn-host.
+func TestSignalTURNOverTLSURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	certFile, keyFile := writeTestCert(t, dir)
+	sig := startProc(t, "signal", "signal", "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "signal.key"),
+		"--tls-cert", certFile, "--tls-key", keyFile,
+		"--turn-listen", "127.0.0.1:0", "--turn-tls-listen", "127.0.0.1:0", "--turn-host", "localhost")
+	urls := sig.line(ctx, "ICE servers handed to actors: ")
+	if !strings.Contains(urls, "turns:localhost:") || !strings.Contains(urls, "stun:localhost:") {
+		t.Fatalf("ICE servers %q: want turns: and stun: URLs naming localhost", urls)
+	}
+	sig.stop(ctx)
+}
+
+func writeTestCert(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }

@@ -35,7 +35,7 @@ type turnFlags struct {
 func addTURNFlags(f *flags, prefix, listenDefault string) *turnFlags {
 	t := &turnFlags{prefix: prefix}
 	f.StringVar(&t.listen, prefix+"listen", listenDefault, "serve STUN and TURN on this address, over UDP and TCP (3478 by convention)")
-	f.StringVar(&t.tlsListen, prefix+"tls-listen", "", "serve TURN over TLS (turns:) on this address (5349 by convention); needs --tls-cert and --tls-key")
+	f.StringVar(&t.tlsListen, prefix+"tls-listen", "", "serve TURN over TLS (turns:) on this address; needs --tls-cert and --tls-key (actr signal with a certificate: the --turn-listen host, port 5349, unless \"none\")")
 	f.StringVar(&t.publicIP, prefix+"public-ip", "", "the public IP address relays are reached at (default: the listen address's, if it names one)")
 	f.StringVar(&t.host, prefix+"host", "", "the host name or address put in the URLs handed to actors (default: the public IP; a turns: URL needs the certificate's name)")
 	f.StringVar(&t.secretFile, prefix+"secret-file", "", "file holding the TURN REST secret shared with the signaling server (or ACTR_TURN_SECRET); actr signal makes one up when it runs the TURN server itself")
