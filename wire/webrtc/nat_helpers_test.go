@@ -69,6 +69,9 @@ type natOpts struct {
 	tcpTURN bool
 	// bandwidth is the TURN server's AllocationBandwidth (0: its default).
 	bandwidth int
+	// allocationLifetime is the TURN server's (0: its default);
+	// credentialTTL and heartbeat the signaling server's (0: theirs).
+	allocationLifetime, credentialTTL, heartbeat time.Duration
 }
 
 func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
@@ -151,11 +154,13 @@ func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
 		w.tcp = ln.Addr().String()
 		urls = append(urls, "turn:"+w.tcp+"?transport=tcp")
 	}
-	if w.turn, err = turnserver.Start(turnserver.Config{Secret: secret, RelayIP: net.ParseIP(natTURNIP), Net: turnNet, AllocationBandwidth: o.bandwidth}, []net.PacketConn{pc}, lns); err != nil {
+	if w.turn, err = turnserver.Start(turnserver.Config{Secret: secret, RelayIP: net.ParseIP(natTURNIP), Net: turnNet, AllocationBandwidth: o.bandwidth,
+		AllocationLifetime: o.allocationLifetime}, []net.PacketConn{pc}, lns); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.turn.Close() })
-	s := signalingtest.Start(t, signaling.ServerConfig{TURN: signaling.TURNConfig{Secret: secret, URLs: urls}})
+	s := signalingtest.Start(t, signaling.ServerConfig{TURN: signaling.TURNConfig{Secret: secret, URLs: urls},
+		CredentialTTL: o.credentialTTL, HeartbeatInterval: o.heartbeat})
 	w.faultWorld = faultWorldOn(s.URL, s.Issuer)
 	return w
 }

@@ -163,3 +163,40 @@ func TestNATAddressChangeMidStreamRecoversInOrder(t *testing.T) {
 		t.Fatalf("pairs %+v before, %+v after the switch: want host pairs, on the other address after", before, after)
 	}
 }
+
+// A relayed session outlives its TURN credential: once the credential
+// has expired the server refuses the allocation's refresh (counted), the
+// relay ends, and the ICE restart that follows gathers with the
+// credential renewed meanwhile, onto a new allocation.
+func TestNATRelayOutlivesItsTURNCredential(t *testing.T) {
+	ctx := natGuard(t, 60*time.Second)
+	w := newNATWorld(t, natOpts{allocationLifetime: 2 * time.Second, credentialTTL: 9 * time.Second, heartbeat: time.Second},
+		natHost{nat: symmetric}, natHost{nat: symmetric})
+	// A restart waits ICEFailedTimeout to be restored, and pion nominates
+	// a relay pair only after 2 s: the test's 2 s timeout would give up
+	// on every relayed restart.
+	slowerICE := faultNodeOpts{config: func(c *webrtc.Config) { c.ICEFailedTimeout = 6 * time.Second }}
+	a := w.natNode(t, ctx, 0, slowerICE)
+	b := w.natNode(t, ctx, 1, slowerICE)
+	connectPair(t, ctx, a, b, "relayed")
+	if p := selectedPair(t, ctx, a, b.id); !p.Relayed() {
+		t.Fatalf("selected %+v: want a relay", p)
+	}
+	offerer, _ := ordered(a, b)
+	mark := offerer.events.mark()
+	allocs := w.turn.Counters().AllocationsCreated.Load()
+	ev, _ := offerer.events.await(t, ctx, mark, "an ICE restart completed", func(ev transport.Event) bool {
+		return ev.Kind == transport.EventICERestartCompleted && ev.Err == nil
+	})
+	t.Logf("restart completed %v", ev.Time.Format(time.StampMilli))
+	connectPair(t, ctx, a, b, "relayed again")
+	connectPair(t, ctx, b, a, "and back")
+	if p := selectedPair(t, ctx, a, b.id); !p.Relayed() {
+		t.Fatalf("after the restart %+v: want a relay", p)
+	}
+	c := w.turn.Counters()
+	if c.RefusedExpired.Load() == 0 || c.AllocationsCreated.Load() <= allocs {
+		t.Fatalf("expired refusals %d, allocations %d (were %d): want the old refresh refused and a new allocation",
+			c.RefusedExpired.Load(), c.AllocationsCreated.Load(), allocs)
+	}
+}
