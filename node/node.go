@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,7 +89,16 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 
 	wcfg := wire.Config{}
 	if !cfg.DisableWebRTC {
-		if n.co, err = webrtc.NewCoordinator(n.sig, cfg.WebRTC); err != nil {
+		wrtc := cfg.WebRTC
+		if ice := n.sig.ICEServers(); len(ice.URLs) > 0 {
+			cfg.Logger.Info("node: ICE servers from registration", "urls", strings.Join(ice.URLs, " "), "turn_credential_expires", ice.ExpiresAt)
+		}
+		if wrtc.ICEServersFunc == nil {
+			// The STUN and TURN servers registration named, with the TURN
+			// credential it handed out and renews: no ICE flags needed.
+			wrtc.ICEServersFunc = webrtc.SignalingICEServers(n.sig)
+		}
+		if n.co, err = webrtc.NewCoordinator(n.sig, wrtc); err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}
 		wcfg.WebRTC = wire.WebRTCConfig{Enabled: true, Coordinator: n.co}

@@ -98,7 +98,7 @@ var designFields = []string{
 	"signaling.RegisterOk: 1 actr_id actr.ActrId; 2 credential actr.AIdCredential; 3 turn_credential actr.TurnCredential; " +
 		"4 credential_expires_at google.protobuf.Timestamp; 5 signaling_heartbeat_interval_secs uint32; " +
 		"6 signing_pubkey bytes; 7 signing_key_id uint32; 12 renewal_token bytes; 13 renewal_token_expires_at google.protobuf.Timestamp; " +
-		"100 proof_audience string",
+		"100 proof_audience string; 101 ice_urls repeated string",
 	"signaling.RenewCredentialRequest: 1 actr_id actr.ActrId; 2 renewal_token bytes",
 	"signaling.RenewCredentialResponse: 1 success signaling.RegisterOk oneof:result; 2 error actr.ErrorResponse oneof:result",
 	"signaling.UnregisterRequest: 1 actr_id actr.ActrId; 2 reason string",

@@ -112,6 +112,7 @@ func goldenRegisterOk() (*protocol.RegisterOk, []byte) {
 			RenewalToken:                   []byte("renew-me"),
 			RenewalTokenExpiresAt:          renewalExpires,
 			ProofAudience:                  proto.String(proofAudience),
+			IceUrls:                        []string{"stun:turn.example.com:3478", "turn:turn.example.com:3478?transport=udp"},
 		}, cat(
 			fBytes(1, wantA()),
 			fBytes(2, credBytes),
@@ -121,8 +122,10 @@ func goldenRegisterOk() (*protocol.RegisterOk, []byte) {
 			fBytes(6, signingKey),
 			fVarint(7, 3),
 			fBytes(12, []byte("renew-me")),
-			fBytes(13, renewalExpiresBytes), // nanos 0, not sent
-			fString(100, proofAudience),     // actr-go: proof_audience
+			fBytes(13, renewalExpiresBytes),            // nanos 0, not sent
+			fString(100, proofAudience),                // actr-go: proof_audience
+			fString(101, "stun:turn.example.com:3478"), // actr-go: ice_urls
+			fString(101, "turn:turn.example.com:3478?transport=udp"), // actr-go: ice_urls
 		)
 }
 

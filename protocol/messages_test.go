@@ -153,7 +153,8 @@ func sampleMessages() []proto.Message {
 		SigningKeyId:                   proto.Uint32(3),
 		RenewalToken:                   []byte("renew-me"),
 		RenewalTokenExpiresAt:          timestamppb.New(time.Date(2025, 2, 2, 3, 4, 5, 0, time.UTC)),
-		ProofAudience:                  proto.String("signaling.example.com"), // actr-go
+		ProofAudience:                  proto.String("signaling.example.com"),  // actr-go
+		IceUrls:                        []string{"turn:turn.example.com:3478"}, // actr-go
 	}
 	regResp := &protocol.RegisterResponse{Result: &protocol.RegisterResponse_Success{Success: regOk}}
 	unregResp := &protocol.UnregisterResponse{Result: &protocol.UnregisterResponse_Success{Success: &protocol.UnregisterOk{}}}

@@ -1718,6 +1718,13 @@ type RegisterOk struct {
 	RenewalTokenExpiresAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=renewal_token_expires_at,json=renewalTokenExpiresAt" json:"renewal_token_expires_at,omitempty"`
 	// actr-go: the name this server expects as ProofBody.audience.
 	ProofAudience *string `protobuf:"bytes,100,opt,name=proof_audience,json=proofAudience" json:"proof_audience,omitempty"`
+	// actr-go: the STUN and TURN server URLs (RFC 7064/7065: "stun:host:port",
+	// "turn:host:port?transport=udp|tcp", "turns:host:port?transport=tcp")
+	// that turn_credential is for. actr hands out the credential and leaves
+	// the servers to configuration; ours names them, so a node needs no ICE
+	// configuration of its own. Empty: no TURN server (turn_credential's
+	// password is then empty too).
+	IceUrls       []string `protobuf:"bytes,101,rep,name=ice_urls,json=iceUrls" json:"ice_urls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1820,6 +1827,13 @@ func (x *RegisterOk) GetProofAudience() string {
 		return *x.ProofAudience
 	}
 	return ""
+}
+
+func (x *RegisterOk) GetIceUrls() []string {
+	if x != nil {
+		return x.IceUrls
+	}
+	return nil
 }
 
 // RenewCredentialRequest renews the credential of an existing actor.
@@ -3530,7 +3544,7 @@ const file_signaling_proto_rawDesc = "" +
 	"\x10RegisterResponse\x121\n" +
 	"\asuccess\x18\x01 \x01(\v2\x15.signaling.RegisterOkH\x00R\asuccess\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.actr.ErrorResponseH\x00R\x05errorB\b\n" +
-	"\x06result\"\xd1\x04\n" +
+	"\x06result\"\xec\x04\n" +
 	"\n" +
 	"RegisterOk\x12%\n" +
 	"\aactr_id\x18\x01 \x01(\v2\f.actr.ActrIdR\x06actrId\x123\n" +
@@ -3544,7 +3558,8 @@ const file_signaling_proto_rawDesc = "" +
 	"\x0esigning_key_id\x18\a \x01(\rR\fsigningKeyId\x12#\n" +
 	"\rrenewal_token\x18\f \x01(\fR\frenewalToken\x12S\n" +
 	"\x18renewal_token_expires_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x15renewalTokenExpiresAt\x12%\n" +
-	"\x0eproof_audience\x18d \x01(\tR\rproofAudienceJ\x04\b\n" +
+	"\x0eproof_audience\x18d \x01(\tR\rproofAudience\x12\x19\n" +
+	"\bice_urls\x18e \x03(\tR\aiceUrlsJ\x04\b\n" +
 	"\x10\vJ\x04\b\v\x10\fR\x03pskR\x0epsk_expires_at\"d\n" +
 	"\x16RenewCredentialRequest\x12%\n" +
 	"\aactr_id\x18\x01 \x01(\v2\f.actr.ActrIdR\x06actrId\x12#\n" +

@@ -113,8 +113,9 @@ type Client struct {
 	id        protocol.ActorID
 	cred      *protocol.AIdCredential
 	credExp   time.Time
-	renewal   []byte // the renewal token; sent only to the server
-	audience  string // the server's name, for proofs
+	ice       ICEServers // from the last RegisterOk
+	renewal   []byte     // the renewal token; sent only to the server
+	audience  string     // the server's name, for proofs
 	credTTL   time.Duration
 	heartbeat time.Duration
 	subs      map[ActorType]struct{}

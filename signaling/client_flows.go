@@ -66,6 +66,7 @@ func (c *Client) adoptRegistration(resp *protocol.RegisterResponse) error {
 		c.renewal = tok
 	}
 	c.heartbeat = time.Duration(max(1, ok.GetSignalingHeartbeatIntervalSecs())) * time.Second
+	c.ice = iceServersOf(ok)
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -71,13 +70,10 @@ func (s *Server) issueLocked(id protocol.ActorID, holder ed25519.PublicKey, now 
 		SignalingHeartbeatIntervalSecs: proto.Uint32(uint32(max(1, s.cfg.HeartbeatInterval/time.Second))),
 		SigningPubkey:                  s.cfg.Issuer.PublicKey(),
 		SigningKeyId:                   proto.Uint32(s.cfg.Issuer.KeyID()),
-		// actr requires a TURN credential; with no TURN server configured
-		// it is one that no server will accept.
-		TurnCredential: &protocol.TurnCredential{
-			Username:  proto.String(strconv.FormatInt(claims.ExpiresAt.Unix(), 10) + ":" + id.ActrString()),
-			Password:  proto.String(""),
-			ExpiresAt: proto.Uint64(uint64(claims.ExpiresAt.Unix())),
-		},
+		// actr requires a TURN credential; with no TURN secret configured
+		// it is one that no server will accept (an empty password).
+		TurnCredential:        auth.NewTURNCredential(s.cfg.TURN.Secret, id, claims.ExpiresAt),
+		IceUrls:               s.cfg.TURN.URLs,
 		RenewalToken:          token,
 		RenewalTokenExpiresAt: timestamppb.New(r.expires),
 		ProofAudience:         proto.String(s.cfg.Name),

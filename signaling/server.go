@@ -104,6 +104,10 @@ type ServerConfig struct {
 	MaxRevoked       int
 	// Limits on hostile or broken clients; see limits.go for each default.
 	Limits
+	// TURN, when its Secret is set, makes every RegisterOk's
+	// turn_credential one the TURN server sharing that secret accepts,
+	// and names the servers (RegisterOk.ice_urls); see turn.go.
+	TURN TURNConfig
 	// Logger (default: discard). Credentials and secrets are never logged.
 	Logger *slog.Logger
 }
@@ -114,6 +118,9 @@ func (c *ServerConfig) defaults() error {
 	}
 	if !c.admitsSomeone() {
 		return errors.New("signaling: this ServerConfig admits no registration in any realm: set DefaultPolicy (RegistrationPolicy{Open: true} admits anyone), or give Realms a policy that is Open or has a Secret")
+	}
+	if err := c.TURN.check(); err != nil {
+		return err
 	}
 	if c.Verifier == nil {
 		c.Verifier = auth.NewVerifier(nil)

@@ -33,10 +33,16 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"signal", "--policy", "secret"}, 2, "realm secret"},
 		{[]string{"signal", "--tls-cert", "c.pem"}, 2, "go together"},
 		{[]string{"demo", "--messages", "0"}, 2, "--messages"},
+		{[]string{"turn", "--listen", "127.0.0.1:0"}, 2, "a TURN secret is needed"},
+		{[]string{"signal", "--turn-listen", "0.0.0.0:0"}, 2, "--turn-public-ip"},
+		{[]string{"signal", "--turn-listen", "127.0.0.1:0", "--turn-tls-listen", "127.0.0.1:0"}, 2, "needs a certificate"},
+		{[]string{"signal", "--turn-url", "http://x", "--turn-secret-file", "/dev/null"}, 2, "at least 16"},
 		{[]string{"node", "--ws-tls-cert", "c.pem"}, 2, "go together"},
 		{[]string{"node", "--ws-tls-cert", "c.pem", "--ws-tls-key", "k.pem"}, 2, "needs --ws-listen"},
 		{[]string{"node", "--ca-file", "/nonexistent.pem"}, 1, "reading --ca-file"},
 		{[]string{"node", "--udp-port", "70000"}, 2, "--udp-port"},
+		{[]string{"node", "--webrtc-local-networks", "10.0.0.0/33"}, 2, "--webrtc-local-networks"},
+		{[]string{"send", "--webrtc-remote-networks", "nonsense", "--to", "acme:echo@1.5", "x"}, 2, "--webrtc-remote-networks"},
 		{[]string{"node", "--udp-buffer", "0"}, 2, "--udp-buffer 0"},
 		{[]string{"send", "--udp-buffer", "-2", "--to", "acme:echo@1.5", "x"}, 2, "--udp-buffer -2"},
 		{[]string{"node", "--config", "/nonexistent.json"}, 2, "config file"},
@@ -44,6 +50,7 @@ func TestCommandLineErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Setenv("ACTR_REALM_SECRET", "")
+			t.Setenv("ACTR_TURN_SECRET", "")
 			var stdout, stderr bytes.Buffer
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()

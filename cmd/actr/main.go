@@ -30,6 +30,7 @@ type command struct {
 var commands = []command{
 	{"demo", "run two nodes and a signaling server in this process and show them at work", runDemo},
 	{"signal", "run a standalone signaling server", runSignal},
+	{"turn", "run a standalone STUN and TURN server (for actr signal --turn-url)", runTurn},
 	{"node", "run a long-running actor that answers messages", runNode},
 	{"send", "send one message to an actor and print the reply", runSend},
 	{"bench", "measure round-trip throughput and latency, against a node or an embedded pair", runBench},

@@ -42,6 +42,7 @@ type nodeFlags struct {
 	rtcStall       time.Duration
 	rtcSetups      int
 	rtcSetupWithin time.Duration
+	nets           *netFlags
 }
 
 func addNodeFlags(f *flags, defaultType string) *nodeFlags {
@@ -54,7 +55,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.BoolVar(&nf.noWebRTC, "no-webrtc", false, "turn the WebRTC wire off")
 	f.BoolVar(&nf.noWebSocket, "no-websocket", false, "dial no WebSocket wires (WebRTC only); a gate (--ws-listen) still takes peers' connections")
 	f.BoolVar(&nf.loopbackOnly, "loopback-only", false, "WebRTC over 127.0.0.1 only (tests, one machine)")
-	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478)")
+	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478), besides those the signaling server hands out at registration")
 	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
 	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers (prefer ACTR_ICE_CREDENTIAL: flags show in ps)")
 	f.BoolVar(&nf.udpMux, "udp-mux", false, "share one UDP socket per local address among all WebRTC connections")
@@ -65,6 +66,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.DurationVar(&nf.rtcSetupWithin, "webrtc-setup-timeout", webrtc.DefaultInboundSetupTimeout, "close a WebRTC session a peer started that is not ready within this")
 	f.StringVar(&nf.caFile, "ca-file", "", "PEM file of the CA certificates to trust for wss:// (signaling, peers' gates) instead of the system's")
 	f.DurationVar(&nf.health, "health-interval", 5*time.Second, "how often wires are health-checked and failed ones re-dialled")
+	nf.nets = addNetFlags(f)
 	return nf
 }
 
@@ -117,6 +119,9 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 		return cfg, usageError("--webrtc-stall-timeout must not be 0, --webrtc-max-inbound-setups and --webrtc-setup-timeout must be positive")
 	}
 	cfg.WebRTC.StallTimeout, cfg.WebRTC.MaxInboundSetups, cfg.WebRTC.InboundSetupTimeout = nf.rtcStall, nf.rtcSetups, nf.rtcSetupWithin
+	if err := nf.nets.apply(&cfg.WebRTC); err != nil {
+		return cfg, err
+	}
 	if nf.iceServers != "" {
 		cred := nf.iceCred
 		if cred == "" {

@@ -35,6 +35,8 @@ type observer struct {
 type pages struct {
 	node      status.Options
 	signaling status.SignalingOptions
+	// collectors are more metrics to export (a TURN server's).
+	collectors []prometheus.Collector
 }
 
 // links are what the status pages link to.
@@ -58,6 +60,12 @@ func listenMetrics(addr string) (net.Listener, error) {
 func startObserver(ln net.Listener, src metrics.Sources, pg pages, stdout io.Writer, log *slog.Logger) (*observer, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range pg.collectors {
+		if err := reg.Register(c); err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+	}
 	m, err := metrics.New(reg, src)
 	if err != nil {
 		_ = ln.Close()

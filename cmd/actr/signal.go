@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +19,7 @@ import (
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/status"
+	"github.com/actr-go/actr/turnserver"
 )
 
 func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +36,8 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ttl := f.Duration("credential-ttl", time.Hour, "lifetime of the credentials the server issues")
 	metricsListen := f.String("metrics-listen", "", "serve Prometheus metrics (/metrics) on this address")
 	lim := limitFlags(f)
+	turnf := addTURNFlags(f, "turn-", "")
+	turnf.addURLFlag(f)
 	allowBearer := f.Bool("allow-bearer", false, "let a connection that did not register resume, relay, renew or unregister with a bearer credential (bound to no key, as actr's own nodes have): anyone such a credential was shown to can replay it; default: only holder-bound credentials with a proof of possession")
 	if err := f.parse(args); err != nil {
 		return err
@@ -73,9 +78,16 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	turnSrv, turnCfg, err := startSignalTURN(turnf, tlsCfg, log)
+	if err != nil {
+		return err
+	}
+	if turnSrv != nil {
+		defer turnSrv.Close()
+	}
 	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
 		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits,
-		AllowBearer: *allowBearer})
+		AllowBearer: *allowBearer, TURN: turnCfg})
 	if err != nil {
 		return err
 	}
@@ -103,6 +115,9 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "signaling server on %s (key %d %s in %s; policy %s)\n", ln.URL(), iss.KeyID(), state, *keyFile, *policy)
 	log.Info("signaling server started", "url", ln.URL(), "key_id", iss.KeyID(), "key", state)
+	if len(turnCfg.URLs) > 0 {
+		fmt.Fprintf(stdout, "ICE servers handed to actors: %s\n", strings.Join(turnCfg.URLs, " "))
+	}
 	if mln != nil {
 		ml := mln
 		mln = nil
@@ -119,6 +134,9 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			return "admits nobody"
 		}}}
+		if turnSrv != nil {
+			pg.collectors = append(pg.collectors, turnserver.NewCollector(turnSrv))
+		}
 		o, err := startObserver(ml, metrics.Sources{Signaling: srv}, pg, stdout, log)
 		if err != nil {
 			return err
@@ -128,6 +146,54 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	<-ctx.Done()
 	log.Info("signaling server stopping")
 	return nil
+}
+
+// startSignalTURN starts the TURN server of actr signal --turn-listen
+// (its secret made up unless given), or only names one run elsewhere
+// (--turn-url with --turn-secret-file): what the signaling server tells
+// actors.
+func startSignalTURN(t *turnFlags, tlsCfg *tls.Config, log *slog.Logger) (*turnserver.Server, signaling.TURNConfig, error) {
+	if t.listen == "" && t.tlsListen == "" {
+		if t.urls == "" {
+			return nil, signaling.TURNConfig{}, nil
+		}
+		secret, err := t.secret(false)
+		if err != nil {
+			return nil, signaling.TURNConfig{}, err
+		}
+		urls, err := t.announced(nil, nil)
+		return nil, signaling.TURNConfig{Secret: secret, URLs: urls}, err
+	}
+	switch {
+	case t.tlsListen == "none":
+		t.tlsListen = ""
+	case t.tlsListen == "" && tlsCfg != nil && t.listen != "":
+		// The server has a certificate: TURN over TLS too, on 5349.
+		host, _, err := net.SplitHostPort(t.listen)
+		if err != nil {
+			return nil, signaling.TURNConfig{}, usageError("--turn-listen %q: %v", t.listen, err)
+		}
+		t.tlsListen = net.JoinHostPort(host, "5349")
+	}
+	secret, err := t.secret(true)
+	if err != nil {
+		return nil, signaling.TURNConfig{}, err
+	}
+	cfg, err := t.config(secret, log)
+	if err != nil {
+		return nil, signaling.TURNConfig{}, err
+	}
+	s, err := t.start(cfg, tlsCfg)
+	if err != nil {
+		return nil, signaling.TURNConfig{}, err
+	}
+	urls, err := t.announced(s, cfg.RelayIP)
+	if err != nil {
+		_ = s.Close()
+		return nil, signaling.TURNConfig{}, err
+	}
+	log.Info("TURN server started", "urls", strings.Join(urls, " "), "relay_ip", cfg.RelayIP.String())
+	return s, signaling.TURNConfig{Secret: secret, URLs: urls}, nil
 }
 
 // readSecret reads a realm secret from path, or from ACTR_REALM_SECRET,

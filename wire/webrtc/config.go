@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,6 +23,13 @@ import (
 type Config struct {
 	// ICEServers are the STUN and TURN servers (URLs, username, credential).
 	ICEServers []pion.ICEServer
+	// ICEServersFunc, when set, is asked for more servers for each new
+	// PeerConnection, after ICEServers: the ones the signaling server
+	// handed out with the current credential (see iceservers.go).
+	ICEServersFunc func() []pion.ICEServer
+	// ICETransportPolicy "relay" gathers relay candidates only: every
+	// session goes through TURN (default: all candidates).
+	ICETransportPolicy pion.ICETransportPolicy
 	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepaliveInterval are
 	// pion's ICE timers (defaults 5 s, 25 s, 2 s). A peer that vanishes is
 	// declared failed ICEFailedTimeout after it stopped answering, plus
@@ -38,6 +46,12 @@ type Config struct {
 	NetworkTypes []pion.NetworkType
 	// InterfaceFilter, when set, keeps only the interfaces it accepts.
 	InterfaceFilter func(name string) bool
+	// Interfaces and LocalNetworks, when set, keep only the interfaces
+	// so named and the addresses in those networks for gathering (see
+	// networks.go); RemoteNetworks, below, does the same for what peers
+	// send.
+	Interfaces    []string
+	LocalNetworks []netip.Prefix
 	// PortMin and PortMax, when set, bound the local UDP ports.
 	PortMin, PortMax uint16
 	// LoopbackOnly gathers host candidates on 127.0.0.1 only, with no mDNS:
@@ -273,6 +287,10 @@ func (c Config) withDefaults() (*settings, error) {
 	if c.InterfaceFilter != nil {
 		se.SetInterfaceFilter(c.InterfaceFilter)
 	}
+	localIPs, err := c.localFilters(&se)
+	if err != nil {
+		return nil, err
+	}
 	if c.PortMin != 0 {
 		if err := se.SetEphemeralUDPPortRange(c.PortMin, c.PortMax); err != nil {
 			return nil, fmt.Errorf("webrtc: port range: %w", err)
@@ -309,7 +327,7 @@ func (c Config) withDefaults() (*settings, error) {
 		se.SetNet(bn)
 	}
 	if c.UDPMux {
-		mux, err := c.udpMux(netw)
+		mux, err := c.udpMux(netw, localIPs)
 		if err != nil {
 			return nil, err
 		}
@@ -322,10 +340,15 @@ func (c Config) withDefaults() (*settings, error) {
 
 // udpMux opens the shared UDP sockets through netw (nil: the operating
 // system's), on the same addresses candidate gathering would use.
-func (c *Config) udpMux(netw transport.Net) (*ice.MultiUDPMuxDefault, error) {
+func (c *Config) udpMux(netw transport.Net, localIPs func(net.IP) bool) (*ice.MultiUDPMuxDefault, error) {
 	opts := []ice.UDPMuxFromPortOption{}
-	if c.InterfaceFilter != nil {
-		opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(c.InterfaceFilter))
+	if c.InterfaceFilter != nil || len(c.Interfaces) > 0 {
+		opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(func(name string) bool {
+			return (c.InterfaceFilter == nil || c.InterfaceFilter(name)) && (len(c.Interfaces) == 0 || slices.Contains(c.Interfaces, name))
+		}))
+	}
+	if localIPs != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(localIPs))
 	}
 	if netw != nil {
 		opts = append(opts, ice.UDPMuxFromPortWithNet(netw))

@@ -149,7 +149,7 @@ type laneState struct {
 const maxPendingCandidates = 128
 
 func (co *Coordinator) newSession(peer protocol.ActorID, wireID transport.WireID, in transport.Inbound, events *transport.EventBus, r role) (*session, error) {
-	pc, err := co.cfg.api.NewPeerConnection(pion.Configuration{ICEServers: co.cfg.ICEServers})
+	pc, err := co.cfg.api.NewPeerConnection(co.cfg.pcConfig())
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: creating the PeerConnection to %s: %w", peer, err)
 	}
@@ -391,6 +391,7 @@ func (s *session) stateChanged(st pion.PeerConnectionState) {
 	case pion.PeerConnectionStateConnected:
 		s.connected = true
 		s.askedRestart = false
+		s.logPath()
 		if s.restarting {
 			s.restarting = false
 			s.restarts = 0
@@ -523,6 +524,9 @@ func (s *session) offer(restart bool) error {
 			}
 		}
 	}
+	if restart {
+		s.refreshICEServers()
+	}
 	o, err := s.pc.CreateOffer(opts)
 	if err != nil {
 		return fmt.Errorf("webrtc: creating an offer to %s: %w", s.peer, err)
@@ -584,6 +588,9 @@ func (s *session) remoteDescription(sd *protocol.SessionDescription) {
 		// Our answer echoes the offer's exchange (none from a peer that
 		// sends none).
 		s.exchangeID = sd.GetSdpExchangeId()
+		if typ == protocol.SessionDescription_ICE_RESTART_OFFER {
+			s.refreshICEServers()
+		}
 		sdp, taken := s.screenSDP(sd.GetSdp())
 		if err := s.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: sdp}); err != nil {
 			s.refuse(fmt.Errorf("webrtc: applying the offer of %s: %w", s.peer, err))
