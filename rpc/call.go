@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/transport"
 )
 
 // CallOption changes one Call or Tell.
@@ -17,7 +18,18 @@ type CallOption func(*callOptions)
 type callOptions struct {
 	lane protocol.PayloadType
 	md   Metadata
+	info *ResponseInfo
 }
+
+// ResponseInfo says how a call's response arrived (WithResponseInfo).
+type ResponseInfo struct {
+	// Wire is the kind of wire that carried it, Lane its payload type.
+	Wire transport.WireKind
+	Lane protocol.PayloadType
+}
+
+// WithResponseInfo has Call fill in ri when a response arrives.
+func WithResponseInfo(ri *ResponseInfo) CallOption { return func(o *callOptions) { o.info = ri } }
 
 // OnLane sends the envelope on pt's lane: RPC_RELIABLE (the default) or
 // RPC_SIGNAL, actr's lane for small urgent messages that must not wait
@@ -43,7 +55,13 @@ func buildOptions(opts []CallOption) (callOptions, error) {
 // pendingCall is one call waiting for its response.
 type pendingCall struct {
 	dest protocol.ActorID
-	resp chan *protocol.RpcEnvelope // buffered 1: the one delivery never blocks
+	resp chan response // buffered 1: the one delivery never blocks
+}
+
+type response struct {
+	env  *protocol.RpcEnvelope
+	wire transport.WireKind
+	lane protocol.PayloadType
 }
 
 // Call sends request to dest's route and returns the response's payload.
@@ -80,7 +98,7 @@ func (e *Endpoint) call(ctx context.Context, dest protocol.ActorID, route string
 	if err := ctx.Err(); err != nil || left <= 0 {
 		return nil, ctxOutcome(ctx), e.ctxError(ctx, route, dest)
 	}
-	c := &pendingCall{dest: dest, resp: make(chan *protocol.RpcEnvelope, 1)}
+	c := &pendingCall{dest: dest, resp: make(chan response, 1)}
 	id, err := e.addCall(c)
 	if err != nil {
 		return nil, outcomeRefused, fmt.Errorf("rpc: call %s to %s: %w", route, dest, err)
@@ -99,13 +117,13 @@ func (e *Endpoint) call(ctx context.Context, dest protocol.ActorID, route string
 	}
 	select {
 	case r := <-c.resp:
-		return result(route, r)
+		return result(route, r, o.info)
 	case <-ctx.Done():
 	case <-e.ctx.Done():
 	}
 	if !e.removeCall(id, c) {
 		// The response won the race: it is ours.
-		return result(route, <-c.resp)
+		return result(route, <-c.resp, o.info)
 	}
 	if e.ctx.Err() != nil && ctx.Err() == nil {
 		return nil, outcomeRefused, fmt.Errorf("rpc: call %s to %s: %w", route, dest, ErrClosed)
@@ -123,7 +141,11 @@ func (e *Endpoint) ctxError(ctx context.Context, route string, dest protocol.Act
 	return fmt.Errorf("rpc: call %s to %s: %w", route, dest, ctx.Err())
 }
 
-func result(route string, r *protocol.RpcEnvelope) ([]byte, string, error) {
+func result(route string, resp response, info *ResponseInfo) ([]byte, string, error) {
+	if info != nil {
+		*info = ResponseInfo{Wire: resp.wire, Lane: resp.lane}
+	}
+	r := resp.env
 	if re := r.GetError(); re != nil {
 		return nil, outcomeError, &Error{Code: Code(re.GetCode()), Message: re.GetMessage(), Route: route}
 	}
@@ -173,7 +195,8 @@ func (e *Endpoint) removeCallLocked(id string, c *pendingCall) bool {
 
 // deliverResponse wakes the call env answers, if it is in flight and was
 // made to the peer that answered; anything else is an orphan.
-func (e *Endpoint) deliverResponse(from protocol.ActorID, env *protocol.RpcEnvelope) {
+func (e *Endpoint) deliverResponse(msg transport.Message, env *protocol.RpcEnvelope) {
+	from := msg.From
 	id := env.GetRequestId()
 	e.mu.Lock()
 	c := e.calls[id]
@@ -186,7 +209,7 @@ func (e *Endpoint) deliverResponse(from protocol.ActorID, env *protocol.RpcEnvel
 	}
 	e.removeCallLocked(id, c)
 	e.mu.Unlock()
-	c.resp <- env
+	c.resp <- response{env: env, wire: msg.Wire, lane: msg.Type}
 }
 
 // Tell sends msg to dest's route as a DIRECTION_TELL: never answered. It

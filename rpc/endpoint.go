@@ -153,7 +153,7 @@ func (e *Endpoint) serveEnvelope(ctx context.Context, msg transport.Message) {
 	}
 	switch env.GetDirection() {
 	case protocol.RpcEnvelope_DIRECTION_RESPONSE:
-		e.deliverResponse(msg.From, env)
+		e.deliverResponse(msg, env)
 	case protocol.RpcEnvelope_DIRECTION_REQUEST:
 		e.serveRequest(msg, env, false)
 	case protocol.RpcEnvelope_DIRECTION_TELL:

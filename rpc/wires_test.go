@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/rpc"
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/signaling/signalingtest"
@@ -58,9 +59,13 @@ func TestCallOverBothWires(t *testing.T) {
 				return echo(ctx, req)
 			})
 			for i := range 3 {
-				resp, err := ce.Call(ctx, server.ID(), "acme.Echo.Say", []byte{'a' + byte(i)})
+				var info rpc.ResponseInfo
+				resp, err := ce.Call(ctx, server.ID(), "acme.Echo.Say", []byte{'a' + byte(i)}, rpc.WithResponseInfo(&info))
 				if err != nil {
 					t.Fatal(err)
+				}
+				if info.Wire != wire || info.Lane != protocol.RPCReliable {
+					t.Fatalf("response came %+v", info)
 				}
 				if string(resp) != "echo:"+string(rune('a'+i)) {
 					t.Fatalf("response %q", resp)
