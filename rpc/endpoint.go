@@ -49,6 +49,7 @@ type Endpoint struct {
 	handlers    int
 
 	streams streamTable
+	pool    workers
 
 	st counters
 }
@@ -63,6 +64,7 @@ func New(cfg Config) *Endpoint {
 		idPrefix: hex.EncodeToString(p[:]) + "-", routes: routeTable{},
 		calls: map[string]*pendingCall{}, callsPer: map[protocol.ActorID]int{}, handlersPer: map[protocol.ActorID]int{}}
 	e.streams.init(cfg.MaxStreamsPerPeer)
+	e.pool.maxIdle = idleWorkers
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	return e
 }
@@ -184,5 +186,9 @@ func (e *Endpoint) Close() error {
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()
+	e.pool.close()
 	return nil
 }
+
+// idleWorkers is how many handler goroutines wait for the next request.
+const idleWorkers = 16

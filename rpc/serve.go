@@ -71,7 +71,8 @@ func (e *Endpoint) serveRequest(msg transport.Message, env *protocol.RpcEnvelope
 		ctx = WithTraceContext(ctx, TraceContext{Traceparent: env.GetTraceparent(), Tracestate: env.GetTracestate()})
 	}
 	j := &job{e: e, ci: ci, ctx: ctx, cancel: cancel, start: time.Now(), label: route}
-	go j.run(h, &Request{CallInfo: *ci, Payload: env.GetPayload(), job: j})
+	req := &Request{CallInfo: *ci, Payload: env.GetPayload(), job: j}
+	e.pool.run(func() { j.run(h, req) })
 }
 
 // routeLabel keeps metrics' route labels to the routes registered: a peer
