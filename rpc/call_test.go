@@ -132,6 +132,7 @@ func TestCallErrors(t *testing.T) {
 	if resp, err := a.Call(ctx, bob, "echo", []byte("still")); err != nil || string(resp) != "echo:still" {
 		t.Fatalf("after the errors: %q, %v", resp, err)
 	}
+	_ = b.Close() // waits for the handlers, whose slots are freed after their replies went
 	if st := b.Stats(); st.Panics != 1 || st.UnknownRoutes != 1 || st.HandlersInFlight != 0 {
 		t.Fatalf("server stats %+v", st)
 	}

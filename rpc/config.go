@@ -24,6 +24,10 @@ type Config struct {
 	// waiting to reply later) for one peer and in all; a request beyond
 	// is answered with CodeOverloaded at once. Defaults 256 and 4096.
 	MaxHandlersPerPeer, MaxHandlers int
+	// TellWait is how long a tell that finds no handler slot waits for
+	// one (holding up its sender's lane: backpressure) before it is
+	// dropped and counted. Default 5 s.
+	TellWait time.Duration
 	// MaxStreamsPerPeer bounds the streams whose order is tracked for one
 	// peer; a new stream beyond takes the place of the one idle longest.
 	// Default 64.
@@ -65,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxHandlers <= 0 {
 		c.MaxHandlers = 4096
+	}
+	if c.TellWait <= 0 {
+		c.TellWait = 5 * time.Second
 	}
 	if c.MaxStreamsPerPeer <= 0 {
 		c.MaxStreamsPerPeer = 64

@@ -47,6 +47,7 @@ type Endpoint struct {
 	callsPer    map[protocol.ActorID]int
 	handlersPer map[protocol.ActorID]int
 	handlers    int
+	freed       chan struct{} // closed when a handler slot is released; nil unless a tell waits
 
 	streams streamTable
 	pool    workers
@@ -157,9 +158,9 @@ func (e *Endpoint) serveEnvelope(ctx context.Context, msg transport.Message) {
 	case protocol.RpcEnvelope_DIRECTION_RESPONSE:
 		e.deliverResponse(msg, env)
 	case protocol.RpcEnvelope_DIRECTION_REQUEST:
-		e.serveRequest(msg, env, false)
+		e.serveRequest(ctx, msg, env, false)
 	case protocol.RpcEnvelope_DIRECTION_TELL:
-		e.serveRequest(msg, env, true)
+		e.serveRequest(ctx, msg, env, true)
 	default:
 		e.drop(ctx, msg, dropNoDirection)
 	}

@@ -16,7 +16,7 @@ import (
 
 // serveRequest starts the handler of a REQUEST or TELL on a goroutine of
 // its own, or refuses it at once.
-func (e *Endpoint) serveRequest(msg transport.Message, env *protocol.RpcEnvelope, tell bool) {
+func (e *Endpoint) serveRequest(ctx context.Context, msg transport.Message, env *protocol.RpcEnvelope, tell bool) {
 	route, id := env.GetRouteKey(), env.GetRequestId()
 	ci := &CallInfo{From: msg.From, Route: route, RequestID: id, Lane: msg.Type, Tell: tell,
 		Metadata: metadataFromProto(env.GetMetadata())}
@@ -55,7 +55,13 @@ func (e *Endpoint) serveRequest(msg transport.Message, env *protocol.RpcEnvelope
 		refuse(CodeUnknownRoute, "no handler for route %q", route)
 		return
 	}
-	switch e.acquire(msg.From) {
+	slot := e.acquire(msg.From)
+	if slot == errNoSlot && tell {
+		// A tell cannot be told to retry: it waits for a slot, which
+		// pushes back on the sender's lane, up to Config.TellWait.
+		slot = e.waitSlot(ctx, msg.From)
+	}
+	switch slot {
 	case errClosedSlot:
 		e.st.dropped[dropRefused].Add(1)
 		e.m.dropped(dropRefused)
@@ -65,12 +71,12 @@ func (e *Endpoint) serveRequest(msg transport.Message, env *protocol.RpcEnvelope
 		refuse(CodeOverloaded, "too many requests being handled; retry later")
 		return
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, timeout)
-	ctx = context.WithValue(ctx, callInfoKey{}, ci)
+	hctx, cancel := context.WithTimeout(e.ctx, timeout)
+	hctx = context.WithValue(hctx, callInfoKey{}, ci)
 	if env.Traceparent != nil || env.Tracestate != nil {
-		ctx = WithTraceContext(ctx, TraceContext{Traceparent: env.GetTraceparent(), Tracestate: env.GetTracestate()})
+		hctx = WithTraceContext(hctx, TraceContext{Traceparent: env.GetTraceparent(), Tracestate: env.GetTracestate()})
 	}
-	j := &job{e: e, ci: ci, ctx: ctx, cancel: cancel, start: time.Now(), label: route}
+	j := &job{e: e, ci: ci, ctx: hctx, cancel: cancel, start: time.Now(), label: route}
 	req := &Request{CallInfo: *ci, Payload: env.GetPayload(), job: j}
 	e.pool.run(func() { j.run(h, req) })
 }
@@ -119,6 +125,39 @@ const (
 func (e *Endpoint) acquire(from protocol.ActorID) slotResult {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.acquireLocked(from)
+}
+
+// waitSlot waits for a handler slot for from, until Config.TellWait has
+// passed or ctx ends.
+func (e *Endpoint) waitSlot(ctx context.Context, from protocol.ActorID) slotResult {
+	t := time.NewTimer(e.cfg.TellWait)
+	defer t.Stop()
+	for {
+		e.mu.Lock()
+		r := e.acquireLocked(from)
+		if r != errNoSlot {
+			e.mu.Unlock()
+			return r
+		}
+		if e.freed == nil {
+			e.freed = make(chan struct{})
+		}
+		freed := e.freed
+		e.mu.Unlock()
+		select {
+		case <-freed:
+		case <-t.C:
+			return errNoSlot
+		case <-ctx.Done():
+			return errNoSlot
+		case <-e.ctx.Done():
+			return errClosedSlot
+		}
+	}
+}
+
+func (e *Endpoint) acquireLocked(from protocol.ActorID) slotResult {
 	switch {
 	case e.closed:
 		return errClosedSlot
@@ -140,6 +179,10 @@ func (e *Endpoint) release(from protocol.ActorID) {
 	e.handlers--
 	if e.handlersPer[from]--; e.handlersPer[from] <= 0 {
 		delete(e.handlersPer, from)
+	}
+	if e.freed != nil {
+		close(e.freed)
+		e.freed = nil
 	}
 	e.m.handlersInFlight(-1)
 }

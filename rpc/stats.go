@@ -49,8 +49,8 @@ type Stats struct {
 	// not envelopes at all.
 	NoDirection, Undecodable uint64
 	// Unanswerable are requests that could not even be refused (no
-	// request_id); TellsRefused are tells with no handler, or refused for
-	// overload.
+	// request_id); TellsRefused are tells with no handler, or that found
+	// no handler slot within Config.TellWait.
 	Unanswerable, TellsRefused uint64
 	// BadRequests, UnknownRoutes, Overloaded and Panics are requests
 	// answered with CodeBadRequest, CodeUnknownRoute, CodeOverloaded and

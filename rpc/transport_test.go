@@ -192,3 +192,33 @@ func TestReplyAfterCallerClosed(t *testing.T) {
 		t.Fatalf("server stats %+v", st)
 	}
 }
+
+// Tells beyond the handler limit wait for a slot (pushing back on the
+// sender's lane) instead of being dropped: a flood of tells is served
+// whole.
+func TestTellsPushBack(t *testing.T) {
+	ctx := guard(t)
+	a, b, _, _ := pair(t, rpc.Config{}, rpc.Config{MaxHandlersPerPeer: 2})
+	const n = 200
+	var got atomic.Int32
+	all := make(chan struct{})
+	b.HandleFunc("note", func(context.Context, *rpc.Request) ([]byte, error) {
+		if got.Add(1) == n {
+			close(all)
+		}
+		return nil, nil
+	})
+	for range n {
+		if err := a.Tell(ctx, bob, "note", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-all:
+	case <-ctx.Done():
+		t.Fatalf("%d of %d tells served; stats %+v", got.Load(), n, b.Stats())
+	}
+	if st := b.Stats(); st.TellsRefused != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
