@@ -33,18 +33,20 @@ const (
 
 func main() {
 	var flags flag.FlagSet
-	protogen.Options{ParamFunc: flags.Set}.Run(func(gen *protogen.Plugin) error {
-		gen.SupportedFeatures = uint64(pluginpb.CodeGeneratorResponse_FEATURE_PROTO3_OPTIONAL)
-		for _, f := range gen.Files {
-			if !f.Generate || len(f.Services) == 0 {
-				continue
-			}
-			if err := generateFile(gen, f); err != nil {
-				return err
-			}
+	protogen.Options{ParamFunc: flags.Set}.Run(generate)
+}
+
+func generate(gen *protogen.Plugin) error {
+	gen.SupportedFeatures = uint64(pluginpb.CodeGeneratorResponse_FEATURE_PROTO3_OPTIONAL)
+	for _, f := range gen.Files {
+		if !f.Generate || len(f.Services) == 0 {
+			continue
 		}
-		return nil
-	})
+		if err := generateFile(gen, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func generateFile(gen *protogen.Plugin, file *protogen.File) error {
