@@ -29,8 +29,9 @@ type Config struct {
 	// dropped and counted. Default 5 s.
 	TellWait time.Duration
 	// MaxStreamsPerPeer bounds the streams whose order is tracked for one
-	// peer; a new stream beyond takes the place of the one idle longest.
-	// Default 64.
+	// peer; a new stream beyond takes the place of the one idle longest
+	// (and of 1,024 peers tracked, a new one takes the place of the peer
+	// idle longest). Default 64.
 	MaxStreamsPerPeer int
 	// Fallback, when set, receives the messages that are not this
 	// package's: bytes on an RPC lane that do not decode as an

@@ -130,7 +130,10 @@ func (e *Endpoint) newRequestID() string {
 // ServeMessage implements transport.Handler. It never blocks on a
 // handler: requests run on goroutines of their own. Only the immediate
 // refusals (unknown route, overload, bad request) are sent from it,
-// bounded by Config.ReplyTimeout.
+// bounded by Config.ReplyTimeout, and a tell waits for a handler slot
+// (Config.TellWait). What it keeps of msg.Data it copies (decoding
+// copies), so it may serve a manager that lends payloads; Fallback and
+// the stream handler are called before it returns.
 func (e *Endpoint) ServeMessage(ctx context.Context, msg transport.Message) {
 	switch msg.Type {
 	case protocol.RPCReliable, protocol.RPCSignal:

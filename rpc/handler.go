@@ -37,7 +37,8 @@ type Request struct {
 	job *job
 }
 
-// Later makes the handler's return values be ignored: the request is
+// Later, called before the handler returns, makes the handler's return
+// values be ignored: the request is
 // answered through the returned Responder, from any goroutine, once. The
 // request keeps its handler slot until then. If its ctx ends first (the
 // caller's deadline, or the endpoint closing) it is answered with

@@ -61,8 +61,8 @@ type Stats struct {
 	SendFailures uint64
 	// StreamLate are chunks dropped for arriving after a later one of
 	// their stream; StreamMissed the sequence numbers skipped (gaps)
-	// over every stream; StreamRefused the chunks dropped for a full
-	// stream table or no stream handler.
+	// over every stream; StreamRefused the chunks that found no stream
+	// handler set.
 	StreamLate, StreamMissed, StreamRefused uint64
 }
 

@@ -98,12 +98,8 @@ func (e *Endpoint) serveChunk(ctx context.Context, msg transport.Message) {
 		e.drop(ctx, msg, dropUndecodable)
 		return
 	}
-	missed, ok, full := e.streams.advance(msg.From, msg.Type, c.GetStreamId(), c.GetSequence())
-	switch {
-	case full:
-		e.drop(ctx, msg, dropStreamRefused)
-		return
-	case !ok:
+	missed, ok := e.streams.advance(msg.From, msg.Type, c.GetStreamId(), c.GetSequence())
+	if !ok {
 		e.st.dropped[dropStreamLate].Add(1)
 		e.m.dropped(dropStreamLate)
 		return
@@ -114,12 +110,21 @@ func (e *Endpoint) serveChunk(ctx context.Context, msg transport.Message) {
 }
 
 // streamTable is the next sequence number expected of each stream, with a
-// budget per peer (the stream idle longest makes room) and in all.
+// budget per peer and of peers: a new stream beyond the first takes the
+// place of the peer's stream idle longest, a new peer beyond the second
+// the place of the peer idle longest (whose streams start afresh if it
+// comes back: their next chunks are delivered, with what they skipped
+// counted from 0).
 type streamTable struct {
 	mu      sync.Mutex
 	perPeer int
 	tick    uint64
-	peers   map[protocol.ActorID]map[streamKey]*streamState
+	peers   map[protocol.ActorID]*peerStreams
+}
+
+type peerStreams struct {
+	streams map[streamKey]*streamState
+	used    uint64
 }
 
 type streamKey struct {
@@ -138,51 +143,63 @@ const maxStreamPeers = 1024
 
 func (t *streamTable) init(perPeer int) {
 	t.perPeer = perPeer
-	t.peers = map[protocol.ActorID]map[streamKey]*streamState{}
+	t.peers = map[protocol.ActorID]*peerStreams{}
 }
 
 // advance records seq of a stream and returns how many numbers it
-// skipped; ok is false for a chunk older than one already seen, full when
-// the stream is new and the table has no room.
-func (t *streamTable) advance(from protocol.ActorID, lane protocol.PayloadType, id string, seq uint64) (missed uint64, ok, full bool) {
+// skipped; ok is false for a chunk older than one already seen.
+func (t *streamTable) advance(from protocol.ActorID, lane protocol.PayloadType, id string, seq uint64) (missed uint64, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.tick++
-	k := streamKey{lane, id}
 	p := t.peers[from]
 	if p == nil {
 		if len(t.peers) >= maxStreamPeers {
-			return 0, false, true
+			t.evictPeer()
 		}
-		p = map[streamKey]*streamState{}
+		p = &peerStreams{streams: map[streamKey]*streamState{}}
 		t.peers[from] = p
 	}
-	s := p[k]
+	p.used = t.tick
+	k := streamKey{lane, id}
+	s := p.streams[k]
 	if s == nil {
-		if len(p) >= t.perPeer {
-			t.evictOldest(p)
+		if len(p.streams) >= t.perPeer {
+			evictStream(p.streams)
 		}
 		s = &streamState{}
-		p[k] = s
+		p.streams[k] = s
 	}
 	s.used = t.tick
 	if seq < s.next {
-		return 0, false, false
+		return 0, false
 	}
 	missed, s.next = seq-s.next, seq+1
-	return missed, true, false
+	return missed, true
 }
 
-func (t *streamTable) evictOldest(p map[streamKey]*streamState) {
+func (t *streamTable) evictPeer() {
+	var oldest protocol.ActorID
+	var at uint64
+	first := true
+	for id, p := range t.peers {
+		if first || p.used < at {
+			oldest, at, first = id, p.used, false
+		}
+	}
+	delete(t.peers, oldest)
+}
+
+func evictStream(m map[streamKey]*streamState) {
 	var oldest streamKey
 	var at uint64
 	first := true
-	for k, s := range p {
+	for k, s := range m {
 		if first || s.used < at {
 			oldest, at, first = k, s.used, false
 		}
 	}
-	delete(p, oldest)
+	delete(m, oldest)
 }
 
 // ForgetPeer drops the stream state kept for a peer (call it when the
