@@ -71,7 +71,9 @@ type response struct {
 // metadata. Call returns when the response arrives, ctx ends (an error
 // matching ctx.Err(); a response arriving later is dropped and counted in
 // Stats.Orphans) or the endpoint closes (ErrClosed). A response with an
-// ErrorResponse is returned as an [*Error].
+// ErrorResponse is returned as an [*Error]. actr's envelope has no
+// cancel message: a call given up on is not signalled to the server, whose
+// handler runs on to its own deadline (the caller's, sent as timeout_ms).
 func (e *Endpoint) Call(ctx context.Context, dest protocol.ActorID, route string, request []byte, opts ...CallOption) ([]byte, error) {
 	start := time.Now()
 	resp, outcome, err := e.call(ctx, dest, route, request, opts)
