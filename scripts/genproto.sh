@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Go code of package protocol (protocol/*.pb.go) from
-# protocol/proto/*.proto. Run it from anywhere:
+# protocol/proto/*.proto, and of the example service rpc/echopb (echo.pb.go
+# and, from its `service`, echo_actr.pb.go). Run it from anywhere:
 #
 #     scripts/genproto.sh        # or: go generate ./protocol
 #
@@ -23,6 +24,10 @@
 #                  the google.golang.org/protobuf version required in go.mod, so
 #                  the generator always matches the runtime library the code
 #                  links against. Nothing is left in $GOPATH/bin.
+#
+#   protoc-gen-go-actr  this module's cmd/protoc-gen-go-actr, built into the
+#                  same temporary GOBIN (`go install ./cmd/protoc-gen-go-actr`):
+#                  the services' clients and servers for package rpc.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,6 +51,7 @@ fi
 gobin="$(mktemp -d)"
 trap 'rm -rf "$gobin"' EXIT
 GOBIN="$gobin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@${version}"
+GOBIN="$gobin" go install ./cmd/protoc-gen-go-actr
 
 includes=(-I protocol/proto)
 if [ -f /usr/include/google/protobuf/timestamp.proto ]; then
@@ -61,4 +67,13 @@ protoc "${includes[@]}" \
 	--go_out=. --go_opt="module=${module}" \
 	protocol/proto/actr.proto protocol/proto/webrtc.proto protocol/proto/signaling.proto
 
-echo "genproto: $(protoc --version), protoc-gen-go ${version} -> protocol/*.pb.go" >&2
+# Services: messages and the actr client/server, next to their .proto.
+rm -f rpc/echopb/*.pb.go
+protoc -I rpc/echopb \
+	--plugin=protoc-gen-go="$gobin/protoc-gen-go" \
+	--plugin=protoc-gen-go-actr="$gobin/protoc-gen-go-actr" \
+	--go_out=. --go_opt="module=${module}" \
+	--go-actr_out=. --go-actr_opt="module=${module}" \
+	rpc/echopb/echo.proto
+
+echo "genproto: $(protoc --version), protoc-gen-go ${version}, protoc-gen-go-actr -> protocol/*.pb.go rpc/echopb/*.pb.go" >&2

@@ -1,8 +1,11 @@
 // Command peers benchmarks actr against the peers a Go team compares it
-// with, in one run: actr over WebSocket and over WebRTC, grpc-go (a bidi
-// stream with a raw-bytes codec), NATS (an embedded nats-server and
-// nats.go) and, as floors, bare coder/websocket and bare TCP with
-// length-prefixed frames.
+// with, in one run: actr over WebSocket and over WebRTC, actr's calls
+// (package rpc over WebSocket: a round trip is a Call, a one-way message a
+// Tell), grpc-go as a unary call and as a bidi stream (both with a
+// raw-bytes codec; the unary peer's one-way senders use the bidi Sink
+// stream too, unary calls having no one-way form), NATS (an embedded
+// nats-server and nats.go) and, as floors, bare coder/websocket and bare
+// TCP with length-prefixed frames.
 //
 // Every peer's server runs in a child process (this binary re-executed
 // with ACTR_PEERS_SERVER set), driven over its stdin and stdout by a line

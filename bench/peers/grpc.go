@@ -43,10 +43,12 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 
-// The service: Echo sends every message back, Sink counts them.
+// The service: Echo sends every message back, Sink counts them; Unary is
+// Echo as a unary call (one request, one response: what an actr call is).
 var grpcService = grpc.ServiceDesc{
 	ServiceName: "actrbench.Peers",
 	HandlerType: (*any)(nil),
+	Methods:     []grpc.MethodDesc{{MethodName: "Unary", Handler: grpcUnary}},
 	Streams: []grpc.StreamDesc{
 		{StreamName: "Echo", ServerStreams: true, ClientStreams: true, Handler: grpcEcho},
 		{StreamName: "Sink", ServerStreams: true, ClientStreams: true, Handler: grpcSink},
@@ -63,6 +65,14 @@ func grpcEcho(_ any, s grpc.ServerStream) error {
 			return nil
 		}
 	}
+}
+
+func grpcUnary(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+	var b []byte
+	if err := dec(&b); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 func grpcSink(srv any, s grpc.ServerStream) error {
@@ -115,6 +125,26 @@ func dialGRPC(ctx context.Context, _ *harness, info []string) (conn, time.Durati
 
 func (c *grpcConn) stream(name string) (grpc.ClientStream, error) {
 	return c.cc.NewStream(c.ctx, &grpcService.Streams[0], "/actrbench.Peers/"+name)
+}
+
+// grpcUnaryConn is grpcConn whose round trips are unary calls (each its
+// own HTTP/2 stream); its senders are grpcConn's Sink streams.
+type grpcUnaryConn struct{ *grpcConn }
+
+func dialGRPCUnary(ctx context.Context, h *harness, info []string) (conn, time.Duration, error) {
+	c, d, err := dialGRPC(ctx, h, info)
+	if err != nil {
+		return nil, d, err
+	}
+	return grpcUnaryConn{c.(*grpcConn)}, d, nil
+}
+
+func (c grpcUnaryConn) roundTripper(size int) (func(context.Context) error, error) {
+	p := payload(tagEcho, size)
+	var b []byte
+	return func(ctx context.Context) error {
+		return c.cc.Invoke(ctx, "/actrbench.Peers/Unary", &p, &b)
+	}, nil
 }
 
 func (c *grpcConn) roundTripper(size int) (func(context.Context) error, error) {

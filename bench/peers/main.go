@@ -42,11 +42,13 @@ type options struct {
 }
 
 // allPeers in table order: actr-ws first (the ratios' reference).
-var allPeers = []string{"actr-ws", "actr-webrtc", "grpc", "nats", "ws", "tcp"}
+var allPeers = []string{"actr-ws", "actr-rpc", "actr-webrtc", "grpc-unary", "grpc", "nats", "ws", "tcp"}
 
 var dialers = map[string]dialFunc{
 	"actr-ws":     dialActr(false),
 	"actr-webrtc": dialActr(true),
+	"actr-rpc":    dialActrRPC,
+	"grpc-unary":  dialGRPCUnary,
 	"grpc":        dialGRPC,
 	"nats":        dialNATS,
 	"ws":          dialWS,

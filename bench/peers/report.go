@@ -43,6 +43,7 @@ var rows = []row{
 
 var peerTitle = map[string]string{
 	"actr-ws": "actr-ws", "actr-webrtc": "actr-webrtc", "grpc": "grpc-go bidi stream",
+	"actr-rpc": "actr-ws call (rpc)", "grpc-unary": "grpc-go unary",
 	"nats": "NATS (embedded broker)", "ws": "bare coder/websocket", "tcp": "bare TCP",
 }
 

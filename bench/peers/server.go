@@ -66,6 +66,8 @@ type serverFunc func(ctx context.Context, c *counter) (info []string, stop func(
 var servers = map[string]serverFunc{
 	"actr-ws":     func(ctx context.Context, c *counter) ([]string, func(), error) { return serveActr(ctx, c, false) },
 	"actr-webrtc": func(ctx context.Context, c *counter) ([]string, func(), error) { return serveActr(ctx, c, true) },
+	"actr-rpc":    serveActrRPC,
+	"grpc-unary":  serveGRPC,
 	"grpc":        serveGRPC,
 	"nats":        serveNATS,
 	"ws":          serveWS,

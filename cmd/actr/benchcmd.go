@@ -14,14 +14,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/rpc"
+	"github.com/actr-go/actr/rpc/echopb"
 	"github.com/actr-go/actr/transport"
 )
 
 // benchResult is the outcome of actr bench; --json prints it.
 type benchResult struct {
-	Mode        string            `json:"mode"` // "embedded" (a pair in this process) or "remote" (--to)
+	Mode        string            `json:"mode"`          // "embedded" (a pair in this process) or "remote" (--to)
+	RPC         bool              `json:"rpc,omitempty"` // round trips are calls of the echo service (--rpc)
 	PayloadType string            `json:"payload_type"`
 	Size        int               `json:"size"`        // payload bytes per message
 	Concurrency int               `json:"concurrency"` // round trips in flight
@@ -53,6 +58,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := f.Bool("json", false, "print the result as one JSON object")
 	timeout := f.Duration("timeout", 30*time.Second, "bound on registering and connecting")
 	echoTimeout := f.Duration("echo-timeout", 5*time.Second, "a message with no echo after this long is counted lost")
+	useRPC := f.Bool("rpc", false, "each round trip is a call of the echo service (rpc, route echo.Echo.Say), not a message echoed")
 	f.logLevel = "warn"
 	f.Lookup("log-level").DefValue = "warn"
 	if err := f.parse(args); err != nil {
@@ -76,12 +82,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("--wire %q: want auto, webrtc or websocket", *wireChoice)
 	case *to != "" && *wireChoice != "auto":
 		return usageError("--wire applies to the embedded pair; against a node use --no-webrtc or --ws-url")
+	case *useRPC && pt != protocol.RPCReliable && pt != protocol.RPCSignal:
+		return usageError("--rpc: calls go on RPC_RELIABLE or RPC_SIGNAL, not %s", pt)
 	}
 
 	b := &bench{pt: pt, size: *size, echoTimeout: *echoTimeout, pending: map[uint64]chan transport.WireKind{}, wires: map[transport.WireKind]uint64{}}
 	setup, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	res := benchResult{PayloadType: pt.String(), Size: *size, Concurrency: *concurrency}
+	res := benchResult{PayloadType: pt.String(), Size: *size, Concurrency: *concurrency, RPC: *useRPC}
+	if *useRPC {
+		b.ep = rpc.New(rpc.Config{Fallback: transport.HandlerFunc(b.received)})
+		defer b.ep.Close()
+	}
 	if *to == "" {
 		res.Mode = "embedded"
 		p, err := startPair(setup, pairOptions{names: [2]string{"bench", "echo"}, noWebRTC: *wireChoice == "websocket",
@@ -90,8 +102,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer p.close()
-		p.hb.set(echoHandler(func() *node.Node { return p.b }, log))
-		p.ha.set(transport.HandlerFunc(b.received))
+		if *useRPC {
+			server := rpc.New(rpc.Config{Fallback: echoHandler(func() *node.Node { return p.b }, log)})
+			defer server.Close()
+			echopb.RegisterEchoServer(server, echopb.Service{})
+			server.Bind(p.b)
+			p.hb.set(server)
+			b.ep.Bind(p.a)
+			p.ha.set(b.ep)
+		} else {
+			p.hb.set(echoHandler(func() *node.Node { return p.b }, log))
+			p.ha.set(transport.HandlerFunc(b.received))
+		}
 		b.n, b.dest = p.a, p.b.ID()
 	} else {
 		res.Mode = "remote"
@@ -103,6 +125,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg.Handler = transport.HandlerFunc(b.received)
+		if b.ep != nil {
+			cfg.Handler = b.ep
+		}
 		cfg.HealthCheckInterval = 5 * time.Second
 		n, err := node.Start(setup, cfg)
 		err = explainRegistration(err, cfg)
@@ -115,6 +140,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			_ = n.Close(cctx)
 		}()
 		b.n = n
+		if b.ep != nil {
+			b.ep.Bind(n)
+		}
 	}
 
 	// The first round trip connects.
@@ -184,6 +212,7 @@ var errLost = errors.New("no echo")
 
 type bench struct {
 	n           *node.Node
+	ep          *rpc.Endpoint // --rpc: round trips are calls
 	dest        protocol.ActorID
 	pt          protocol.PayloadType
 	size        int
@@ -201,6 +230,9 @@ type bench struct {
 }
 
 func (b *bench) roundTrip(ctx context.Context) (time.Duration, error) {
+	if b.ep != nil {
+		return b.call(ctx)
+	}
 	seq := b.seq.Add(1)
 	ch := make(chan transport.WireKind, 1)
 	b.mu.Lock()
@@ -236,6 +268,37 @@ func (b *bench) roundTrip(ctx context.Context) (time.Duration, error) {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// call is one round trip of --rpc: a call of the echo service.
+func (b *bench) call(ctx context.Context) (time.Duration, error) {
+	data := make([]byte, b.size)
+	binary.BigEndian.PutUint64(data, b.seq.Add(1))
+	req, err := proto.Marshal(&echopb.SayRequest{Payload: data})
+	if err != nil {
+		return 0, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.echoTimeout)
+	defer cancel()
+	var info rpc.ResponseInfo
+	start := time.Now()
+	_, err = b.ep.Call(cctx, b.dest, echopb.Echo_Say_Route, req, rpc.OnLane(b.pt), rpc.WithResponseInfo(&info))
+	rtt := time.Since(start)
+	switch {
+	case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		b.lost.Add(1)
+		return 0, errLost
+	case err != nil:
+		return 0, err
+	}
+	b.mu.Lock()
+	b.rtts = append(b.rtts, rtt)
+	b.wires[info.Wire]++
+	b.mu.Unlock()
+	if b.done.Add(1) == 1 && b.onFirst != nil {
+		b.onFirst()
+	}
+	return rtt, nil
 }
 
 // received matches an echo to its round trip.

@@ -133,7 +133,8 @@ func TestActrOnlyPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := runOnce(t, ctx, "send", "--signal", sigURL, "--to", idA.String(), "--loopback-only", "to an actr peer")
+	// --raw: the peer echoes bytes, it serves no RPC.
+	out, errOut, code := runOnce(t, ctx, "send", "--signal", sigURL, "--to", idA.String(), "--loopback-only", "--raw", "to an actr peer")
 	if code != 0 || out != "to an actr peer" || !strings.Contains(errOut, "over webrtc") {
 		t.Fatalf("send to peer A: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
 	}

@@ -5,10 +5,17 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/metrics"
 	"github.com/actr-go/actr/node"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/rpc"
+	"github.com/actr-go/actr/rpc/echopb"
 	"github.com/actr-go/actr/status"
 	"github.com/actr-go/actr/transport"
 	"github.com/actr-go/actr/wire/websocket"
@@ -63,16 +70,17 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}()
 
+	// The node answers calls (rpc): the echo service (echopb, route
+	// echo.Echo.Say) unless --no-echo. What is not RPC (raw bytes, stream
+	// chunks) is echoed back as before, through the endpoint's Fallback.
 	var n *node.Node
 	started := make(chan struct{})
-	cfg.Handler = transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
-		<-started
-		if n == nil {
-			return // Start failed
-		}
-		if *logMsgs {
-			fmt.Fprintf(stdout, "message %s %s from %s over %s: %s\n", time.Now().Format("15:04:05.000"), m.Type, m.From, m.Wire, preview(m.Data))
-		}
+	rpcReg := prometheus.NewRegistry()
+	rm, err := rpc.NewMetrics(rpcReg)
+	if err != nil {
+		return err
+	}
+	rawEcho := transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
 		if *noEcho {
 			return
 		}
@@ -81,6 +89,25 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := n.Send(ectx, m.From, m.Type, m.Data); err != nil && ctx.Err() == nil {
 			log.Warn("echo failed", "to", m.From.String(), "type", m.Type.String(), "err", err)
 		}
+	})
+	ep := rpc.New(rpc.Config{Fallback: rawEcho, Metrics: rm, ReplyTimeout: *echoTimeout, Logger: log.With("layer", "rpc")})
+	defer ep.Close()
+	if !*noEcho {
+		// The payload's bytes back, whatever they are: for a SayRequest
+		// that is the SayResponse (the two have one layout), so typed
+		// clients and actr send's bytes are both answered.
+		ep.HandleFunc(echopb.Echo_Say_Route, func(_ context.Context, req *rpc.Request) ([]byte, error) { return req.Payload, nil })
+	}
+	cfg.Handler = transport.HandlerFunc(func(ctx context.Context, m transport.Message) {
+		<-started
+		if n == nil {
+			return // Start failed
+		}
+		if *logMsgs {
+			what, data := describe(m)
+			fmt.Fprintf(stdout, "message %s %s %sfrom %s over %s: %s\n", time.Now().Format("15:04:05.000"), m.Type, what, m.From, m.Wire, preview(data))
+		}
+		ep.ServeMessage(ctx, m)
 	})
 	cfg.ManagerOptions = append(cfg.ManagerOptions, sendStatsIf(*metricsListen != "")...)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -92,6 +119,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	ep.Bind(n)
 	fmt.Fprintf(stdout, "actor %s\n", n.ID())
 	if t := n.GateURLTemplate(); t != "" {
 		fmt.Fprintf(stdout, "gate %s\n", t)
@@ -107,7 +135,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ln := mln
 		mln = nil
 		sig := n.Signaling()
-		pg := pages{node: status.Options{Started: started0, GateURL: n.GateURLTemplate(), Signaling: func() status.SignalingState {
+		pg := pages{extra: rpcReg, node: status.Options{Started: started0, GateURL: n.GateURLTemplate(), Signaling: func() status.SignalingState {
 			return status.SignalingState{URL: cfg.SignalingURL, Connected: sig.Connected(), CredentialExpiry: sig.CredentialExpiry()}
 		}}}
 		o, err := startObserver(ln, src, pg, stdout, log)
@@ -122,6 +150,28 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return n.Close(cctx)
+}
+
+// describe says what an inbound message is for --log: for an
+// RpcEnvelope its direction and route (and its payload is what is
+// previewed); nothing for other bytes.
+func describe(m transport.Message) (string, []byte) {
+	if m.Type != protocol.RPCReliable && m.Type != protocol.RPCSignal {
+		return "", m.Data
+	}
+	var env protocol.RpcEnvelope
+	if proto.Unmarshal(m.Data, &env) != nil || env.Direction == nil {
+		return "", m.Data
+	}
+	dir := strings.ToLower(strings.TrimPrefix(env.GetDirection().String(), "DIRECTION_"))
+	return fmt.Sprintf("%s %q ", dir, truncateRoute(env.GetRouteKey())), env.GetPayload()
+}
+
+func truncateRoute(s string) string {
+	if len(s) > previewBytes {
+		return s[:previewBytes] + "..."
+	}
+	return s
 }
 
 // previewBytes is how much of a message --log shows.

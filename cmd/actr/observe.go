@@ -37,6 +37,8 @@ type pages struct {
 	signaling status.SignalingOptions
 	// collectors are more metrics to export (a TURN server's).
 	collectors []prometheus.Collector
+	// extra metrics served with the others (the node's RPC metrics).
+	extra prometheus.Gatherer
 }
 
 // links are what the status pages link to.
@@ -73,7 +75,11 @@ func startObserver(ln net.Listener, src metrics.Sources, pg pages, stdout io.Wri
 	}
 	o := &observer{metrics: m, done: make(chan struct{}), ln: ln}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	var g prometheus.Gatherer = reg
+	if pg.extra != nil {
+		g = prometheus.Gatherers{reg, pg.extra}
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	switch {
 	case src.Manager != nil:
 		o.rec = status.NewRecorder(src.Manager, 200)

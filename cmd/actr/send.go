@@ -10,17 +10,20 @@ import (
 
 	"github.com/actr-go/actr/node"
 	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/rpc/echopb"
 	"github.com/actr-go/actr/transport"
 )
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("send", "actr send --signal URL --to ACTORID [--payload-type TYPE] [--file FILE | -] [MESSAGE]", stdout, stderr)
+	f := newFlags("send", "actr send --signal URL --to ACTORID [--route KEY | --raw] [--payload-type TYPE] [--file FILE | -] [MESSAGE]", stdout, stderr)
 	nf := addNodeFlags(f, "acme:actr-send")
 	to := f.String("to", "", "the actor to send to, as printed by actr node (manufacturer:name@realm.serial)")
 	ptName := f.String("payload-type", "RPC_RELIABLE", "payload type: RPC_RELIABLE, RPC_SIGNAL, STREAM_RELIABLE or STREAM_LATENCY_FIRST")
 	file := f.String("file", "", "send this file's contents (- for standard input) instead of MESSAGE")
 	timeout := f.Duration("timeout", 15*time.Second, "give up after this long (registration, connection, send and reply)")
-	noReply := f.Bool("no-reply", false, "do not wait for a reply")
+	noReply := f.Bool("no-reply", false, "do not wait for a reply (a call is sent as a tell)")
+	route := f.String("route", echopb.Echo_Say_Route, "call this route (package.Service.Method): the message is the request's payload, the response's payload is printed exactly; the default is the echo every actr node serves")
+	raw := f.Bool("raw", false, "send the bytes as they are, not as a call, and print the first message that comes back (STREAM_* payload types are always raw)")
 	f.logLevel = "warn" // stdout is the reply, stderr one line about it
 	f.Lookup("log-level").DefValue = "warn"
 	if err := f.parse(args); err != nil {
@@ -62,6 +65,12 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	if !*raw && (pt == protocol.RPCReliable || pt == protocol.RPCSignal) {
+		if *route == "" {
+			return usageError("--route is empty: give a route key, or --raw")
+		}
+		return sendCall(ctx, cfg, dest, pt, *route, data, *noReply, *timeout, stdout, stderr)
+	}
 	replies := make(chan transport.Message, 1)
 	cfg.Handler = transport.HandlerFunc(func(_ context.Context, m transport.Message) {
 		if m.From == dest {
