@@ -57,13 +57,6 @@ func (f *fabric) endpoint(t *testing.T, id protocol.ActorID, cfg rpc.Config) *rp
 	return e
 }
 
-// remove takes id off the fabric, as if its node had closed.
-func (f *fabric) remove(id protocol.ActorID) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.eps, id)
-}
-
 func (f *fabric) sends() []sent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -114,17 +107,4 @@ func pair(t *testing.T, acfg, bcfg rpc.Config) (a, b *rpc.Endpoint, am, bm *tran
 
 func echo(_ context.Context, req *rpc.Request) ([]byte, error) {
 	return append([]byte("echo:"), req.Payload...), nil
-}
-
-// waitFor waits until cond holds, re-checking each time ch (a channel
-// that is sent to or closed on every relevant event) fires.
-func waitFor(t *testing.T, ctx context.Context, what string, ch <-chan struct{}, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		}
-	}
 }

@@ -26,9 +26,7 @@ func addNetFlags(f *flags) *netFlags {
 }
 
 func (n *netFlags) apply(cfg *webrtc.Config) error {
-	for _, s := range splitList(n.interfaces) {
-		cfg.Interfaces = append(cfg.Interfaces, s)
-	}
+	cfg.Interfaces = append(cfg.Interfaces, splitList(n.interfaces)...)
 	var err error
 	if cfg.LocalNetworks, err = parsePrefixes("--webrtc-local-networks", n.localNets); err != nil {
 		return err
