@@ -65,8 +65,11 @@ type Inbound interface {
 // types run concurrently, on at most [InboundLimits].Workers goroutines,
 // taking turns so that a peer that floods gets no more turns than one that
 // sends a message now and then. A call that blocks (a reply to a peer that
-// stopped reading) holds up only its own peer's queue of that type. ctx
-// ends when the manager closes.
+// stopped reading) holds up only its own peer's queue of that type. A
+// message that can be served at once may be served on the reader of the
+// wire that read it, without a hand-off (InlineDeliverer); a call that
+// runs there past InlineBudget holds up that wire's reading for no longer,
+// as another reader then takes over. ctx ends when the manager closes.
 type Handler interface {
 	ServeMessage(ctx context.Context, msg Message)
 }
@@ -93,6 +96,10 @@ type InboundStats struct {
 	// Workers is the number of handler goroutines started (they stay until
 	// the manager closes).
 	Workers int
+	// Inlined counts the messages handled on the reader of the wire that
+	// read them, without a hand-off (InlineDeliverer); they are counted in
+	// Delivered too.
+	Inlined uint64
 }
 
 // inbox is the manager's Inbound: one bounded queue per peer and payload
@@ -118,10 +125,11 @@ type inbox struct {
 	runq    laneRing
 	idle    []*inboxWorker // parked workers, each waiting on its wake channel
 	workers int
+	inline  int           // handlers running on a wire's reader (inline.go)
 	bytes   int64         // payload bytes queued, all peers
 	space   chan struct{} // closed when bytes are released; nil unless a Deliver waits on the total budget
 
-	delivered, dropped, rejected, throttled atomic.Uint64
+	delivered, dropped, rejected, throttled, inlined atomic.Uint64
 }
 
 // peerInbox is one peer's queues. It exists while the peer has a message
@@ -307,6 +315,12 @@ func (in *inbox) enqueueLocked(p *peerInbox, l *laneQueue, m Message, n int64) {
 	}
 	l.scheduled = true
 	p.active++
+	in.scheduleLocked(l)
+}
+
+// scheduleLocked hands the scheduled lane l to a worker: an idle one, a
+// new one if there is room, or the run queue.
+func (in *inbox) scheduleLocked(l *laneQueue) {
 	switch {
 	case len(in.idle) > 0:
 		w := in.idle[len(in.idle)-1]
@@ -386,7 +400,7 @@ func (in *inbox) stats() InboundStats {
 	bytes, peers, workers := in.bytes, len(in.peers), in.workers
 	in.mu.Unlock()
 	return InboundStats{Delivered: in.delivered.Load(), Dropped: in.dropped.Load(), Rejected: in.rejected.Load(),
-		Throttled: in.throttled.Load(), BytesHeld: bytes, Peers: peers, Workers: workers}
+		Throttled: in.throttled.Load(), BytesHeld: bytes, Peers: peers, Workers: workers, Inlined: in.inlined.Load()}
 }
 
 // close stops the workers and waits for them; queued messages are discarded

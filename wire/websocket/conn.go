@@ -91,6 +91,8 @@ type Conn struct {
 	refused atomic.Bool
 	// lend: the Inbound borrows payloads (transport.WithLentPayloads).
 	lend bool
+	// inline, when the Inbound has it, runs fast handlers on the reader.
+	inline transport.InlineDeliverer
 
 	id     transport.WireID
 	local  protocol.ActorID
@@ -155,6 +157,7 @@ func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options)
 	}
 	c.pend.kick = make(chan struct{}, 1)
 	c.lend = in != nil && transport.LendsPayloads(in)
+	c.inline, _ = in.(transport.InlineDeliverer)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.guard.abort = c.abortStalled
 	for _, pt := range protocol.DataPayloadTypes() {
@@ -569,8 +572,28 @@ func (c *Conn) progressed() {
 // control frames (pings, pongs, close) are not processed.
 func (c *Conn) read(ws *websocket.Conn) {
 	defer c.wg.Done()
-	defer c.giveBack()
-	defer c.finishRead(ws)
+	if c.readLoop(ws) {
+		return // another reader took over (inline delivery): the connection is its
+	}
+	c.giveBack()
+	c.finishRead(ws)
+}
+
+// takeover starts a new reader while the current one runs a slow handler
+// inline (transport.InlineDeliverer); that one stops reading after.
+func (c *Conn) takeover() {
+	c.wg.Add(1)
+	go c.read(c.ws.Load())
+}
+
+// readLoop reads until the connection ends; handedOver says another
+// reader took over.
+func (c *Conn) readLoop(ws *websocket.Conn) (handedOver bool) {
+	var slot *transport.InlineSlot
+	if c.inline != nil {
+		slot = transport.NewInlineSlot(c.takeover)
+		defer slot.Stop()
+	}
 	max := c.opts.MaxMessageSize
 	hold := c.hold
 	var hdr [HeaderSize]byte
@@ -578,13 +601,13 @@ func (c *Conn) read(ws *websocket.Conn) {
 		typ, r, err := c.message(ws)
 		if err != nil {
 			c.die(c.readErr(err))
-			return
+			return false
 		}
 		if typ != websocket.MessageBinary {
 			n, _ := io.Copy(io.Discard, r)
 			c.opts.Counters.TextMessages.Add(1)
 			c.abort(ws, websocket.StatusUnsupportedData, &FrameError{Err: ErrFrameText, Size: n})
-			return
+			return false
 		}
 		n, err := io.ReadFull(r, hdr[:])
 		if err != nil {
@@ -594,7 +617,7 @@ func (c *Conn) read(ws *websocket.Conn) {
 			} else {
 				c.die(c.readErr(err))
 			}
-			return
+			return false
 		}
 		pt, size, err := ParseHeader(hdr[:], max)
 		if err != nil {
@@ -610,7 +633,7 @@ func (c *Conn) read(ws *websocket.Conn) {
 			if derr != nil {
 				c.log.Warn("closing: the peer sent an oversize message", "err", err)
 				c.die(c.readErr(derr))
-				return
+				return false
 			}
 			var fe *FrameError
 			errors.As(err, &fe)
@@ -621,12 +644,12 @@ func (c *Conn) read(ws *websocket.Conn) {
 				continue
 			}
 			c.abort(ws, websocket.StatusMessageTooBig, err)
-			return
+			return false
 		}
 		payload, got, lent, err := c.readPayload(r, size)
 		if errors.Is(err, ErrBufferBudget) {
 			c.refuseBudget(ws, size, got)
-			return
+			return false
 		}
 		if err == nil {
 			var extra int64
@@ -634,12 +657,12 @@ func (c *Conn) read(ws *websocket.Conn) {
 			if err != nil { // longer than declared, and past the read limit
 				c.opts.Counters.LengthMismatches.Add(1)
 				c.die(c.readErr(err))
-				return
+				return false
 			}
 			if extra > 0 {
 				c.opts.Counters.LengthMismatches.Add(1)
 				c.abort(ws, websocket.StatusProtocolError, &FrameError{Err: ErrFrameLength, Type: hdr[0], Declared: int64(size), Size: int64(size) + extra})
-				return
+				return false
 			}
 		}
 		if err != nil {
@@ -649,24 +672,42 @@ func (c *Conn) read(ws *websocket.Conn) {
 			} else {
 				c.die(c.readErr(err))
 			}
-			return
+			return false
 		}
 		if hold != nil {
 			select {
 			case <-hold:
 				hold = nil
 			case <-c.ctx.Done():
-				return // closing
+				return false // closing
 			}
 		}
 		msg := transport.Message{From: c.remote, Type: pt, Data: payload, Wire: transport.WireWebSocket}
 		if lent {
 			msg.Recycle = recycleLent
 		}
-		err = c.in.Deliver(c.ctx, msg)
-		// Delivered (or dropped): the payload is the inbound queue's now,
-		// and its budget (transport.InboundLimits) takes over.
-		c.giveBack()
+		if c.inline != nil {
+			// The handler may run here, and another reader take over
+			// meanwhile: the budget this payload holds is kept apart from
+			// the reader's (which the next reader takes from) and given
+			// back when delivery is done; nothing of the reader's is
+			// touched after a hand-over.
+			held := c.held
+			c.held = 0
+			handed, ierr := c.inline.DeliverInline(c.ctx, msg, slot)
+			c.budget.give(held)
+			if handed {
+				c.opts.Counters.FramesIn.Add(1)
+				c.opts.Counters.BytesIn.Add(uint64(size))
+				return true
+			}
+			err = ierr
+		} else {
+			err = c.in.Deliver(c.ctx, msg)
+			// Delivered (or dropped): the payload is the inbound queue's
+			// now, and its budget (transport.InboundLimits) takes over.
+			c.giveBack()
+		}
 		if err != nil && lent {
 			recycleLent(payload) // not queued: still ours
 		}
@@ -675,7 +716,7 @@ func (c *Conn) read(ws *websocket.Conn) {
 			c.opts.Counters.FramesIn.Add(1)
 			c.opts.Counters.BytesIn.Add(uint64(size))
 		case c.ctx.Err() != nil:
-			return // closing
+			return false // closing
 		case errors.Is(err, transport.ErrInboundFull), errors.Is(err, transport.ErrNoHandler):
 			// Counted by the inbound queues.
 		default:
