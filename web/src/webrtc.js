@@ -184,9 +184,11 @@ export class RTCSession {
     else this.sig.relay(this.remote, { case: "iceRestartRequest", value: { reason: "ice failed (browser)" } }).catch((e) => this.report(e));
   }
 
-  /** Whether a Send on pt can go now (RPC_RELIABLE is open). */
+  /** Whether a Send can go now: RPC_RELIABLE open and the connection neither closed nor failing (traffic then takes another wire). */
   isReady() {
-    return !this.closed && this.channels[0] !== null && this.channels[0].readyState === "open";
+    const cs = this.pc.connectionState;
+    if (cs === "closed" || cs === "failed") this.close(new NoRouteError(`the WebRTC connection is ${cs}`));
+    return !this.closed && cs !== "disconnected" && this.channels[0] !== null && this.channels[0].readyState === "open";
   }
 
   async channel(pt, timeoutMs) {

@@ -1,10 +1,12 @@
 // Browser tests: the client in headless Chromium against real actr
 // processes on 127.0.0.1. Run by scripts/browser-test.sh.
-import { test, before, after } from "node:test";
+import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { world, start } from "./harness.js";
 
 let w;
+// Every test is bounded: a hang fails it, it does not stall CI.
+const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
 before(async () => {
   w = await world();
 });
@@ -138,5 +140,83 @@ test("a Go actor dials the browser over WebRTC", async () => {
   assert.match(send.lines.join("\n"), /hello browser/);
   assert.match(send.stderr, /reply from .* over webrtc/);
   figures.push(`Go dials the browser (actr send, a whole process: register, dial, round trip): ${(performance.now() - t0).toFixed(0)} ms`);
+  await page.context().close();
+});
+
+test("the WebRTC wire cut: traffic moves to the WebSocket wire", async () => {
+  const page = await w.page();
+  const s = await startActor(page);
+  assert.equal(s.error, undefined, s.message);
+  const ev = page.evaluate(async ({ node, gate }) => {
+    const a = window.actor;
+    window.step = "connecting";
+    await a.connectWebRTC(node);
+    await a.connectWebSocket(node, gate);
+    window.step = "connected";
+    const before = a.wireTo(node);
+    window.inbox.length = 0;
+    await a.send(node, 0, "before the cut");
+    await window.received(1);
+    const key = window.actr.actorText(window.actr.parseActor(node));
+    a.rtc.get(key).pc.close(); // the cut
+    const after = a.wireTo(node);
+    // The node may echo the first messages on its WebRTC wire before it
+    // sees the cut (those are lost: at most once); each send waits up to
+    // 2 s for its echo, and the ones after the node noticed come back
+    // over WebSocket.
+    window.step = "after the cut";
+    const sentOver = [], echoedOver = [];
+    for (let i = 0; i < 10 && !echoedOver.includes("websocket"); i++) {
+      window.inbox.length = 0;
+      sentOver.push(a.wireTo(node));
+      await a.send(node, 0, "after the cut " + i);
+      const got = await Promise.race([window.received(1).then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+      if (got) echoedOver.push(window.inbox[0].wire);
+    }
+    return { before, after, sentOver, echoedOver };
+  }, { node: w.nodeID, gate: w.gate });
+  const r = await Promise.race([ev, new Promise((res) => setTimeout(res, 20_000))]) ??
+    assert.fail(`stuck at: ${await page.evaluate(() => window.step + " " + JSON.stringify(window.inbox.map((m) => m.wire)))}`);
+  assert.equal(r.before, "webrtc");
+  assert.equal(r.after, "websocket");
+  assert.ok(r.sentOver.every((x) => x === "websocket"), JSON.stringify(r));
+  assert.ok(r.echoedOver.includes("websocket"), JSON.stringify(r));
+  figures.push(`WebRTC cut: sends moved to WebSocket at once; echoes lost before the node noticed: ${r.sentOver.length - 1}`);
+  await page.context().close();
+});
+
+// Last: it replaces the signaling server.
+test("the browser reconnects and resumes after the signaling server restarts", async () => {
+  const page = await w.page();
+  const s = await startActor(page);
+  assert.equal(s.error, undefined, s.message);
+  const port = new URL(w.sigURL).port;
+  await page.evaluate(() => {
+    window.states = [];
+    window.stateWaiters = [];
+    window.actor.sig.opts.onState = (st) => {
+      window.states.push(st);
+      for (const f of window.stateWaiters.splice(0)) f();
+    };
+    window.reconnected = () => new Promise((r) => {
+      const look = () => (window.states.includes("reconnecting") && window.states.at(-1) === "connected" ? r() : window.stateWaiters.push(look));
+      look();
+    });
+  });
+  await w.sig.stop();
+  w.sig = w.restartSignal(port);
+  await w.sig.line(/signaling server on /);
+  const t0 = performance.now();
+  await page.evaluate(() => window.reconnected());
+  figures.push(`signaling restart → the browser resumed: ${(performance.now() - t0).toFixed(0)} ms after the new server listened`);
+  // Reachable again through the new server (the node reconnects too).
+  for (let i = 0; ; i++) {
+    const send = start(["send", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--timeout", "5s", "--log-level", "warn", "after the restart"]);
+    if ((await send.exited) === 0) {
+      assert.match(send.lines.join("\n"), /after the restart/);
+      break;
+    }
+    if (i >= 2) assert.fail(`actr send after the restart: ${send.stderr}`);
+  }
   await page.context().close();
 });

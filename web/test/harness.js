@@ -86,7 +86,8 @@ export async function world({ allowOrigin = "127.0.0.1:*" } = {}) {
   const dir = await tempDir();
   const secrets = await dir.write("secrets", "1=s3cret-realm-one\n");
   const web = await serveWeb();
-  const sig = start(["signal", "--listen", "127.0.0.1:0", "--key", join(dir.path, "key"), "--policy", "secret", "--secret-file", secrets, "--allow-origin", allowOrigin, "--log-level", "warn"]);
+  const signal = (port) => start(["signal", "--listen", "127.0.0.1:" + port, "--key", join(dir.path, "key"), "--policy", "secret", "--secret-file", secrets, "--allow-origin", allowOrigin, "--log-level", "warn"]);
+  const sig = signal(0);
   const sigLine = await sig.line(/signaling server on /);
   const sigURL = sigLine.match(/signaling server on (\S+)/)[1];
   const node = start(["node", "--signal", sigURL, "--secret-file", secrets, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--allow-origin", allowOrigin, "--log-level", "warn"]);
@@ -104,6 +105,7 @@ export async function world({ allowOrigin = "127.0.0.1:*" } = {}) {
   });
   const w = {
     dir, secrets, web, sig, sigURL, node, nodeID, gate, browser,
+    restartSignal: signal,
     joinToken: () => run(["join-token", "--secret-file", secrets, "--realm", "1", "--ttl", "5m"]),
     async page(host = "127.0.0.1") {
       const ctx = await browser.newContext();
@@ -116,7 +118,7 @@ export async function world({ allowOrigin = "127.0.0.1:*" } = {}) {
     async close() {
       await browser.close().catch(() => {});
       await node.stop();
-      await sig.stop();
+      await w.sig.stop();
       await web.close();
       await dir.remove();
     },
