@@ -116,6 +116,10 @@ export class Actor {
       iceServers: this.opts.iceServers, maxMessage: this.opts.maxMessage,
       onMessage: (pt, data) => this.deliver(remote, "webrtc", pt, data),
       onError: (e) => this.emitError(e),
+      onReady: (ms) => {
+        this.counters.lastWebRTCOpenMs = ms;
+        this.counters.lastWebRTCOfferer = offerer;
+      },
       onClose: () => {
         if (this.rtc.get(key) === s) this.rtc.delete(key);
       },

@@ -61,7 +61,8 @@ export declare class Actor {
   readonly id: ActrId;
   /** Our text form of the id. */
   readonly idText: string;
-  readonly counters: { received: number; sent: number; peerErrors: number };
+  /** lastWebRTCOpenMs: the last WebRTC session's time from its first signal here to RPC_RELIABLE open. */
+  readonly counters: { received: number; sent: number; peerErrors: number; lastWebRTCOpenMs?: number; lastWebRTCOfferer?: boolean };
   /** Adds a handler of inbound messages; returns its remover. */
   onMessage(fn: (m: Message) => void): () => void;
   /** Adds a handler of errors nobody awaits (a peer's bad bytes, a failed heartbeat); returns its remover. */

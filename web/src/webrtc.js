@@ -90,6 +90,9 @@ export class RTCSession {
       }
       if (pt === 0 && !this.readyAt) {
         this.readyAt = performance.now();
+        try {
+          this.opts.onReady?.(this.readyAt - this.startedAt);
+        } catch {}
         this.resolveReady(this);
       }
     };
