@@ -271,6 +271,7 @@ func collectWebSocket(ch chan<- prometheus.Metric, role string, c *websocket.Cou
 	counter(ch, dWSAccepted, c.Accepted.Load(), role)
 	counter(ch, dWSRejected, c.RejectedAuth.Load(), role, "auth")
 	counter(ch, dWSRejected, c.RejectedRealm.Load(), role, "realm")
+	counter(ch, dWSRejected, c.RejectedOrigin.Load(), role, "origin")
 	counter(ch, dWSRejected, c.RejectedTarget.Load(), role, "target")
 	counter(ch, dWSRejected, c.RejectedPath.Load(), role, "path")
 	counter(ch, dWSRejected, c.RejectedDuplicate.Load(), role, "duplicate")

@@ -68,6 +68,9 @@ type Config struct {
 	// was shown to can replay (websocket.GateConfig.AllowBearer). Default
 	// false: only holder-bound credentials with a proof of possession.
 	GateAllowBearer bool
+	// GateAllowedOrigins admits browser pages of other origins to the gate
+	// (websocket.GateConfig.AllowedOrigins). Default: none.
+	GateAllowedOrigins []string
 
 	// TrustedKeys verify the credentials of peers connecting to the gate.
 	// nil fetches them from the signaling server (signaling.FetchKeys).

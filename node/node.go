@@ -202,7 +202,8 @@ func (n *Node) listen(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket, Path: GatePath,
-		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP, AllowBearer: n.cfg.GateAllowBearer})
+		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP, AllowBearer: n.cfg.GateAllowBearer,
+		AllowedOrigins: n.cfg.GateAllowedOrigins})
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("node: %w", err)

@@ -205,6 +205,11 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
     cat "$tmp/peers.txt"
     echo
   fi
+  # The browser figures come from the browser tests, not from this run.
+  if [ -s docs/BENCHMARKS-browser.md ]; then
+    cat docs/BENCHMARKS-browser.md
+    echo
+  fi
   echo "## Raw output"
   echo
   for f in transport storm idle rtcidle websocket webrtc scale relay; do

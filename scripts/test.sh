@@ -5,3 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -race -count=1 -timeout 20m ./...
+# The browser client in headless Chromium (skipped, saying why, where the
+# machine has no node or cannot install chromium).
+./scripts/browser-test.sh

@@ -27,7 +27,7 @@ func FuzzServerEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := fuzzServer(t)
 		defer s.Close()
-		ss := s.newSession("", nil, nil)
+		ss := s.newSession(admission{}, nil, nil)
 		for range 2 {
 			before := ss.out.count()
 			ok := ss.handle(data)

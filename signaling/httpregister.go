@@ -62,7 +62,7 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request, addr *add
 		writeRegisterError(w, http.StatusBadRequest, "the body is not a RegisterRequest")
 		return
 	}
-	ok, _, refusal := s.registerActor(&req, addr, realmSecret(r.Header), nil)
+	ok, _, refusal := s.registerActor(&req, addr, admissionOf(r.Header), nil)
 	if refusal != nil {
 		writeRegisterError(w, httpStatus(refusal.GetCode()), refusal.GetMessage())
 		return

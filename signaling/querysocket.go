@@ -73,7 +73,7 @@ func (s *Server) serveQuerySocket(w http.ResponseWriter, r *http.Request, addr *
 		http.Error(w, refusal.GetMessage(), http.StatusUnauthorized)
 		return
 	}
-	ss := s.upgrade(w, r, addr, realmSecret(r.Header))
+	ss := s.upgrade(w, r, addr, admissionOf(r.Header))
 	if ss == nil {
 		return
 	}

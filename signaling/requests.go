@@ -51,10 +51,10 @@ func (ss *session) register(envID string, p *protocol.PeerToSignaling) *protocol
 
 // registerActor registers a new actor as req asks, charging the
 // registration to the remote address addr (nil: none, in tests) and
-// checking secret against the realm's policy. With ss nil (HTTP
+// checking the realm secret or join token presented against the realm's policy. With ss nil (HTTP
 // registration) the actor is registered offline until a connection binds
 // to it (bindVerified); otherwise ss is bound to it at once.
-func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, secret string, ss *session) (*protocol.RegisterOk, protocol.ActorID, *protocol.ErrorResponse) {
+func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, secret admission, ss *session) (*protocol.RegisterOk, protocol.ActorID, *protocol.ErrorResponse) {
 	t := typeFromProto(req.GetActrType())
 	realm := req.GetRealm().GetRealmId()
 	if t.Manufacturer == "" || t.Name == "" {

@@ -11,7 +11,7 @@ import (
 // registrationAllowed charges a registration to the remote address a
 // (over a socket or HTTP) and checks secret against the realm's policy,
 // slowing down an address that keeps presenting wrong secrets.
-func (s *Server) registrationAllowed(a *addrState, secret string, realm uint32, now time.Time) *protocol.ErrorResponse {
+func (s *Server) registrationAllowed(a *addrState, presented admission, realm uint32, now time.Time) *protocol.ErrorResponse {
 	lim := &s.cfg.Limits
 	pol := s.policy(realm)
 	if a == nil { // sessions driven without a connection, in tests
@@ -31,6 +31,19 @@ func (s *Server) registrationAllowed(a *addrState, secret string, realm uint32, 
 		s.counters.refuse(RefusedSecretLockout)
 		return errf(CodeRateLimited, "too many wrong realm secrets from your address: retry in %s", d.Round(time.Millisecond))
 	}
+	if presented.joinToken != "" && presented.secret == "" {
+		if err := checkJoinToken(presented.joinToken, pol.Secret, realm, now, s.cfg.MaxJoinTokenTTL); err != nil {
+			a.lock.fail(now, lim)
+			s.counters.Unauthorized.Add(1)
+			s.counters.refuse(RefusedJoinToken)
+			if pol.Secret == "" {
+				return errf(CodeForbidden, "realm %d admits no join token on this server (it has no realm secret)", realm)
+			}
+			return errf(CodeForbidden, "realm %d: %v", realm, err)
+		}
+		return nil
+	}
+	secret := presented.secret
 	if !secretOK(pol.Secret, secret) {
 		a.lock.fail(now, lim)
 		s.counters.Unauthorized.Add(1)

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/internal/origin"
 	"github.com/actr-go/actr/protocol"
 )
 
@@ -102,6 +103,16 @@ type ServerConfig struct {
 	RenewalTokenTTL  time.Duration
 	MaxRenewalTokens int
 	MaxRevoked       int
+	// AllowedOrigins admits browser pages from other origins to the
+	// socket and to HTTP registration and renewal (origins.go): patterns
+	// of host[:port], or scheme://host[:port], with * and ? wildcards.
+	// Default none: a page is admitted only from the server's own origin;
+	// any other is refused (403) and counted (RefusedOrigin). A request
+	// without an Origin header (not a browser) is never refused for it.
+	AllowedOrigins []string
+	// MaxJoinTokenTTL bounds how far ahead a join token's expiry may be
+	// (default DefaultMaxJoinTokenTTL); see jointoken.go.
+	MaxJoinTokenTTL time.Duration
 	// Limits on hostile or broken clients; see limits.go for each default.
 	Limits
 	// TURN, when its Secret is set, makes every RegisterOk's
@@ -166,6 +177,12 @@ func (c *ServerConfig) defaults() error {
 	}
 	if c.MaxRevoked <= 0 {
 		c.MaxRevoked = DefaultMaxRevoked
+	}
+	if err := origin.Validate(c.AllowedOrigins); err != nil {
+		return fmt.Errorf("signaling: ServerConfig.AllowedOrigins: %w", err)
+	}
+	if c.MaxJoinTokenTTL <= 0 {
+		c.MaxJoinTokenTTL = DefaultMaxJoinTokenTTL
 	}
 	c.Limits.defaults()
 	return nil
@@ -379,6 +396,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer s.release(a)
 		addr = a
 	}
+	if !s.originAllowed(w, r) {
+		return
+	}
 	switch {
 	case isRegisterPath(r.URL.Path):
 		s.serveRegister(w, r, addr)
@@ -393,15 +413,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Any other path: our older clients' socket, which registers in-band
 	// (peer_to_server.register_request) or resumes with its first
 	// envelope's credential.
-	if ss := s.upgrade(w, r, addr, realmSecret(r.Header)); ss != nil {
+	if ss := s.upgrade(w, r, addr, admissionOf(r.Header)); ss != nil {
 		ss.run()
 	}
 }
 
 // upgrade accepts the WebSocket of r and makes its session, nil when the
 // upgrade fails or the server is closing.
-func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr *addrState, secret string) *session {
-	ws, err := websocket.Accept(w, r, nil)
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr *addrState, secret admission) *session {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
 	if err != nil {
 		return nil
 	}

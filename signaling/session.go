@@ -17,8 +17,8 @@ import (
 type session struct {
 	srv    *Server
 	ws     *websocket.Conn // nil in tests that drive handle directly
-	secret string
-	addr   *addrState // the remote address's shared budgets
+	secret admission       // what its handshake presented to register
+	addr   *addrState      // the remote address's shared budgets
 	out    *outbox
 	ctx    context.Context // ends when the session closes
 	cancel context.CancelFunc
@@ -37,7 +37,7 @@ type session struct {
 	violations int
 }
 
-func (s *Server) newSession(secret string, ws *websocket.Conn, addr *addrState) *session {
+func (s *Server) newSession(secret admission, ws *websocket.Conn, addr *addrState) *session {
 	now := time.Now()
 	ss := &session{srv: s, ws: ws, secret: secret, addr: addr,
 		out:  newOutbox(s.cfg.SendQueue, s.cfg.SendBudget, &s.counters.queued),

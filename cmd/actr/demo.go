@@ -32,9 +32,12 @@ var demoSizes = map[protocol.PayloadType]int{
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("demo", "actr demo [--messages N] [--timeout D]", stdout, stderr)
+	f := newFlags("demo", "actr demo [--messages N] [--timeout D] | actr demo --browser [--listen ADDR] [--web-dir DIR]", stdout, stderr)
 	perType := f.Int("messages", 20, "round trips per payload type in each phase")
 	timeout := f.Duration("timeout", 30*time.Second, "fail if the demo takes longer")
+	browser := f.Bool("browser", false, "serve a chat page where a person talks to a Go node from a browser, until interrupted (see --listen, --web-dir)")
+	listen := f.String("listen", "127.0.0.1:8080", "with --browser: the page's address")
+	webDir := f.String("web-dir", "web", "with --browser: the repository's web/ folder, after `npm ci` in it")
 	f.logLevel = "warn" // the demo's own output is on stdout
 	f.Lookup("log-level").DefValue = "warn"
 	if err := f.parse(args); err != nil {
@@ -44,6 +47,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("--messages must be at least 1")
 	}
 	log, _ := f.logger()
+	if *browser {
+		return runBrowserDemo(ctx, *listen, *webDir, stdout, log)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	d := &demo{out: stdout, perType: *perType, stats: map[laneKey]*laneStats{}, pending: map[uint64]chan echo{}}

@@ -33,6 +33,7 @@ var commands = []command{
 	{"turn", "run a standalone STUN and TURN server (for actr signal --turn-url)", runTurn},
 	{"node", "run a long-running actor that answers messages", runNode},
 	{"send", "send one message to an actor and print the reply", runSend},
+	{"join-token", "print a short-lived token admitting registrations into a secret realm without its secret", runJoinToken},
 	{"bench", "measure round-trip throughput and latency, against a node or an embedded pair", runBench},
 	{"version", "print the module version and the VCS revision this binary was built from", runVersion},
 }

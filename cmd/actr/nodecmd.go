@@ -31,6 +31,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxConns := f.Int("ws-max-conns", 1024, "the gate's connection limit")
 	maxPerIP := f.Int("ws-max-conns-per-ip", 64, "the gate's connection limit per remote address (-1: none)")
 	allowBearer := f.Bool("allow-bearer", false, "admit to the gate peers presenting a bearer credential (bound to no key, as actr's own nodes have): anyone such a credential was shown to can replay it; default: only holder-bound credentials with a proof of possession")
+	var origins originPatterns
+	f.Var(&origins, "allow-origin", originFlagHelp("the gate"))
 	logMsgs := f.Bool("log", false, fmt.Sprintf("print a line for every inbound message: its size and its first %d bytes", previewBytes))
 	noEcho := f.Bool("no-echo", false, "do not answer inbound messages")
 	echoTimeout := f.Duration("echo-timeout", defaultEchoTimeout, "bound on each echo's Send: a peer that stops reading is given up on after this long")
@@ -44,6 +46,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg.WSListen = *wsListen
 	cfg.GateMaxConns, cfg.GateMaxConnsPerIP, cfg.GateAllowBearer = *maxConns, *maxPerIP, *allowBearer
+	cfg.GateAllowedOrigins = origins
 	if (*wsCert == "") != (*wsKey == "") {
 		return usageError("--ws-tls-cert and --ws-tls-key go together")
 	}

@@ -39,6 +39,8 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	turnf := addTURNFlags(f, "turn-", "")
 	turnf.addURLFlag(f)
 	allowBearer := f.Bool("allow-bearer", false, "let a connection that did not register resume, relay, renew or unregister with a bearer credential (bound to no key, as actr's own nodes have): anyone such a credential was shown to can replay it; default: only holder-bound credentials with a proof of possession")
+	var origins originPatterns
+	f.Var(&origins, "allow-origin", originFlagHelp("the signaling socket, registration and renewal"))
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
 		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits,
-		AllowBearer: *allowBearer, TURN: turnCfg})
+		AllowBearer: *allowBearer, TURN: turnCfg, AllowedOrigins: origins})
 	if err != nil {
 		return err
 	}

@@ -279,6 +279,12 @@ func (c Config) withDefaults() (*settings, error) {
 	se.DetachDataChannels()
 	se.EnableSCTPZeroChecksum(!c.SCTPChecksums)
 	se.SetICETimeouts(c.ICEDisconnectedTimeout, c.ICEFailedTimeout, c.ICEKeepaliveInterval)
+	// Browsers (Chromium on loopback, any browser hiding its addresses)
+	// are learnt as peer-reflexive: nominate their pairs at once, not
+	// after pion's default 1 s. Browsers' mDNS (.local) host candidates
+	// are resolved (QueryOnly; off below with Net or LoopbackOnly).
+	se.SetPrflxAcceptanceMinWait(0)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
 	if len(c.NetworkTypes) > 0 {
 		se.SetNetworkTypes(c.NetworkTypes)
 	} else {

@@ -43,6 +43,7 @@ type Counters struct {
 	RejectedProofCacheFull atomic.Uint64
 	RejectedBearer         atomic.Uint64
 	RejectedRealm          atomic.Uint64 // 403
+	RejectedOrigin         atomic.Uint64 // 403: a browser page of an origin GateConfig.AllowedOrigins does not admit
 	RejectedTarget         atomic.Uint64 // 404: X-Actr-Target-ID names another actor
 	RejectedPath           atomic.Uint64 // 404: the URL path names another actor
 	RejectedDuplicate      atomic.Uint64 // 409: lost a simultaneous-dial tie-break

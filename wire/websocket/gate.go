@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/internal/origin"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
 )
@@ -104,6 +105,13 @@ type GateConfig struct {
 	// must name the gate's; the credential, its proof and
 	// X-Actr-Target-ID, if present, say whom the caller wants.
 	Path string
+	// AllowedOrigins admits browser pages of other origins: patterns of
+	// host[:port], or scheme://host[:port], with * and ? wildcards
+	// (coder/websocket's AcceptOptions.OriginPatterns). Default none: a
+	// page of another origin than the gate's is refused with 403 and
+	// counted (RejectedOrigin). A caller without an Origin header (not a
+	// browser) is never refused for it.
+	AllowedOrigins []string
 	// Options tune every accepted connection.
 	Options Options
 }
@@ -182,6 +190,9 @@ func NewGate(cfg GateConfig) (*Gate, error) {
 	if cfg.MaxBufferedBytes == 0 {
 		cfg.MaxBufferedBytes = defaultMaxBufferedBytes
 	}
+	if err := origin.Validate(cfg.AllowedOrigins); err != nil {
+		return nil, fmt.Errorf("websocket: GateConfig.AllowedOrigins: %w", err)
+	}
 	if cfg.Path != "" && !strings.HasSuffix(cfg.Path, "/") {
 		cfg.Path += "/"
 	}
@@ -244,6 +255,11 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this is an actr WebSocket gate: connect with a WebSocket client", http.StatusUpgradeRequired)
 		return
 	}
+	if err := origin.Check(r, g.cfg.AllowedOrigins); err != nil {
+		c.RejectedOrigin.Add(1)
+		g.refuse(w, r, http.StatusForbidden, "origin refused", err)
+		return
+	}
 	release := func() {} // a connection from Listen gives its slots back when it closes
 	gc, _ := r.Context().Value(gateConnKey{}).(*gateConn)
 	switch {
@@ -293,7 +309,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set(HeaderSourceID, g.local.String())
 	hj := &hijackCapture{ResponseWriter: w}
-	ws, err := websocket.Accept(hj, r, nil)
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.AllowedOrigins})
 	if err != nil {
 		release()
 		c.RejectedBad.Add(1)
@@ -327,15 +343,15 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // admit checks a handshake; a non-zero status refuses it.
 func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg string, err error) {
-	src := r.Header.Get(HeaderSourceID)
+	src := handshakeValue(r, HeaderSourceID, QuerySourceID)
 	if src == "" {
-		return peer, http.StatusBadRequest, "missing " + HeaderSourceID + " header", nil
+		return peer, http.StatusBadRequest, "missing " + HeaderSourceID + " header (or " + QuerySourceID + " query parameter)", nil
 	}
 	peer, err = ParseActorHeader(src)
 	if err != nil {
 		return peer, http.StatusBadRequest, "bad " + HeaderSourceID + " header", err
 	}
-	if tgt := r.Header.Get(HeaderTargetID); tgt != "" {
+	if tgt := handshakeValue(r, HeaderTargetID, QueryTargetID); tgt != "" {
 		if id, err := ParseActorHeader(tgt); err != nil || id != g.local {
 			return peer, http.StatusNotFound, "this gate serves " + g.local.String() + ", not " + truncate(tgt, 200), nil
 		}
@@ -344,9 +360,9 @@ func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg st
 		return peer, http.StatusNotFound, "this gate serves " + g.local.String(), err
 	}
 	if g.cfg.Verifier != nil {
-		h := r.Header.Get(HeaderCredential)
+		h := handshakeValue(r, HeaderCredential, QueryCredential)
 		if h == "" {
-			return peer, http.StatusUnauthorized, "missing " + HeaderCredential + " header: present the credential your signaling server issued", nil
+			return peer, http.StatusUnauthorized, "missing " + HeaderCredential + " header (or " + QueryCredential + " query parameter): present the credential your signaling server issued", nil
 		}
 		cred, err := auth.DecodeHeader(h)
 		if err != nil {
@@ -360,7 +376,7 @@ func (g *Gate) admit(r *http.Request) (peer protocol.ActorID, status int, msg st
 		switch {
 		case claims.Bound():
 			var proof *protocol.ProofOfPossession
-			if h := r.Header.Get(HeaderProof); h != "" {
+			if h := handshakeValue(r, HeaderProof, QueryProof); h != "" {
 				if proof, err = auth.DecodeProofHeader(h); err != nil {
 					return peer, http.StatusUnauthorized, "unreadable proof of possession", err
 				}

@@ -1,0 +1,224 @@
+// Browser tests: the client in headless Chromium against real actr
+// processes on 127.0.0.1. Run by scripts/browser-test.sh.
+import { test as nodeTest, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { world, start } from "./harness.js";
+
+let w;
+// Every test is bounded: a hang fails it, it does not stall CI.
+const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
+before(async () => {
+  w = await world();
+});
+after(async () => {
+  await w?.close();
+});
+
+// In the page: start an actor with a join token, and echo back what
+// anyone but the node sends (so `actr send` gets its reply).
+async function startActor(page, opts) {
+  return page.evaluate(async (o) => {
+    const t = performance.now();
+    try {
+      window.actor = await window.actr.Actor.start({ signalingURL: o.sig, realm: 1, type: { manufacturer: "acme", name: "browser" }, joinToken: o.token });
+    } catch (e) {
+      return { error: e.name, code: e.code, status: e.status, message: e.message };
+    }
+    window.inbox = [];
+    window.waiters = [];
+    window.actor.onMessage((m) => {
+      window.inbox.push(m);
+      for (const w of window.waiters.splice(0)) w();
+      if (m.fromText !== o.node) window.actor.send(m.from, m.payloadType, m.data).catch(() => {});
+    });
+    window.received = (n) => new Promise((r) => {
+      const look = () => (window.inbox.length >= n ? r() : window.waiters.push(look));
+      look();
+    });
+    return { id: window.actor.idText, serialIsBigInt: typeof window.actor.id.serialNumber === "bigint", loadToRegistered: performance.now() - window.t0, start: performance.now() - t };
+  }, { sig: w.sigURL, token: opts?.token ?? w.joinToken(), node: w.nodeID });
+}
+
+// Every payload type, a 1 MiB message and 1,000 messages in order, over
+// one wire, against the node's echo.
+async function exchange(page, wire) {
+  return page.evaluate(async ({ node, wire, gate }) => {
+    const a = window.actor;
+    window.inbox.length = 0;
+    const t0 = performance.now();
+    if (wire === "webrtc") await a.connectWebRTC(node);
+    else await a.connectWebSocket(node, gate);
+    const open = performance.now() - t0;
+    const enc = new TextEncoder(), dec = new TextDecoder();
+    for (let pt = 0; pt < 4; pt++) await a.send(node, pt, enc.encode(`pt ${pt} over ${wire}`), { wire });
+    await window.received(4);
+    const byType = window.inbox.map((m) => [m.payloadType, dec.decode(m.data), m.wire]);
+    const big = new Uint8Array(1 << 20);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 255;
+    window.inbox.length = 0;
+    await a.send(node, 0, big, { wire });
+    await window.received(1);
+    const echoed = window.inbox[0].data;
+    let same = echoed.length === big.length;
+    for (let i = 0; same && i < big.length; i++) same = echoed[i] === big[i];
+    window.inbox.length = 0;
+    const n = 1000;
+    for (let i = 0; i < n; i++) await a.send(node, 0, enc.encode("m" + i), { wire });
+    await window.received(n);
+    const inOrder = window.inbox.every((m, i) => dec.decode(m.data) === "m" + i);
+    // Round trips, one at a time.
+    const rtts = [];
+    for (let i = 0; i < 200; i++) {
+      window.inbox.length = 0;
+      const s = performance.now();
+      await a.send(node, 0, enc.encode("rtt"), { wire });
+      await window.received(1);
+      rtts.push(performance.now() - s);
+    }
+    rtts.sort((x, y) => x - y);
+    return { open, byType, bigSame: same, inOrder, wires: [...new Set(window.inbox.map((m) => m.wire))], p50: rtts[100], p99: rtts[197] };
+  }, { node: w.nodeID, wire, gate: w.gate });
+}
+
+const figures = [];
+after(() => {
+  if (figures.length) console.log("browser figures:\n" + figures.join("\n"));
+});
+
+test("a page registers into a secret realm with a join token; its serial is a BigInt", async () => {
+  const page = await w.page();
+  const r = await startActor(page);
+  assert.equal(r.error, undefined, r.message);
+  assert.ok(r.serialIsBigInt);
+  figures.push(`page load → registered: ${r.loadToRegistered.toFixed(0)} ms`);
+  await page.context().close();
+});
+
+test("a forged join token is refused with a typed error", async () => {
+  const page = await w.page();
+  const r = await startActor(page, { token: "ajt1.AAAAAQAAAABrEayBGiRgIDPInRk.AStRK7G1nU2YPLU2EZ3qbn09b-vD0GWIG6z9wCa4GjI" });
+  assert.equal(r.error, "RegisterError");
+  assert.equal(r.status, 403);
+  await page.context().close();
+});
+
+test("a page of a refused origin cannot register", async () => {
+  const page = await w.page("localhost");
+  const r = await startActor(page);
+  assert.equal(r.error, "RegisterError", JSON.stringify(r));
+  assert.match(r.message, /origin/);
+  await page.context().close();
+});
+
+for (const wire of ["webrtc", "websocket"]) {
+  test(`the browser dials a Go node over ${wire}: every payload type, 1 MiB, 1,000 in order`, async () => {
+    const page = await w.page();
+    const s = await startActor(page);
+    assert.equal(s.error, undefined, s.message);
+    const r = await exchange(page, wire);
+    assert.deepEqual(r.byType.map((x) => x[0]).sort(), [0, 1, 2, 3]);
+    for (const [pt, text, got] of r.byType) {
+      assert.equal(text, `pt ${pt} over ${wire}`);
+      assert.equal(got, wire);
+    }
+    assert.ok(r.bigSame, "the 1 MiB message came back changed");
+    assert.ok(r.inOrder, "1,000 messages out of order");
+    assert.deepEqual(r.wires, [wire]);
+    figures.push(`${wire}: browser dial → open ${r.open.toFixed(0)} ms; round trip p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+    await page.context().close();
+  });
+}
+
+test("a Go actor dials the browser over WebRTC", async () => {
+  const page = await w.page();
+  const s = await startActor(page);
+  assert.equal(s.error, undefined, s.message);
+  const t0 = performance.now();
+  const send = start(["send", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--log-level", "warn", "hello browser"]);
+  const code = await send.exited;
+  assert.equal(code, 0, send.stderr);
+  assert.match(send.lines.join("\n"), /hello browser/);
+  assert.match(send.stderr, /reply from .* over webrtc/);
+  const open = await page.evaluate(() => [window.actor.counters.lastWebRTCOpenMs, window.actor.counters.lastWebRTCOfferer]);
+  figures.push(`Go dials the browser: first signal at the browser → channels open ${open[0].toFixed(0)} ms (browser offered: ${open[1]}); actr send as a whole process (register, dial, round trip) ${(performance.now() - t0).toFixed(0)} ms`);
+  await page.context().close();
+});
+
+test("the WebRTC wire cut: traffic moves to the WebSocket wire", async () => {
+  const page = await w.page();
+  const s = await startActor(page);
+  assert.equal(s.error, undefined, s.message);
+  const ev = page.evaluate(async ({ node, gate }) => {
+    const a = window.actor;
+    window.step = "connecting";
+    await a.connectWebRTC(node);
+    await a.connectWebSocket(node, gate);
+    window.step = "connected";
+    const before = a.wireTo(node);
+    window.inbox.length = 0;
+    await a.send(node, 0, "before the cut");
+    await window.received(1);
+    const key = window.actr.actorText(window.actr.parseActor(node));
+    a.rtc.get(key).pc.close(); // the cut
+    const after = a.wireTo(node);
+    // The node may echo the first messages on its WebRTC wire before it
+    // sees the cut (those are lost: at most once), then answers over
+    // WebSocket, or heals: its health check dials the browser over WebRTC
+    // again, and the browser's sends go back to that. Each send waits up
+    // to 2 s for its echo.
+    window.step = "after the cut";
+    const sentOver = [], echoedOver = [];
+    for (let i = 0; i < 10 && echoedOver.length === 0; i++) {
+      window.inbox.length = 0;
+      sentOver.push(a.wireTo(node));
+      await a.send(node, 0, "after the cut " + i);
+      const got = await Promise.race([window.received(1).then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+      if (got) echoedOver.push(window.inbox[0].wire);
+    }
+    return { before, after, sentOver, echoedOver };
+  }, { node: w.nodeID, gate: w.gate });
+  const r = await Promise.race([ev, new Promise((res) => setTimeout(res, 20_000))]) ??
+    assert.fail(`stuck at: ${await page.evaluate(() => window.step + " " + JSON.stringify(window.inbox.map((m) => m.wire)))}`);
+  assert.equal(r.before, "webrtc");
+  assert.equal(r.after, "websocket");
+  assert.equal(r.sentOver[0], "websocket", JSON.stringify(r));
+  assert.equal(r.echoedOver.length, 1, `no echo after the cut: ${JSON.stringify(r)}`);
+  figures.push(`WebRTC cut: the next send went over WebSocket; echoes lost before the node noticed: ${r.sentOver.length - 1}; the first echo after the cut came over ${r.echoedOver[0]}; sends after the cut went over ${r.sentOver.join(",")}`);
+  await page.context().close();
+});
+
+// Last: it replaces the signaling server.
+test("the browser reconnects and resumes after the signaling server restarts", async () => {
+  const page = await w.page();
+  const s = await startActor(page);
+  assert.equal(s.error, undefined, s.message);
+  const port = new URL(w.sigURL).port;
+  await page.evaluate(() => {
+    window.states = [];
+    window.stateWaiters = [];
+    window.actor.sig.opts.onState = (st) => {
+      window.states.push(st);
+      for (const f of window.stateWaiters.splice(0)) f();
+    };
+    window.reconnected = () => new Promise((r) => {
+      const look = () => (window.states.includes("reconnecting") && window.states.at(-1) === "connected" ? r() : window.stateWaiters.push(look));
+      look();
+    });
+  });
+  await w.sig.stop();
+  w.sig = w.restartSignal(port);
+  await w.sig.line(/signaling server on /);
+  const t0 = performance.now();
+  await page.evaluate(() => window.reconnected());
+  figures.push(`signaling restart → the browser resumed: ${(performance.now() - t0).toFixed(0)} ms after the new server listened`);
+  // Reachable again through the new server (the node reconnects too).
+  for (let i = 0; ; i++) {
+    const send = start(["send", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--timeout", "5s", "--log-level", "warn", "after the restart"]);
+    if ((await send.exited) === 0) {
+      assert.match(send.lines.join("\n"), /after the restart/);
+      break;
+    }
+    if (i >= 2) assert.fail(`actr send after the restart: ${send.stderr}`);
+  }
+  await page.context().close();
+});
