@@ -134,11 +134,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = n.Close(cctx)
-		}()
+		defer func() { _ = closeNode(n) }()
 		b.n = n
 		if b.ep != nil {
 			b.ep.Bind(n)

@@ -56,11 +56,7 @@ func runBrowserDemo(ctx context.Context, listen, webDir string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = n.Close(cctx)
-	}()
+	defer func() { _ = closeNode(n) }()
 	reply.set(n)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/config.json", func(w http.ResponseWriter, _ *http.Request) {

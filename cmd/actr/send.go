@@ -86,26 +86,21 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	// Close delivers what Send accepted before the wires go (bounded):
+	// closeNode delivers what Send accepted before the wires go (bounded):
 	// with --no-reply that is what says the message arrived.
-	closeNode := func() error {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return n.Close(cctx)
-	}
 	start := time.Now()
 	if err := n.Send(ctx, dest, pt, data); err != nil {
-		_ = closeNode()
+		_ = closeNode(n)
 		return explainSendError(dest, err)
 	}
 	if *noReply {
-		if err := closeNode(); errors.Is(err, transport.ErrUnflushed) {
+		if err := closeNode(n); errors.Is(err, transport.ErrUnflushed) {
 			return fmt.Errorf("the message to %s may not have arrived: the connection closed before it was delivered: %w", dest, err)
 		}
 		fmt.Fprintf(stderr, "sent %d bytes to %s in %s\n", len(data), dest, fmtDuration(time.Since(start)))
 		return nil
 	}
-	defer func() { _ = closeNode() }()
+	defer func() { _ = closeNode(n) }()
 	select {
 	case m := <-replies:
 		fmt.Fprintf(stderr, "reply from %s over %s (%s) in %s:\n", m.From, m.Wire, m.Type, fmtDuration(time.Since(start)))

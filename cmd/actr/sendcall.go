@@ -23,9 +23,7 @@ func sendCall(ctx context.Context, cfg node.Config, dest protocol.ActorID, pt pr
 		return err
 	}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = n.Close(cctx)
+		_ = closeNode(n)
 		_ = ep.Close()
 	}()
 	req := data
