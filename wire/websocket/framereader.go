@@ -251,32 +251,38 @@ func (fr *frameReader) next() (websocket.MessageType, error) {
 			return 0, err
 		}
 	}
+	h, err := fr.dataHeader()
+	if err != nil {
+		return 0, err
+	}
+	typ := websocket.MessageBinary
+	switch h.op {
+	case opBinary:
+	case opText:
+		typ = websocket.MessageText
+	case opContinuation:
+		return 0, protoErr("a continuation frame with no message to continue")
+	default:
+		return 0, protoErr("reserved opcode %#x", h.op)
+	}
+	fr.inMsg, fr.total = true, 0
+	if err := fr.frame(h); err != nil {
+		return 0, err
+	}
+	return typ, nil
+}
+
+// dataHeader reads frame headers until a data frame's, handling the
+// control frames before it.
+func (fr *frameReader) dataHeader() (frameHeader, error) {
 	for {
 		h, err := fr.header()
-		if err != nil {
-			return 0, err
+		if err != nil || h.op < opClose {
+			return h, err
 		}
-		if h.op >= opClose {
-			if err := fr.control(h); err != nil {
-				return 0, err
-			}
-			continue
+		if err := fr.control(h); err != nil {
+			return h, err
 		}
-		typ := websocket.MessageBinary
-		switch h.op {
-		case opBinary:
-		case opText:
-			typ = websocket.MessageText
-		case opContinuation:
-			return 0, protoErr("a continuation frame with no message to continue")
-		default:
-			return 0, protoErr("reserved opcode %#x", h.op)
-		}
-		fr.inMsg, fr.total = true, 0
-		if err := fr.frame(h); err != nil {
-			return 0, err
-		}
-		return typ, nil
 	}
 }
 
@@ -293,15 +299,9 @@ func (fr *frameReader) Read(p []byte) (int, error) {
 			fr.inMsg = false
 			return 0, io.EOF
 		}
-		h, err := fr.header()
+		h, err := fr.dataHeader()
 		if err != nil {
 			return 0, err
-		}
-		if h.op >= opClose {
-			if err := fr.control(h); err != nil {
-				return 0, err
-			}
-			continue
 		}
 		if h.op != opContinuation {
 			return 0, protoErr("a new message (opcode %#x) began inside a fragmented one", h.op)
