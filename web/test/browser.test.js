@@ -134,7 +134,7 @@ test("a Go actor dials the browser over WebRTC", async () => {
   const s = await startActor(page);
   assert.equal(s.error, undefined, s.message);
   const t0 = performance.now();
-  const send = start(["send", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--log-level", "warn", "hello browser"]);
+  const send = start(["send", "--raw", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--log-level", "warn", "hello browser"]);
   const code = await send.exited;
   assert.equal(code, 0, send.stderr);
   assert.match(send.lines.join("\n"), /hello browser/);
@@ -213,7 +213,7 @@ test("the browser reconnects and resumes after the signaling server restarts", a
   figures.push(`signaling restart → the browser resumed: ${(performance.now() - t0).toFixed(0)} ms after the new server listened`);
   // Reachable again through the new server (the node reconnects too).
   for (let i = 0; ; i++) {
-    const send = start(["send", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--timeout", "5s", "--log-level", "warn", "after the restart"]);
+    const send = start(["send", "--raw", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--timeout", "5s", "--log-level", "warn", "after the restart"]);
     if ((await send.exited) === 0) {
       assert.match(send.lines.join("\n"), /after the restart/);
       break;
