@@ -49,8 +49,32 @@ func (c *Conn) Flush(ctx context.Context) error {
 				return c.unflushed(s, ctx.Err())
 			}
 		}
+		for _, ch := range ls.open() {
+			if !ch.sent.Load() || ch.acked == nil {
+				continue
+			}
+			select {
+			case <-ch.acked:
+			case <-s.done:
+				return c.unacked(s, ls, s.Err())
+			case <-ctx.Done():
+				return c.unacked(s, ls, ctx.Err())
+			}
+		}
 	}
 	return nil
+}
+
+// unacked reports a lane whose channel the peer has not acknowledged
+// opening: what was sent on it may be dropped with it.
+func (c *Conn) unacked(s *session, ls *laneState, why error) error {
+	if err := c.unflushed(s, why); err != nil {
+		return err
+	}
+	if why == nil {
+		why = fmt.Errorf("the session to %s ended", c.peer)
+	}
+	return &transport.UnflushedError{Kind: transport.WireWebRTC, Err: fmt.Errorf("%s channel not yet acknowledged by the peer: %w", ls.spec.label, why)}
 }
 
 // unflushed reports what s's channels still hold.

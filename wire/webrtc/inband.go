@@ -40,6 +40,12 @@ type dchan struct {
 	// SACK of a later message covers anyway (SCTP acknowledges TSNs
 	// cumulatively).
 	sent atomic.Bool
+	// acked, for a channel this side opened, is closed when the peer's
+	// DATA_CHANNEL_ACK is read: until then the peer may not have the
+	// channel at all. A peer whose association ends before it has acked
+	// drops the channel and what was sent on it, though SCTP acknowledged
+	// those bytes, so Flush waits for it too. nil for the peer's channels.
+	acked chan struct{}
 }
 
 // open returns the lane's open channels (any goroutine).
@@ -110,6 +116,11 @@ func (s *session) localOpened(ls *laneState, ch *dchan) {
 		return
 	}
 	ch.rwc = rwc
+	// Before its reader starts: the reader is what reads the ack.
+	if d, ok := rwc.(*datachannel.DataChannel); ok {
+		ch.acked = make(chan struct{})
+		d.OnOpen(func() { close(ch.acked) })
+	}
 	s.channelUp(ls, ch)
 }
 
