@@ -3,6 +3,8 @@ package transport
 import (
 	"errors"
 	"fmt"
+
+	"github.com/actr-go/actr/protocol"
 )
 
 // Hooks exposes the manager's test hooks to the external test package.
@@ -14,6 +16,8 @@ type Hooks struct {
 	AfterConnect func(w Wire)
 	PoolClosed   func(p *WirePool)
 	Closing      func(t *DestTransport)
+	LivePut      func(t *DestTransport)
+	Published    func(p *WirePool)
 }
 
 // WithHooks installs test hooks.
@@ -27,6 +31,8 @@ func WithHooks(h Hooks) Option {
 			afterConnect: h.AfterConnect,
 			poolClosed:   h.PoolClosed,
 			closing:      h.Closing,
+			livePut:      h.LivePut,
+			published:    h.Published,
 		}
 	}
 }
@@ -74,3 +80,15 @@ func (x *liveIndex) each(f func(Dest, *DestTransport)) {
 
 // NormalizeBackoff is what WithBackoff stores.
 func NormalizeBackoff(b Backoff) Backoff { return b.withDefaults() }
+
+// Routed reports whether a Send on t for pt, now, would wait for or take
+// a lane rather than fail at once for want of a route: some wire that may
+// carry pt is ready or connecting, or the pool is dead or closed (a
+// different error).
+func (t *DestTransport) Routed(pt protocol.PayloadType) bool { return t.pool.Routed(pt) }
+
+// Routed is DestTransport.Routed for the pool's current ready set.
+func (p *WirePool) Routed(pt protocol.PayloadType) bool {
+	rs := p.current.Load()
+	return rs.routable[pt] || rs.dead || rs.closed
+}

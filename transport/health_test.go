@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -178,5 +179,65 @@ func TestCheckHealthRedialsFailedWire(t *testing.T) {
 	})
 	if n := len(b.Wires(dest)); n != 3 {
 		t.Fatalf("%d wires built, want the first two and one re-dialled", n)
+	}
+}
+
+// A re-dial of a failed wire keeps its payload types routed throughout:
+// from the moment the reconnect starts until the new wire is ready, every
+// ready set the pool publishes holds either the reconnect or the new
+// wire, so a Send of a type only that kind carries waits for it instead
+// of failing with ErrNoRoute. (The new wires once joined the pool a moment
+// after the ready set that ended the reconnect and dropped the failed
+// wire.)
+func TestReconnectKeepsTheRouteWhileRedialling(t *testing.T) {
+	ctx := guard(t)
+	_, b := newFabric()
+	var mu sync.Mutex
+	watching := false
+	var published, unrouted int
+	routes := transport.DefaultRoutes().With(protocol.RPCSignal, transport.WireWebRTC)
+	m := newManager(t, b, transport.WithRoutes(routes), transport.WithHooks(transport.Hooks{Published: func(p *transport.WirePool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if watching {
+			published++
+			if !p.Routed(protocol.RPCSignal) {
+				unrouted++
+			}
+		}
+	}}))
+	dest := actor(1)
+	tr, err := m.GetOrCreateTransport(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReadyWires(t, ctx, tr, 2)
+	sub := m.Subscribe(64)
+	defer sub.Close()
+	if b.Drop(dest, transport.WireWebRTC) != 1 {
+		t.Fatal("no webrtc wire to drop")
+	}
+	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireFailed
+	})
+	mu.Lock()
+	watching = true
+	mu.Unlock()
+	m.CheckHealth()
+	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireReady
+	})
+	mu.Lock()
+	watching = false
+	n, bad := published, unrouted
+	mu.Unlock()
+	if n < 3 {
+		t.Fatalf("%d ready sets published during the re-dial, want at least the reconnect's start, its end and the new wire ready", n)
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d ready sets during the re-dial had no route for %s", bad, n, protocol.RPCSignal)
+	}
+	if err := m.Send(ctx, dest, protocol.RPCSignal, []byte("after")); err != nil {
+		t.Fatal(err)
 	}
 }

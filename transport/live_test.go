@@ -198,3 +198,42 @@ func TestLiveIndexUnderConcurrentChurn(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// A transport enters the lock-free index only with a route: a Send that
+// finds it there (without the manager's lock) must wait for or take a
+// lane, never fail with ErrNoRoute because its wire is not a member yet.
+// The transport Adopt creates when the peer dialled first once entered
+// the index a moment before its wire joined the pool, and a reply sent
+// in that moment failed at once (seen in the NAT tests as "no wire of the
+// destination can carry it").
+func TestLiveIndexNeverHoldsATransportWithoutRoute(t *testing.T) {
+	ctx := guard(t)
+	var mu sync.Mutex
+	var puts int
+	var unrouted []string
+	hook := transport.WithHooks(transport.Hooks{LivePut: func(tr *transport.DestTransport) {
+		mu.Lock()
+		defer mu.Unlock()
+		puts++
+		if !tr.Routed(protocol.RPCReliable) {
+			unrouted = append(unrouted, tr.Dest().String())
+		}
+	}})
+	mA, mB, _, _ := pair(t, nil, nil, hook)
+	// A dials B (A's transport from a dial); B adopts A's wire (B's from
+	// Adopt, the peer first).
+	if err := mA.Send(ctx, transport.Actor(peerB), protocol.RPCReliable, nil); !errors.Is(err, transport.ErrNoHandler) {
+		t.Fatalf("Send to a node without handler: %v", err)
+	}
+	if _, ok := mB.Transport(transport.Actor(peerA)); !ok {
+		t.Fatal("B has no transport to A after adopting A's wire")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if puts < 2 {
+		t.Fatalf("%d transports entered the index, want A's and B's", puts)
+	}
+	if len(unrouted) > 0 {
+		t.Fatalf("transports to %v entered the index with no route for %s", unrouted, protocol.RPCReliable)
+	}
+}

@@ -360,6 +360,9 @@ func (m *OutprocManager) settleLocked(e *entry, t *DestTransport, err error) {
 func (m *OutprocManager) syncLiveLocked(dest Dest) {
 	if e := m.entries[dest]; e != nil && e.t != nil && !e.closing {
 		m.live.put(e.t)
+		if h := m.cfg.hooks; h != nil && h.livePut != nil {
+			h.livePut(e.t)
+		}
 	} else {
 		m.live.remove(dest)
 	}
@@ -463,9 +466,6 @@ func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
 		}
 		e = &entry{dest: dest, done: make(chan struct{}), cancel: func() {}}
 		t = m.newTransport(dest)
-		m.settleLocked(e, t, nil)
-		m.entries[dest] = e
-		m.syncLiveLocked(dest)
 		created = true
 	case e.closing:
 		m.mu.Unlock()
@@ -482,6 +482,14 @@ func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
 	// Registered under m.mu: a reap of t decided before this (its pool
 	// had no live wire) sees the new member and backs off.
 	mb := t.pool.register(w, true)
+	if created {
+		// Published only now, with its wire a member: a Send that finds
+		// the transport through the lock-free index must never see it
+		// without a route (it would fail with ErrNoRoute at once).
+		m.settleLocked(e, t, nil)
+		m.entries[dest] = e
+		m.syncLiveLocked(dest)
+	}
 	m.mu.Unlock()
 	if created {
 		m.events.Publish(Event{Kind: EventTransportCreated, Dest: dest, TransportID: t.id})

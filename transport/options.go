@@ -216,4 +216,6 @@ type testHooks struct {
 	afterConnect func(w Wire)                         // a wire connected, before the pool commits it
 	poolClosed   func(p *WirePool)                    // a pool was marked closed, before its wires are closed
 	closing      func(t *DestTransport)               // CloseTransport is about to close t
+	livePut      func(t *DestTransport)               // t is (again) in the lock-free index, m.mu held
+	published    func(p *WirePool)                    // p published a new ready set, p.mu held
 }

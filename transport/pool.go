@@ -169,25 +169,34 @@ func (p *WirePool) add(w Wire, adopted bool) {
 // that may become ready, without starting it yet. It returns nil (and
 // closes w) if the pool is closed, or nil if w is already a member.
 func (p *WirePool) register(w Wire, adopted bool) *member {
-	m := &member{wire: w, id: w.ID(), kind: w.Kind(), adopted: adopted, state: WireConnecting}
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	m, closed := p.registerLocked(w, adopted)
+	if m != nil {
+		p.rebuildLocked()
+	}
+	p.mu.Unlock()
+	if closed {
 		_ = w.Close()
-		return nil
+	}
+	return m
+}
+
+// registerLocked is register with p.mu held and without publishing a new
+// ready set; closed reports that w must be closed (the pool is).
+func (p *WirePool) registerLocked(w Wire, adopted bool) (m *member, closed bool) {
+	if p.closed {
+		return nil, true
 	}
 	for _, old := range p.members {
-		if old.id == m.id {
-			p.mu.Unlock()
-			return nil
+		if old.id == w.ID() {
+			return nil, false
 		}
 	}
+	m = &member{wire: w, id: w.ID(), kind: w.Kind(), adopted: adopted, state: WireConnecting}
 	p.members = append(p.members, m)
 	p.dead = false
-	p.rebuildLocked()
 	p.wg.Add(1)
-	p.mu.Unlock()
-	return m
+	return m, false
 }
 
 // start runs a registered member.
@@ -396,6 +405,9 @@ func (p *WirePool) rebuildLocked() {
 	}
 	old := p.current.Swap(rs)
 	close(old.changed)
+	if h := p.hooks; h != nil && h.published != nil {
+		h.published(p)
+	}
 }
 
 // refreshLane asks the wire for a fresh lane after old reported closed. If
@@ -544,14 +556,28 @@ func (p *WirePool) reconnect(b WireBuilder, req BuildRequest) {
 		if err != nil {
 			p.lastErr = &ConnectError{Dest: p.dest, Err: err}
 		}
+		// The new wires are members in the same ready set that drops
+		// the failed ones and ends the reconnect: a sender must never
+		// see a moment with neither (no route, though one is coming).
+		var fresh []*member
+		var refused []Wire
+		for _, w := range keep {
+			switch m, closed := p.registerLocked(w, false); {
+			case m != nil:
+				fresh = append(fresh, m)
+			case closed:
+				refused = append(refused, w)
+			}
+		}
 		dead := len(keep) == 0 && p.checkDeadLocked()
 		p.rebuildLocked()
 		p.mu.Unlock()
+		closeWires(refused)
 		if err != nil {
 			p.publish(Event{Kind: EventDialFailed, Err: err, Reason: "reconnect"})
 		}
-		for _, w := range keep {
-			p.add(w, false)
+		for _, m := range fresh {
+			p.start(m)
 		}
 		if dead && p.onDead != nil {
 			p.onDead()

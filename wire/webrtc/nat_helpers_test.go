@@ -56,6 +56,7 @@ type natWorld struct {
 	*faultWorld
 	wan   *vnet.Router
 	nets  []*vnet.Net
+	ips   [][]string // each host's own addresses (a NATed host's on its LAN)
 	turn  *turnserver.Server
 	tcp   string // TURN over TCP on 127.0.0.1, if asked for
 	udpOK atomic.Bool
@@ -72,6 +73,10 @@ type natOpts struct {
 	// allocationLifetime is the TURN server's (0: its default);
 	// credentialTTL and heartbeat the signaling server's (0: theirs).
 	allocationLifetime, credentialTTL, heartbeat time.Duration
+	// stunOnly hands nodes the STUN URL alone: no relay candidates, for
+	// tests about direct paths (under load pion may nominate a relay
+	// pair that succeeded first).
+	stunOnly bool
 }
 
 func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
@@ -105,6 +110,7 @@ func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
 				t.Fatal(err)
 			}
 			w.nets = append(w.nets, nw)
+			w.ips = append(w.ips, ips)
 			continue
 		}
 		lan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: fmt.Sprintf("10.%d.0.0/24", i+1),
@@ -123,6 +129,7 @@ func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
 			t.Fatal(err)
 		}
 		w.nets = append(w.nets, nw)
+		w.ips = append(w.ips, []string{fmt.Sprintf("10.%d.0.2", i+1)})
 	}
 	// With UDP blocked, only the TURN server's relays may talk to each
 	// other (they are one host; vnet carries UDP only, so that is all).
@@ -144,7 +151,10 @@ func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
 		t.Fatal(err)
 	}
 	var lns []net.Listener
-	urls := []string{"stun:" + natTURN, "turn:" + natTURN + "?transport=udp"}
+	urls := []string{"stun:" + natTURN}
+	if !o.stunOnly {
+		urls = append(urls, "turn:"+natTURN+"?transport=udp")
+	}
 	if o.tcpTURN {
 		ln, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
@@ -164,6 +174,9 @@ func newNATWorld(t *testing.T, o natOpts, hosts ...natHost) *natWorld {
 	w.faultWorld = faultWorldOn(s.URL, s.Issuer)
 	return w
 }
+
+// hostIPs returns host i's own addresses.
+func (w *natWorld) hostIPs(i int) []string { return w.ips[i] }
 
 func hostOf(a net.Addr) string {
 	if u, ok := a.(*net.UDPAddr); ok {
