@@ -157,14 +157,6 @@ func (p *WirePool) WaitReady(ctx context.Context) error {
 	}
 }
 
-// add starts managing w. A dialled wire is connected with retries; an
-// adopted one is already connected. If the pool is closed w is closed.
-func (p *WirePool) add(w Wire, adopted bool) {
-	if m := p.register(w, adopted); m != nil {
-		p.start(m)
-	}
-}
-
 // register makes w a Connecting member, so that senders see it as a route
 // that may become ready, without starting it yet. It returns nil (and
 // closes w) if the pool is closed, or nil if w is already a member.
