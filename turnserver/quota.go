@@ -142,8 +142,15 @@ func (c *relayConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		c.s.counters.DroppedBytes.Add(uint64(len(b)))
 		return len(b), nil
 	}
+	// Counted before the write, corrected after it: once the datagram is
+	// out, the peer may answer and the answer be counted (and read) before
+	// this goroutine runs again, and the counters must never show a
+	// reply to a datagram they have not counted.
+	c.s.counters.RelayedToPeers.Add(uint64(len(b)))
 	n, err := c.PacketConn.WriteTo(b, addr)
-	c.s.counters.RelayedToPeers.Add(uint64(n))
+	if n < len(b) {
+		c.s.counters.RelayedToPeers.Add(^uint64(len(b) - max(n, 0) - 1)) // subtracts what was not written
+	}
 	return n, err
 }
 
