@@ -6,6 +6,7 @@ import { GateConn } from "./wsgate.js";
 import { actorKey, actorText, toActrId } from "./ids.js";
 import { toBytes } from "./bytes.js";
 import { ClosedError, InvalidArgumentError, NoRouteError, PeerProtocolError } from "./errors.js";
+import { RpcEndpoint } from "./rpc.js";
 
 export const PayloadType = Object.freeze({ RPC_RELIABLE: 0, RPC_SIGNAL: 1, STREAM_RELIABLE: 2, STREAM_LATENCY_FIRST: 3 });
 const defaultMaxMessage = 16 << 20;
@@ -29,6 +30,7 @@ export class Actor {
     this.gateURLs = new Map(); // actor key → URL
     this.closed = false;
     this.counters = { received: 0, sent: 0, peerErrors: 0 };
+    this.rpc = new RpcEndpoint({ ...this.opts.rpc, send: (id, pt, bytes, o) => this.send(id, pt, bytes, o), emitError: (e) => this.emitError(e) });
     this.sig = new SignalingClient({
       url: this.opts.signalingURL, realm: this.opts.realm, type: this.opts.type,
       joinToken: this.opts.joinToken, realmSecret: this.opts.realmSecret, answerOnly: this.opts.answerOnly,
@@ -67,6 +69,9 @@ export class Actor {
 
   deliver(from, wire, pt, data) {
     this.counters.received++;
+    // RPC lanes carry RpcEnvelopes; bytes that are not one (or carry no
+    // direction) are plain messages, as on the Go side.
+    if ((pt === 0 || pt === 1) && this.rpc.serve(from, actorKey(from), actorText(from), wire, pt, data)) return;
     const m = { from, fromText: actorText(from), payloadType: pt, payloadTypeName: labels[pt], data, wire };
     for (const h of this.handlers) {
       try {
@@ -235,6 +240,41 @@ export class Actor {
     }
   }
 
+  /**
+   * Calls route on dest and resolves with the response's payload
+   * (Uint8Array). opts: timeoutMs (default 30 s: actr requires one),
+   * lane ("RPC_RELIABLE" default, or "RPC_SIGNAL"), metadata {key: value},
+   * signal (an AbortSignal), wire, traceparent, tracestate. Rejects with
+   * RpcError (the peer's ErrorResponse: status, remoteMessage),
+   * TimeoutError, CancelledError, LimitError or the send's error.
+   */
+  call(dest, route, payload, opts = {}) {
+    let id;
+    try {
+      id = toActrId(dest);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.rpc.call(id, actorKey(id), route, payload, opts);
+  }
+
+  /** Tells route on dest: one envelope, never answered. */
+  tell(dest, route, payload, opts = {}) {
+    return this.rpc.tell(toActrId(dest), route, payload, opts);
+  }
+
+  /**
+   * Serves route (package.Service.Method) with fn(req), whose return
+   * value (bytes, a string, nothing, or a Promise of one) is the
+   * response; a thrown RpcError answers with its status, anything else
+   * thrown with 500. req: from, fromText, routeKey, requestId, payload,
+   * metadata, deadline (ms since the epoch), signal (aborted at the
+   * caller's deadline), tell, wire, payloadType. Returns the remover.
+   */
+  handle(route, fn) {
+    return this.rpc.handle(route, fn);
+  }
+
   async sent(p) {
     await p;
     this.counters.sent++;
@@ -244,6 +284,7 @@ export class Actor {
   close() {
     if (this.closed) return;
     this.closed = true;
+    this.rpc.close();
     for (const s of this.rtc.values()) s.close();
     for (const g of this.gates.values()) g.close();
     this.rtc.clear();

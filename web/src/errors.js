@@ -67,3 +67,29 @@ export class PeerProtocolError extends ActrError {
     this.name = "PeerProtocolError";
   }
 }
+
+/** A call's peer answered with an ErrorResponse: `status` is its code (see RpcCode), `remoteMessage` its message. */
+export class RpcError extends ActrError {
+  constructor(status, message, route) {
+    super("rpc", `${route ? route + ": " : ""}${status} ${message}`);
+    this.name = "RpcError";
+    this.status = status;
+    this.remoteMessage = message;
+  }
+}
+
+/** A local limit was reached (calls in flight to one peer); retry once some are done. */
+export class LimitError extends ActrError {
+  constructor(message) {
+    super("limit", message);
+    this.name = "LimitError";
+  }
+}
+
+/** The caller's AbortSignal ended the wait. */
+export class CancelledError extends ActrError {
+  constructor(message) {
+    super("cancelled", message);
+    this.name = "CancelledError";
+  }
+}

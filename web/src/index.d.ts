@@ -33,6 +33,8 @@ export interface ActorOptions {
   maxMessage?: number;
   /** Bound on opening a wire (default 10 s). */
   connectTimeoutMs?: number;
+  /** Limits of the RPC endpoint: calls in flight per peer (1,024), handlers running per peer (64), a tell's timeout (30 s), the longest request timeout honoured (5 min). */
+  rpc?: { maxCallsPerPeer?: number; maxHandlersPerPeer?: number; defaultTimeoutMs?: number; maxTimeoutMs?: number };
   /** Signaling connection state: connected, reconnecting, reregistered, closed. */
   onState?: (state: string, err?: Error) => void;
 }
@@ -54,6 +56,52 @@ export interface SendOptions {
   gateURL?: string;
 }
 
+/** Error codes of an ErrorResponse, as the Go rpc package numbers them. */
+export declare const RpcCode: Readonly<{ BAD_REQUEST: 400; UNKNOWN_ROUTE: 404; INTERNAL: 500; OVERLOADED: 503; DEADLINE_EXCEEDED: 504; HANDLER_PANIC: 520 }>;
+
+export interface CallOptions {
+  /** The call's deadline, sent as timeout_ms (default 30 s; actr requires one). */
+  timeoutMs?: number;
+  lane?: "RPC_RELIABLE" | "RPC_SIGNAL" | 0 | 1;
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+  wire?: "auto" | Wire;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** A request (or tell) a handler serves. */
+export interface RpcRequest {
+  from: ActrId;
+  fromText: string;
+  routeKey: string;
+  requestId: string;
+  payload: Uint8Array;
+  metadata: Record<string, string>;
+  /** The caller's deadline, ms since the epoch. */
+  deadline: number;
+  /** Aborted at the caller's deadline. */
+  signal: AbortSignal;
+  tell: boolean;
+  wire: Wire;
+  payloadType: 0 | 1;
+  traceparent: string;
+  tracestate: string;
+}
+export type RpcHandler = (req: RpcRequest) => Uint8Array | ArrayBuffer | string | void | Promise<Uint8Array | ArrayBuffer | string | void>;
+
+export interface RpcCounters {
+  calls: number; answered: number; remoteErrors: number; timeouts: number; cancelled: number;
+  /** Responses that matched no call in flight from their peer: dropped. */
+  orphans: number;
+  /** Messages on RPC lanes that are not envelopes with a direction: delivered to onMessage. */
+  notRpc: number;
+  handled: number; handlerErrors: number; badRequests: number; unknownRoutes: number; overloaded: number;
+  /** Requests without a request_id: dropped. */
+  unanswerable: number;
+  tellsRefused: number; replyFailures: number;
+}
+
 export declare class Actor {
   /** Registers (HTTP), opens the signaling socket and heartbeats; reconnects and resumes by itself. */
   static start(opts: ActorOptions): Promise<Actor>;
@@ -68,6 +116,14 @@ export declare class Actor {
   /** Adds a handler of errors nobody awaits (a peer's bad bytes, a failed heartbeat); returns its remover. */
   onError(fn: (e: ActrError) => void): () => void;
   send(dest: Dest, payloadType: PayloadTypeNumber | PayloadTypeName, data: Uint8Array | ArrayBuffer | ArrayBufferView | string, opts?: SendOptions): Promise<void>;
+  /** Calls route on dest; resolves with the response's payload. Rejects with RpcError, TimeoutError, CancelledError, LimitError or a send's error. */
+  call(dest: Dest, route: string, payload?: Uint8Array | ArrayBuffer | ArrayBufferView | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** Tells route on dest: never answered. */
+  tell(dest: Dest, route: string, payload?: Uint8Array | ArrayBuffer | ArrayBufferView | string, opts?: Omit<CallOptions, "timeoutMs" | "signal">): Promise<void>;
+  /** Serves route with fn; a thrown RpcError answers with its status, anything else with 500. Returns the remover. */
+  handle(route: string, fn: RpcHandler): () => void;
+  /** The RPC endpoint's counters and what is in flight. */
+  readonly rpc: { readonly counters: RpcCounters; readonly inFlight: { calls: number; handlers: number } };
   /** Opens (or reuses) the WebRTC session with dest. */
   connectWebRTC(dest: Dest, timeoutMs?: number): Promise<unknown>;
   /** Dials dest's gate (url, or the one it registered). */
@@ -78,8 +134,16 @@ export declare class Actor {
 }
 
 export declare class ActrError extends Error {
-  readonly code: "register" | "signaling" | "no_route" | "closed" | "timeout" | "invalid_argument" | "peer_protocol" | "unsupported";
+  readonly code: "register" | "signaling" | "no_route" | "closed" | "timeout" | "invalid_argument" | "peer_protocol" | "unsupported" | "rpc" | "limit" | "cancelled";
 }
+/** The peer answered a call with an ErrorResponse. Throw one from a handler to answer with that status. */
+export declare class RpcError extends ActrError {
+  constructor(status: number, message: string, route?: string);
+  readonly status: number;
+  readonly remoteMessage: string;
+}
+export declare class LimitError extends ActrError {}
+export declare class CancelledError extends ActrError {}
 /** status: the HTTP status (0: unreachable, or this page's origin refused). */
 export declare class RegisterError extends ActrError { readonly status: number; }
 export declare class SignalingError extends ActrError { readonly status: number; }
