@@ -144,6 +144,70 @@ test("a Go actor dials the browser over WebRTC", async () => {
   await page.context().close();
 });
 
+for (const wire of ["webrtc", "websocket"]) {
+  test(`the browser calls the Go node's echo service over ${wire}; an unknown route is a typed 404`, async () => {
+    const page = await w.page();
+    const s = await startActor(page);
+    assert.equal(s.error, undefined, s.message);
+    const r = await page.evaluate(async ({ node, wire, gate }) => {
+      const a = window.actor;
+      if (wire === "webrtc") await a.connectWebRTC(node);
+      else await a.connectWebSocket(node, gate);
+      const dec = new TextDecoder();
+      const out = dec.decode(await a.call(node, "echo.Echo.Say", "hello rpc", { wire, timeoutMs: 5000 }));
+      const big = new Uint8Array(256 << 10).map((_, i) => (i * 7) & 255);
+      const back = await a.call(node, "echo.Echo.Say", big, { wire });
+      let same = back.length === big.length;
+      for (let i = 0; same && i < big.length; i++) same = back[i] === big[i];
+      const many = await Promise.all(Array.from({ length: 200 }, (_, i) => a.call(node, "echo.Echo.Say", "n" + i, { wire }).then((b) => dec.decode(b))));
+      const rtts = [];
+      for (let i = 0; i < 100; i++) {
+        const t = performance.now();
+        await a.call(node, "echo.Echo.Say", "rtt", { wire });
+        rtts.push(performance.now() - t);
+      }
+      rtts.sort((x, y) => x - y);
+      const e = await a.call(node, "no.Such.Route", "", { wire }).catch((e) => ({ name: e.name, code: e.code, status: e.status }));
+      return { out, same, manyOK: many.every((m, i) => m === "n" + i), e, counters: a.rpc.counters, inFlight: a.rpc.inFlight, p50: rtts[50], p99: rtts[98] };
+    }, { node: w.nodeID, wire, gate: w.gate });
+    assert.equal(r.out, "hello rpc");
+    assert.ok(r.same, "the 256 KiB response differs from the request");
+    assert.ok(r.manyOK, "200 concurrent calls not each answered with its own response");
+    assert.deepEqual(r.e, { name: "RpcError", code: "rpc", status: 404 });
+    assert.equal(r.counters.orphans, 0);
+    assert.deepEqual(r.inFlight, { calls: 0, handlers: 0 });
+    figures.push(`${wire}: browser → Go call round trip p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+    await page.context().close();
+  });
+}
+
+test("a Go actor calls a handler in the browser (actr send --route); the handler's error comes back typed", async () => {
+  const page = await w.page();
+  const s = await startActor(page);
+  assert.equal(s.error, undefined, s.message);
+  await page.evaluate(() => {
+    window.actor.handle("acme.Browser.Hello", (req) => `hello ${new TextDecoder().decode(req.payload)} from the browser (${req.wire})`);
+    window.actor.handle("acme.Browser.Refuse", () => {
+      throw new window.actr.RpcError(403, "not today");
+    });
+  });
+  const args = ["send", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--to", s.id, "--log-level", "warn"];
+  const ok = start([...args, "--route", "acme.Browser.Hello", "go"]);
+  assert.equal(await ok.exited, 0, ok.stderr);
+  assert.equal(ok.lines.join("\n"), "hello go from the browser (webrtc)");
+  assert.match(ok.stderr, /reply from .* to acme\.Browser\.Hello over webrtc/);
+  const refused = start([...args, "--route", "acme.Browser.Refuse", "x"]);
+  assert.notEqual(await refused.exited, 0);
+  assert.match(refused.stderr, /answered acme\.Browser\.Refuse with error 403: not today/);
+  const unknown = start([...args, "--route", "acme.Browser.Nothing", "x"]);
+  assert.notEqual(await unknown.exited, 0);
+  assert.match(unknown.stderr, /error 404/);
+  const c = await page.evaluate(() => window.actor.rpc.counters);
+  assert.equal(c.handled, 2);
+  assert.equal(c.unknownRoutes, 1);
+  await page.context().close();
+});
+
 test("the WebRTC wire cut: traffic moves to the WebSocket wire", async () => {
   const page = await w.page();
   const s = await startActor(page);
