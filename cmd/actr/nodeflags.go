@@ -30,6 +30,7 @@ type nodeFlags struct {
 	noWebSocket  bool
 	noWebRTC     bool
 	loopbackOnly bool
+	answerOnly   bool
 	iceServers   string
 	iceUser      string
 	iceCred      string
@@ -55,6 +56,7 @@ func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	f.BoolVar(&nf.noWebRTC, "no-webrtc", false, "turn the WebRTC wire off")
 	f.BoolVar(&nf.noWebSocket, "no-websocket", false, "dial no WebSocket wires (WebRTC only); a gate (--ws-listen) still takes peers' connections")
 	f.BoolVar(&nf.loopbackOnly, "loopback-only", false, "WebRTC over 127.0.0.1 only (tests, one machine)")
+	f.BoolVar(&nf.answerOnly, "answer-only", false, "never offer WebRTC sessions: peers offer (webrtc_role=answer at the signaling server), as for a node that must not start ICE itself")
 	f.StringVar(&nf.iceServers, "ice-servers", "", "comma-separated STUN/TURN URLs (stun:host:3478,turn:host:3478), besides those the signaling server hands out at registration")
 	f.StringVar(&nf.iceUser, "ice-username", "", "username for the TURN servers")
 	f.StringVar(&nf.iceCred, "ice-credential", "", "credential for the TURN servers (prefer ACTR_ICE_CREDENTIAL: flags show in ps)")
@@ -77,7 +79,8 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 		return node.Config{}, err
 	}
 	cfg := node.Config{SignalingURL: nf.signal, Realm: uint32(nf.realm), Type: t,
-		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, DisableWebSocket: nf.noWebSocket, HealthCheckInterval: nf.health, Logger: log}
+		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, DisableWebSocket: nf.noWebSocket, HealthCheckInterval: nf.health, Logger: log,
+		AnswerOnly: nf.answerOnly}
 	if err := checkSignalURL(nf.signal); err != nil {
 		return cfg, err
 	}

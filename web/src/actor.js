@@ -200,6 +200,17 @@ export class Actor {
     return e.wsAddress;
   }
 
+  /**
+   * Restarts ICE on the WebRTC session with dest (as the client does by
+   * itself when ICE fails): the offerer restarts, an answerer asks the
+   * peer to. Resolves once the restart is under way.
+   */
+  async restartIce(dest) {
+    const s = this.rtc.get(actorKey(toActrId(dest)));
+    if (!s || s.closed) throw new NoRouteError(`no WebRTC session with ${actorText(toActrId(dest))}`);
+    await s.restartIce();
+  }
+
   /** The wire a send to dest would take now, or null. */
   wireTo(dest) {
     const key = actorKey(toActrId(dest));

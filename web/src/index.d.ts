@@ -128,6 +128,8 @@ export declare class Actor {
   connectWebRTC(dest: Dest, timeoutMs?: number): Promise<unknown>;
   /** Dials dest's gate (url, or the one it registered). */
   connectWebSocket(dest: Dest, url?: string, timeoutMs?: number): Promise<unknown>;
+  /** Restarts ICE with dest (the offerer restarts; an answerer asks the peer to); the session and its channels stay. */
+  restartIce(dest: Dest): Promise<void>;
   /** The wire a send would take now, or null. */
   wireTo(dest: Dest): Wire | null;
   close(): void;

@@ -182,9 +182,19 @@ export class RTCSession {
       this.opts.onState?.(s);
     } catch {}
     if (s !== "failed" || this.closed) return;
-    // ICE restart: the offerer restarts; an answerer asks for one.
-    if (this.offerer) this.offer(true).catch((e) => this.report(e));
-    else this.sig.relay(this.remote, { case: "iceRestartRequest", value: { reason: "ice failed (browser)" } }).catch((e) => this.report(e));
+    this.restartIce("ice failed (browser)").catch((e) => this.report(e));
+  }
+
+  /**
+   * ICE restart: the offerer restarts (new credentials, fresh
+   * candidates); an answerer asks the offerer for one. The session, its
+   * channels and what they carry stay as they are.
+   */
+  async restartIce(reason = "asked by the application") {
+    if (this.closed) throw new ClosedError("the WebRTC session is closed");
+    this.restarts = (this.restarts ?? 0) + 1;
+    if (this.offerer) await this.offer(true);
+    else await this.sig.relay(this.remote, { case: "iceRestartRequest", value: { reason } });
   }
 
   /** Whether a Send can go now: RPC_RELIABLE open and the connection neither closed nor failing (traffic then takes another wire). */

@@ -20,7 +20,7 @@ async function startActor(page, opts) {
   return page.evaluate(async (o) => {
     const t = performance.now();
     try {
-      window.actor = await window.actr.Actor.start({ signalingURL: o.sig, realm: 1, type: { manufacturer: "acme", name: "browser" }, joinToken: o.token });
+      window.actor = await window.actr.Actor.start({ signalingURL: o.sig, realm: 1, type: { manufacturer: "acme", name: "browser" }, joinToken: o.token, answerOnly: o.answerOnly });
     } catch (e) {
       return { error: e.name, code: e.code, status: e.status, message: e.message };
     }
@@ -36,7 +36,7 @@ async function startActor(page, opts) {
       look();
     });
     return { id: window.actor.idText, serialIsBigInt: typeof window.actor.id.serialNumber === "bigint", loadToRegistered: performance.now() - window.t0, start: performance.now() - t };
-  }, { sig: w.sigURL, token: opts?.token ?? w.joinToken(), node: w.nodeID });
+  }, { sig: w.sigURL, token: opts?.token ?? w.joinToken(), node: opts?.node ?? w.nodeID, answerOnly: opts?.answerOnly ?? false });
 }
 
 // Every payload type, a 1 MiB message and 1,000 messages in order, over
@@ -207,6 +207,71 @@ test("a Go actor calls a handler in the browser (actr send --route); the handler
   assert.equal(c.unknownRoutes, 1);
   await page.context().close();
 });
+
+// ICE restart on a live session, in each role: the browser as answerer
+// asks the Go node (ice_restart_request), and as offerer (against a node
+// that only answers) restarts itself. Both sides' ICE credentials change,
+// the session and its channels stay, and messages sent before, during and
+// after arrive once each, in order.
+for (const role of ["answerer", "offerer"]) {
+  test(`an ICE restart with the browser as ${role} keeps the session, messages in order`, async () => {
+    let node = w.nodeID, extra;
+    if (role === "offerer") {
+      extra = start(["node", "--signal", w.sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--answer-only", "--log-level", "warn"]);
+      node = (await extra.line(/^actor /)).slice("actor ".length).trim();
+    }
+    try {
+      const page = await w.page();
+      // (The page echoes what anyone but the node it talks to sends.)
+      const st = await startActor(page, { answerOnly: role === "answerer", node });
+      assert.equal(st.error, undefined, st.message);
+      const r = await page.evaluate(async ({ node }) => {
+        const a = window.actor;
+        await a.connectWebRTC(node);
+        const key = window.actr.actorText(window.actr.parseActor(node));
+        const s = a.rtc.get(key);
+        const ufrag = (d) => d.sdp.match(/a=ice-ufrag:(\S+)/)[1];
+        const before = { local: ufrag(s.pc.localDescription), remote: ufrag(s.pc.remoteDescription), offerer: s.offerer };
+        const restarted = new Promise((resolve) => {
+          const look = () => {
+            const pc = s.pc;
+            if (pc.signalingState === "stable" && ufrag(pc.remoteDescription) !== before.remote && ufrag(pc.localDescription) !== before.local &&
+              ["connected", "completed"].includes(pc.iceConnectionState)) resolve();
+          };
+          s.pc.addEventListener("signalingstatechange", look);
+          s.pc.addEventListener("iceconnectionstatechange", look);
+        });
+        window.inbox.length = 0;
+        const n = 150;
+        for (let i = 0; i < 50; i++) await a.send(node, 0, "m" + i, { wire: "webrtc" });
+        await window.received(50);
+        const t0 = performance.now();
+        await a.restartIce(node);
+        for (let i = 50; i < 100; i++) await a.send(node, 0, "m" + i, { wire: "webrtc" });
+        await restarted;
+        const restartMs = performance.now() - t0;
+        for (let i = 100; i < n; i++) await a.send(node, 0, "m" + i, { wire: "webrtc" });
+        await window.received(n);
+        const dec = new TextDecoder();
+        const got = window.inbox.map((m) => dec.decode(m.data));
+        return {
+          before, after: { local: ufrag(s.pc.localDescription), remote: ufrag(s.pc.remoteDescription) },
+          same: a.rtc.get(key) === s, inOrder: got.length === n && got.every((m, i) => m === "m" + i), wires: [...new Set(window.inbox.map((m) => m.wire))], restartMs,
+        };
+      }, { node });
+      assert.equal(r.before.offerer, role === "offerer");
+      assert.notEqual(r.after.local, r.before.local, "the browser's ICE credentials did not change");
+      assert.notEqual(r.after.remote, r.before.remote, "the node's ICE credentials did not change");
+      assert.ok(r.same, "the restart replaced the session");
+      assert.ok(r.inOrder, "messages lost, doubled or out of order across the restart");
+      assert.deepEqual(r.wires, ["webrtc"]);
+      figures.push(`ICE restart, browser ${role}: restart asked → both sides' new credentials in use, connected: ${r.restartMs.toFixed(0)} ms`);
+      await page.context().close();
+    } finally {
+      await extra?.stop();
+    }
+  });
+}
 
 test("the WebRTC wire cut: traffic moves to the WebSocket wire", async () => {
   const page = await w.page();
