@@ -73,6 +73,14 @@ export class SignalingClient {
     this.heartbeatSecs = ok.signalingHeartbeatIntervalSecs || 10;
     const exp = ok.credentialExpiresAt ? Number(ok.credentialExpiresAt.seconds) * 1000 : Date.now() + 3600_000;
     this.credentialExpires = exp;
+    // Renewed 5 minutes before it expires, or with a third of its life
+    // left if it is shorter: a short-lived credential is renewed in time.
+    this.renewMargin = Math.min(5 * 60_000, Math.max(0, exp - Date.now()) / 3);
+  }
+
+  /** Whether the credential is due for renewal. */
+  renewalDue(now = Date.now()) {
+    return this.credentialExpires - now < this.renewMargin && this.renewalToken?.length > 0;
   }
 
   async post(path, body, headers) {
@@ -154,7 +162,7 @@ export class SignalingClient {
         this.heartbeatSecs = pong.value.suggestIntervalSecs;
         this.startHeartbeat();
       }
-      if (this.credentialExpires - Date.now() < 5 * 60_000 && this.renewalToken?.length) await this.renew();
+      if (this.renewalDue()) await this.renew();
     } catch (e) {
       if (!this.closed) this.report(e);
     }

@@ -2,6 +2,7 @@
 // processes on 127.0.0.1. Run by scripts/browser-test.sh.
 import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { world, start } from "./harness.js";
 
 let w;
@@ -314,6 +315,51 @@ test("the WebRTC wire cut: traffic moves to the WebSocket wire", async () => {
   assert.equal(r.echoedOver.length, 1, `no echo after the cut: ${JSON.stringify(r)}`);
   figures.push(`WebRTC cut: the next send went over WebSocket; echoes lost before the node noticed: ${r.sentOver.length - 1}; the first echo after the cut came over ${r.echoedOver[0]}; sends after the cut went over ${r.sentOver.join(",")}`);
   await page.context().close();
+});
+
+// Credentials that live 6 s, renewed by the page over POST /renew with a
+// third of their life left: once the first one has expired, the page still
+// heartbeats and relays (a WebRTC session to a node of that server), with
+// the renewed one.
+test("the browser renews a short-lived credential and keeps working after the first one expired", async () => {
+  const key = join(w.dir.path, "short.key");
+  const sig = start(["signal", "--listen", "127.0.0.1:0", "--key", key, "--policy", "secret", "--secret-file", w.secrets, "--allow-origin", "127.0.0.1:*",
+    "--credential-ttl", "6s", "--heartbeat", "1s", "--log-level", "warn"]);
+  let node;
+  try {
+    const sigURL = (await sig.line(/signaling server on /)).match(/signaling server on (\S+)/)[1];
+    node = start(["node", "--signal", sigURL, "--secret-file", w.secrets, "--loopback-only", "--no-websocket", "--log-level", "warn"]);
+    const nodeID = (await node.line(/^actor /)).slice("actor ".length).trim();
+    const page = await w.page();
+    const r = await page.evaluate(async ({ sig, token, node }) => {
+      const a = await window.actr.Actor.start({ signalingURL: sig, realm: 1, type: { manufacturer: "acme", name: "browser" }, joinToken: token });
+      const firstExpiry = a.sig.credentialExpires;
+      const firstCredential = a.sig.credential;
+      // Wait for the moment the first credential is over (not a guess:
+      // its own expiry), then for the next heartbeat to have gone through.
+      await new Promise((res) => setTimeout(res, firstExpiry - Date.now() + 200));
+      const beats = a.sig.counters.heartbeats;
+      await new Promise((res) => {
+        const look = () => (a.sig.counters.heartbeats > beats ? res() : setTimeout(look, 50));
+        look();
+      });
+      const got = new Promise((res) => a.onMessage((m) => res(new TextDecoder().decode(m.data))));
+      await a.send(node, 0, "after renewal", { wire: "webrtc" });
+      const echo = await got;
+      const out = { renewals: a.sig.counters.renewals, replaced: a.sig.credential !== firstCredential, expiresLater: a.sig.credentialExpires > firstExpiry, echo, state: a.sig.ws?.readyState };
+      a.close();
+      return out;
+    }, { sig: sigURL, token: w.joinToken(), node: nodeID });
+    assert.ok(r.renewals >= 1, JSON.stringify(r));
+    assert.ok(r.replaced && r.expiresLater, JSON.stringify(r));
+    assert.equal(r.echo, "after renewal");
+    assert.equal(r.state, 1, "the signaling socket is not open");
+    figures.push(`credential renewal: 6 s credentials renewed ${r.renewals} times by the time the first had expired; a WebRTC session and an echo after that`);
+    await page.context().close();
+  } finally {
+    await node?.stop();
+    await sig.stop();
+  }
 });
 
 // Last: it replaces the signaling server.
