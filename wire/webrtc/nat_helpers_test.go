@@ -249,9 +249,20 @@ func connectPair(t *testing.T, ctx context.Context, a, b *faultNode, data string
 // the wire must exist, and is waited for until ready.
 func selectedPair(t *testing.T, ctx context.Context, n *faultNode, peer protocol.ActorID) webrtc.CandidatePair {
 	t.Helper()
-	c, ok := n.co.Conn(peer)
-	if !ok {
-		t.Fatalf("%s has no WebRTC wire to %s", n.id, peer)
+	var c *webrtc.Conn
+	for {
+		mark := n.events.mark()
+		var ok bool
+		if c, ok = n.co.Conn(peer); ok {
+			break
+		}
+		// An inbound session delivers what the peer sent as soon as its
+		// channels open, a moment before its Conn is handed to the node
+		// (and so visible here): wait for the next WebRTC event, such as
+		// that adoption, and look again.
+		n.events.await(t, ctx, mark, fmt.Sprintf("a WebRTC wire of %s to %s", n.id, peer), func(ev transport.Event) bool {
+			return ev.WireKind == transport.WireWebRTC
+		})
 	}
 	for {
 		changed := c.ReadyChanged()

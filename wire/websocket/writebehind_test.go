@@ -104,15 +104,21 @@ func TestFlushWaitsForPendingFrames(t *testing.T) {
 func TestFramesPendingAtDeathAreCounted(t *testing.T) {
 	ctx := guard(t)
 	release := make(chan struct{})
-	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) { <-release })
-	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: -1, StallTimeout: -1}}
+	srv := newRogueGate(t, func(ctx context.Context, c *cws.Conn) { <-release }, withReadBuffer(64<<10))
+	// The stuck frame must outgrow what the sockets between can hold:
+	// the gate's receive buffer is pinned small (no autotuning), and the
+	// sender's grows at most to tcp_wmem's maximum (4 MiB by default).
+	// 8 MiB once fitted into an autotuned receive buffer (tcp_rmem's
+	// maximum is 32 MiB here), was all written, and Flush succeeded.
+	const stuckFrame = 48 << 20
+	d := &websocket.Dialer{Local: idA, Options: websocket.Options{PingInterval: -1, StallTimeout: -1, MaxMessageSize: stuckFrame}}
 	c := d.Conn(srv, idB, nil)
 	if err := c.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
 	lane, _ := c.Lane(protocol.StreamReliable)
 	stuck := make(chan error, 1)
-	go func() { stuck <- lane.Send(ctx, make([]byte, 8<<20)) }() // fills the socket; the peer reads nothing
+	go func() { stuck <- lane.Send(ctx, make([]byte, stuckFrame)) }() // fills the socket; the peer reads nothing
 	for !websocket.WriterHeld(c) {
 		select {
 		case <-time.After(time.Millisecond):
