@@ -197,10 +197,11 @@ func TestSimultaneousDialsLeaveOneConnection(t *testing.T) {
 			b.in.wait(t, ctx, 1)
 			ta, _ := a.mgr.Transport(transport.Actor(idB))
 			tb, _ := b.mgr.Transport(transport.Actor(idA))
-			wa, wb := liveWires(t, ctx, ta), liveWires(t, ctx, tb)
-			if len(wa) != 1 || len(wb) != 1 {
-				t.Fatalf("live wires: A %+v, B %+v; want one each", wa, wb)
-			}
+			// The duplicate is closed by the side that keeps the other
+			// connection, and its dialler learns of that a moment later:
+			// wait for both ends to settle on one, within the test's
+			// deadline.
+			wa, wb := oneLiveWireEach(t, ctx, ta, tb)
 			if wa[0].Adopted == wb[0].Adopted {
 				t.Fatalf("A adopted=%v, B adopted=%v: the two ends are different connections", wa[0].Adopted, wb[0].Adopted)
 			}
@@ -218,6 +219,27 @@ func TestSimultaneousDialsLeaveOneConnection(t *testing.T) {
 
 // liveWires waits until the pool has no connecting wire, then returns its
 // ready ones.
+// oneLiveWireEach waits until ta and tb have one ready wire each and
+// none connecting, and returns them; it fails the test with what they
+// have when ctx ends first.
+func oneLiveWireEach(t *testing.T, ctx context.Context, ta, tb *transport.DestTransport) (wa, wb []transport.WireInfo) {
+	t.Helper()
+	for {
+		_, changedA := ta.Pool().Watch()
+		_, changedB := tb.Pool().Watch()
+		wa, wb = liveWires(t, ctx, ta), liveWires(t, ctx, tb)
+		if len(wa) == 1 && len(wb) == 1 {
+			return wa, wb
+		}
+		select {
+		case <-changedA:
+		case <-changedB:
+		case <-ctx.Done():
+			t.Fatalf("live wires: A %+v, B %+v; want one each", wa, wb)
+		}
+	}
+}
+
 func liveWires(t *testing.T, ctx context.Context, tr *transport.DestTransport) []transport.WireInfo {
 	t.Helper()
 	for {
