@@ -11,6 +11,7 @@ import (
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/transport"
+	"github.com/actr-go/actr/transport/transporttest"
 )
 
 func TestHealthCheckerRemovesTransportWithNoHealthyWire(t *testing.T) {
@@ -160,19 +161,7 @@ func TestCheckHealthRedialsFailedWire(t *testing.T) {
 	_, b := newFabric()
 	m := newManager(t, b)
 	dest := actor(1)
-	tr, err := m.GetOrCreateTransport(ctx, dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitReadyWires(t, ctx, tr, 2)
-	sub := m.Subscribe(64)
-	defer sub.Close()
-	if b.Drop(dest, transport.WireWebRTC) != 1 {
-		t.Fatal("no webrtc wire to drop")
-	}
-	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
-		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireFailed
-	})
+	sub := failWebRTC(t, ctx, m, b, dest)
 	m.CheckHealth()
 	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
 		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireReady
@@ -207,19 +196,7 @@ func TestReconnectKeepsTheRouteWhileRedialling(t *testing.T) {
 		}
 	}}))
 	dest := actor(1)
-	tr, err := m.GetOrCreateTransport(ctx, dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitReadyWires(t, ctx, tr, 2)
-	sub := m.Subscribe(64)
-	defer sub.Close()
-	if b.Drop(dest, transport.WireWebRTC) != 1 {
-		t.Fatal("no webrtc wire to drop")
-	}
-	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
-		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireFailed
-	})
+	sub := failWebRTC(t, ctx, m, b, dest)
 	mu.Lock()
 	watching = true
 	mu.Unlock()
@@ -240,4 +217,25 @@ func TestReconnectKeepsTheRouteWhileRedialling(t *testing.T) {
 	if err := m.Send(ctx, dest, protocol.RPCSignal, []byte("after")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// failWebRTC connects m to dest over both wires of b, drops the WebRTC
+// one and waits for the pool to see it failed; the subscription, opened
+// before the drop, is closed with the test.
+func failWebRTC(t *testing.T, ctx context.Context, m *transport.OutprocManager, b *transporttest.Builder, dest transport.Dest) *transport.Subscription {
+	t.Helper()
+	tr, err := m.GetOrCreateTransport(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReadyWires(t, ctx, tr, 2)
+	sub := m.Subscribe(64)
+	t.Cleanup(sub.Close)
+	if b.Drop(dest, transport.WireWebRTC) != 1 {
+		t.Fatal("no webrtc wire to drop")
+	}
+	waitEvent(t, ctx, sub, func(ev transport.Event) bool {
+		return ev.Kind == transport.EventWireStateChanged && ev.WireKind == transport.WireWebRTC && ev.State == transport.WireFailed
+	})
+	return sub
 }
