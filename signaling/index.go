@@ -55,6 +55,9 @@ func (s *Server) attachLocked(e *actorEntry, ss *session) {
 			b.online++
 			b.versions[e.id.Version]++
 		}
+		if s.cluster != nil {
+			s.cluster.Up(ClusterActor{ID: e.id, AnswerOnly: ss.answerOnly, WSAddress: e.wsAddress, Spec: e.spec})
+		}
 	}
 	e.sess = ss
 }
@@ -67,6 +70,9 @@ func (s *Server) detachLocked(e *actorEntry) {
 			if b.versions[e.id.Version]--; b.versions[e.id.Version] <= 0 {
 				delete(b.versions, e.id.Version)
 			}
+		}
+		if s.cluster != nil {
+			s.cluster.Down(e.id)
 		}
 	}
 	e.sess = nil

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -32,6 +34,17 @@ type PublicKey struct {
 
 func (s *Server) serveKeys(w http.ResponseWriter) {
 	doc := PublicKeys{Keys: []PublicKey{{KeyID: s.cfg.Issuer.KeyID(), Ed25519: s.cfg.Issuer.PublicKey()}}}
+	if s.cluster != nil {
+		// Every server's key, so that a gate trusts the credentials of
+		// the whole cluster, whichever server it asks.
+		keys := s.cluster.Keys()
+		ids := slices.Sorted(maps.Keys(keys))
+		for _, id := range ids {
+			if id != s.cfg.Issuer.KeyID() {
+				doc.Keys = append(doc.Keys, PublicKey{KeyID: id, Ed25519: keys[id]})
+			}
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(doc)

@@ -43,9 +43,17 @@ func (s *Server) discover(realm uint32, req *protocol.DiscoveryRequest) []*proto
 		}
 	}
 	s.mu.Unlock()
+	if s.cluster != nil {
+		for _, a := range s.cluster.Remote(realm) {
+			if m := req.GetManufacturer(); m == "" || m == a.ID.Manufacturer {
+				types = append(types, TypeOf(a.ID))
+			}
+		}
+	}
 	slices.SortFunc(types, func(a, b ActorType) int {
 		return cmp.Or(cmp.Compare(a.Manufacturer, b.Manufacturer), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
 	})
+	types = slices.Compact(types) // a type online on several servers
 	if l := s.answerLimit(req.GetLimit(), s.cfg.MaxAnswer); len(types) > l {
 		types = types[:l]
 	}
@@ -84,6 +92,16 @@ func (s *Server) candidates(realm uint32, req *protocol.RouteCandidatesRequest) 
 		}
 	}
 	s.mu.Unlock()
+	if s.cluster != nil {
+		// Another server's actors rank by id only among equals: their
+		// availability and backlog stay on their server (heartbeats
+		// through the directory would cost a write each).
+		for _, a := range s.cluster.Remote(realm) {
+			if a.ID.Manufacturer == t.Manufacturer && a.ID.Name == t.Name && t.matches(TypeOf(a.ID)) {
+				cs = append(cs, candidate{id: a.ID, wsAddr: a.WSAddress})
+			}
+		}
+	}
 	slices.SortFunc(cs, byRank)
 	if l := s.answerLimit(want, 16); len(cs) > l {
 		cs = cs[:l]

@@ -27,12 +27,13 @@ const (
 	RefusedRenewal                               // renewal token refused, or none issued (401)
 	RefusedOrigin                                // a browser page from an origin ServerConfig.AllowedOrigins does not admit (403)
 	RefusedJoinToken                             // a join token forged, expired, for another realm or too long-lived (403)
+	RefusedCluster                               // registration refused: the cluster backplane is unreachable (503)
 	numRefusalReasons
 )
 
 var refusalNames = [numRefusalReasons]string{"conn_limit", "addr_conn_limit", "register_rate", "conn_rate",
 	"addr_rate", "actor_rate", "subscriptions", "type_name", "secret", "secret_lockout", "send_budget",
-	"http_method", "content_type", "body_size", "socket_query", "socket_credential", "ws_address", "renewal", "origin", "join_token"}
+	"http_method", "content_type", "body_size", "socket_query", "socket_credential", "ws_address", "renewal", "origin", "join_token", "cluster"}
 
 // String returns the reason's metric label.
 func (r RefusalReason) String() string {

@@ -39,6 +39,9 @@ func (ss *session) relay(envID string, r *protocol.ActrRelay) *protocol.ErrorRes
 	}
 	s.mu.Unlock()
 	if tsess == nil {
+		if remote, ok := s.remoteActor(dst); ok {
+			return ss.relayRemote(envID, src, remote, r)
+		}
 		s.counters.RelayRefused.Add(1)
 		return errf(CodeNotFound, "%s is not online", dst)
 	}

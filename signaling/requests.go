@@ -87,13 +87,20 @@ func (s *Server) registerActor(req *protocol.RegisterRequest, addr *addrState, s
 	if refusal := s.registrationAllowed(addr, secret, realm, time.Now()); refusal != nil {
 		return nil, protocol.ActorID{}, refusal
 	}
+	serial, refusal := s.clusterSerial()
+	if refusal != nil {
+		return nil, protocol.ActorID{}, refusal
+	}
 	s.mu.Lock()
 	if ss != nil && !ss.bound.IsZero() {
 		s.mu.Unlock()
 		return nil, protocol.ActorID{}, errf(CodeBadRequest, "this connection is already registered as %s", ss.bound)
 	}
-	s.serial++
-	id := protocol.ActorID{Realm: realm, Serial: s.serial, Manufacturer: t.Manufacturer, Name: t.Name, Version: t.Version}
+	if serial == 0 {
+		s.serial++
+		serial = s.serial
+	}
+	id := protocol.ActorID{Realm: realm, Serial: serial, Manufacturer: t.Manufacturer, Name: t.Name, Version: t.Version}
 	now := time.Now()
 	ok, err := s.issueLocked(id, holder, now)
 	if err != nil {

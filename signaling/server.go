@@ -121,6 +121,13 @@ type ServerConfig struct {
 	TURN TURNConfig
 	// Logger (default: discard). Credentials and secrets are never logged.
 	Logger *slog.Logger
+	// Cluster, when set, joins this server to others as one realm
+	// (cluster.go; package natscluster implements it over NATS). The
+	// server owns it from NewServer on: Close closes it. Give every
+	// server of a cluster the same Name, so that a proof of possession
+	// made for one is good on the others, and distinct Issuer key ids.
+	// Nil: the server is alone, all in memory.
+	Cluster Cluster
 }
 
 func (c *ServerConfig) defaults() error {
@@ -221,6 +228,15 @@ type ServerCounters struct {
 	RevokedRefused, RenewalRefused, Renewals                   atomic.Uint64
 	RenewalTokensEvicted, RevokedEvicted                       atomic.Uint64
 
+	// The cluster (ServerConfig.Cluster). ClusterRefused: registrations
+	// refused because the backplane was unreachable; ClusterRelaysSent,
+	// ClusterRelaysReceived: relays forwarded to, and delivered from,
+	// other servers; ClusterRelaysRefused: relays to another server that
+	// got no answer (the backplane failed or timed out); ClusterDedupDrops:
+	// a relay from another server delivered before, not delivered again.
+	ClusterRefused, ClusterRelaysSent, ClusterRelaysReceived atomic.Uint64
+	ClusterRelaysRefused, ClusterDedupDrops                  atomic.Uint64
+
 	refused      [numRefusalReasons]atomic.Uint64
 	disconnected [numDisconnectReasons]atomic.Uint64
 	open, queued atomic.Int64
@@ -251,6 +267,9 @@ type Server struct {
 	revoked  map[protocol.ActorID]time.Time // until when
 
 	proofs *auth.ProofChecker
+
+	cluster Cluster     // nil: alone
+	dedup   *relayDedup // relays from other servers already delivered
 }
 
 type subKey struct {
@@ -297,6 +316,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		serial: uint64(time.Now().UnixMicro()),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.joinCluster(); err != nil {
+		s.cancel()
+		return nil, err
+	}
 	s.wg.Add(1)
 	go s.reaper()
 	return s, nil
@@ -314,7 +337,14 @@ func (s *Server) Online(id protocol.ActorID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.actors[id]
-	return e != nil && e.sess != nil
+	if e != nil && e.sess != nil {
+		return true
+	}
+	if s.cluster != nil {
+		_, ok := s.cluster.Lookup(id)
+		return ok
+	}
+	return false
 }
 
 // RealmCount is how many actors a realm has registered, and how many of
@@ -360,6 +390,9 @@ func (s *Server) Close() error {
 		ss.close(DisconnectServerClosing, websocket.StatusGoingAway, "server closing")
 	}
 	s.wg.Wait()
+	if s.cluster != nil {
+		return s.cluster.Close()
+	}
 	return nil
 }
 

@@ -1,0 +1,173 @@
+package natscluster_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/actr-go/actr/auth"
+	"github.com/actr-go/actr/protocol"
+	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/natscluster"
+)
+
+// realmName is every test server's ServerConfig.Name, so that proofs
+// made for one are good on all.
+const realmName = "actr-test-cluster"
+
+var (
+	typeA = signaling.ActorType{Manufacturer: "acme", Name: "a", Version: "1"}
+	typeB = signaling.ActorType{Manufacturer: "acme", Name: "b", Version: "1"}
+)
+
+func guard(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// natsCluster starts n embedded NATS servers routed to each other, on
+// 127.0.0.1, stopped when the test ends.
+func natsCluster(t testing.TB, n int) []*natscluster.Embedded {
+	t.Helper()
+	// A clustered JetStream needs its routes configured from the start,
+	// so every node must know every route address before any starts:
+	// reserve them, then free them for the nodes (another process could
+	// take one in between; on 127.0.0.1 in a test, unlikely).
+	var addrs, routes []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, ln.Addr().String())
+		routes = append(routes, "nats://"+ln.Addr().String())
+		_ = ln.Close()
+	}
+	var nodes []*natscluster.Embedded
+	for i := range n {
+		e, err := natscluster.StartEmbedded(natscluster.EmbeddedConfig{
+			Name: fmt.Sprintf("n%d", i+1), Listen: "127.0.0.1:0", ClusterName: "actr-test",
+			RouteListen: addrs[i], Routes: routes, StoreDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Shutdown)
+		nodes = append(nodes, e)
+	}
+	return nodes
+}
+
+// member is a signaling server of the cluster.
+type member struct {
+	srv     *signaling.Server
+	ln      *signaling.Listener
+	cl      *natscluster.Cluster
+	ver     *auth.Verifier
+	url     string
+	natsURL string
+}
+
+// startMember runs signaling server i (key id i) joined to the NATS
+// server at natsURL only: it does not fail over to the other NATS nodes,
+// so that stopping that node cuts it off.
+func startMember(t testing.TB, i int, natsURL string, replicas int) *member {
+	t.Helper()
+	iss, err := auth.GenerateIssuer(uint32(i))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := natscluster.New(natscluster.Config{URLs: []string{natsURL}, Name: fmt.Sprintf("sig%d", i),
+		Replicas: replicas, RequestTimeout: 5 * time.Second, Options: []nats.Option{nats.IgnoreDiscoveredServers()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver := auth.NewVerifier(nil)
+	if err := ver.AddKey(iss.KeyID(), iss.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Verifier: ver, Name: realmName,
+		DefaultPolicy: signaling.RegistrationPolicy{Open: true}, Cluster: cl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := srv.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		_ = srv.Close()
+		t.Fatal(err)
+	}
+	m := &member{srv: srv, ln: ln, cl: cl, ver: ver, url: ln.URL(), natsURL: natsURL}
+	t.Cleanup(func() {
+		_ = ln.Close()
+		_ = srv.Close()
+	})
+	return m
+}
+
+// threeServers is the cluster of the issue: three NATS nodes, three
+// signaling servers, one on each.
+func threeServers(t testing.TB) ([]*natscluster.Embedded, []*member) {
+	t.Helper()
+	nodes := natsCluster(t, 3)
+	var ms []*member
+	for i, n := range nodes {
+		ms = append(ms, startMember(t, i+1, n.ClientURL(), 3))
+	}
+	return nodes, ms
+}
+
+func dial(t testing.TB, ctx context.Context, url string, typ signaling.ActorType) *signaling.Client {
+	t.Helper()
+	c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, Type: typ, Realm: 7,
+		ReconnectMin: 10 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// until waits for cond, checking it each time tick passes, failing at
+// ctx's deadline: for state another server changes (a directory entry
+// arriving), which gives no event to wait on here.
+func until(t testing.TB, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("never: %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+func waitPresence(t testing.TB, ctx context.Context, c *signaling.Client, id protocol.ActorID, up bool) {
+	t.Helper()
+	for {
+		select {
+		case ev := <-c.Presence():
+			if ev.Actor == id && ev.Up == up {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatalf("no presence event %s up=%v", id, up)
+		}
+	}
+}
+
+func waitRelay(t testing.TB, ctx context.Context, c *signaling.Client) signaling.Relay {
+	t.Helper()
+	select {
+	case r := <-c.Relays():
+		return r
+	case <-ctx.Done():
+		t.Fatal("no relay arrived")
+	}
+	return signaling.Relay{}
+}
