@@ -333,6 +333,7 @@ func (m *OutprocManager) dial(ctx context.Context, e *entry) {
 	m.settleLocked(e, t, nil)
 	m.syncLiveLocked(e.dest)
 	m.mu.Unlock()
+	m.log.Debug("transport created", "dest", e.dest, "transport", t.id, "wires", len(members), "adopted", len(adoptedMembers))
 	m.events.Publish(Event{Kind: EventTransportCreated, Dest: e.dest, TransportID: t.id})
 	for _, mb := range members {
 		t.pool.start(mb)
@@ -492,6 +493,7 @@ func (m *OutprocManager) Adopt(ctx context.Context, dest Dest, w Wire) error {
 	}
 	m.mu.Unlock()
 	if created {
+		m.log.Debug("transport created", "dest", dest, "transport", t.id, "wires", 0, "adopted", 1)
 		m.events.Publish(Event{Kind: EventTransportCreated, Dest: dest, TransportID: t.id})
 	}
 	m.events.Publish(Event{Kind: EventWireAdopted, Dest: dest, TransportID: t.id, WireID: w.ID(), WireKind: w.Kind()})
