@@ -28,7 +28,13 @@ type ClientConfig struct {
 	// or its signaling socket ("ws://host:7000/signaling/ws"). The client
 	// registers with POST <base>/register (http:// or https:// on the same
 	// host) and then opens <base>/signaling/ws with its identity.
-	URL   string
+	URL string
+	// URLs are more servers of the same cluster (or URL's replacements:
+	// URL may be empty when URLs is not). The client registers with the
+	// first that answers and, when its server is lost, reconnects to each
+	// in turn, resuming with its credential so that it keeps its ActorID
+	// (the servers must share ServerConfig.Name, the proofs' audience).
+	URLs  []string
 	Type  ActorType
 	Realm uint32
 	// ServiceSpec, when set, is registered with the actor: the API it
@@ -82,6 +88,7 @@ type RelayRefusal struct {
 type relaySent struct {
 	target protocol.ActorID
 	at     time.Time
+	conn   *clientConn
 }
 
 // Client is an actor's connection to the signaling server. It registers
@@ -99,13 +106,15 @@ type Client struct {
 	presence chan PresenceEvent
 	relays   chan Relay
 	dropped  atomic.Uint64
-	writeMu  sync.Mutex // one writer at a time; never holds a ctx that could tear the connection down
-	refusals chan RelayRefusal
+	// unconfirmed: relays reported because their connection was lost.
+	unconfirmed atomic.Uint64
+	writeMu     sync.Mutex // one writer at a time; never holds a ctx that could tear the connection down
+	refusals    chan RelayRefusal
 
 	relayMu    sync.Mutex
 	relaysSent map[string]relaySent // relays whose refusal may still come
 
-	ep endpoints // the server's socket, registration and renewal URLs
+	eps []endpoints // each server's socket, registration and renewal URLs
 
 	mu        sync.Mutex
 	conn      *clientConn // nil while disconnected
@@ -121,6 +130,7 @@ type Client struct {
 	subs      map[ActorType]struct{}
 	gates     map[protocol.ActorID]string // peers' WebSocket gates seen in route candidates
 	closed    bool
+	cur       int // the index in eps of the server in use
 }
 
 // clientConn is one connection; its pending calls fail when it ends.
@@ -138,8 +148,8 @@ type clientConn struct {
 // Dial connects to the server and registers a new actor of cfg.Type in
 // cfg.Realm. It returns once registered; the client then runs until Close.
 func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
-	if cfg.URL == "" || cfg.Type.Manufacturer == "" || cfg.Type.Name == "" {
-		return nil, errors.New("signaling: ClientConfig needs URL and Type")
+	if (cfg.URL == "" && len(cfg.URLs) == 0) || cfg.Type.Manufacturer == "" || cfg.Type.Name == "" {
+		return nil, errors.New("signaling: ClientConfig needs URL (or URLs) and Type")
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
@@ -165,33 +175,23 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	} else if len(cfg.HolderKey) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("signaling: ClientConfig.HolderKey must be a %d-byte Ed25519 private key", ed25519.PrivateKeySize)
 	}
-	ep, err := parseEndpoints(cfg.URL)
+	eps, err := parseServers(cfg.URL, cfg.URLs)
 	if err != nil {
 		return nil, err
 	}
 	var p [6]byte
 	_, _ = rand.Read(p[:])
-	c := &Client{cfg: cfg, log: cfg.Logger, prefix: hex.EncodeToString(p[:]) + "-", ep: ep,
+	c := &Client{cfg: cfg, log: cfg.Logger, prefix: hex.EncodeToString(p[:]) + "-", eps: eps,
 		presence: make(chan PresenceEvent, 256), relays: make(chan Relay, 256),
 		refusals: make(chan RelayRefusal, 64), relaysSent: map[string]relaySent{},
 		subs: map[ActorType]struct{}{}, gates: map[protocol.ActorID]string{}, connected: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	if err := c.register(ctx); err != nil {
-		c.cancel()
-		return nil, err
-	}
-	cc, err := c.dial(ctx)
-	if err == nil {
-		if err = c.ping(ctx, cc); err != nil {
-			_ = cc.ws.CloseNow()
-			c.wg.Wait()
-		}
-	}
+	cc, err := c.first(ctx)
 	if err != nil {
 		c.cancel()
+		c.wg.Wait()
 		return nil, err
 	}
-	c.setConn(cc)
 	c.wg.Add(1)
 	go c.run(cc)
 	return c, nil
@@ -291,13 +291,14 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	// this server (ours; actr's nodes hold bearer credentials and send
 	// none).
 	proof, _ := auth.Prove(c.cfg.HolderKey, cred, id, audience, time.Now())
-	u := c.ep.socketURL(id, cred, proof, c.cfg.AnswerOnly)
+	ep := c.endpoint()
+	u := ep.socketURL(id, cred, proof, c.cfg.AnswerOnly)
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: c.cfg.HTTPClient})
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
-			return nil, fmt.Errorf("signaling: connecting to %s: %w", c.ep.socket, ErrCredentialRefused)
+			return nil, fmt.Errorf("signaling: connecting to %s: %w", ep.socket, ErrCredentialRefused)
 		}
-		return nil, fmt.Errorf("signaling: connecting to %s: %w", c.ep.socket, err)
+		return nil, fmt.Errorf("signaling: connecting to %s: %w", ep.socket, err)
 	}
 	ws.SetReadLimit(1 << 20)
 	cc := &clientConn{ws: ws, done: make(chan struct{}), pending: map[string]chan *protocol.SignalingEnvelope{}}

@@ -25,7 +25,7 @@ func (c *Client) register(ctx context.Context) error {
 		req.WsAddress = proto.String(c.cfg.WSAddress)
 	}
 	var resp protocol.RegisterResponse
-	status, err := c.postProtobuf(ctx, c.ep.register, req, &resp)
+	status, err := c.postProtobuf(ctx, c.endpoint().register, req, &resp)
 	if err != nil {
 		return fmt.Errorf("signaling: registering: %w", err)
 	}
@@ -86,13 +86,15 @@ func (c *Client) run(cc *clientConn) {
 		c.keepAlive(cc)
 		c.mu.Lock()
 		c.conn = nil
+		lostOn := c.cur
 		c.mu.Unlock()
 		if c.ctx.Err() != nil {
 			return
 		}
-		c.log.Info("signaling: connection lost; reconnecting", "actor", c.ID().String())
+		c.reportUnconfirmed(cc, time.Now())
+		c.log.Info("signaling: connection lost; reconnecting", "actor", c.ID().String(), "server", c.endpoint().socket)
 		var ok bool
-		if cc, ok = c.reconnect(); !ok {
+		if cc, ok = c.reconnect(lostOn + 1); !ok {
 			return
 		}
 	}
@@ -172,8 +174,9 @@ func (c *Client) ping(ctx context.Context, cc *clientConn) error {
 }
 
 // reconnect dials until it has a connection on which the actor resumed
-// (or re-registered), then restores the subscriptions.
-func (c *Client) reconnect() (*clientConn, bool) {
+// (or re-registered), then restores the subscriptions: each round tries
+// every server once, from start, and rounds back off.
+func (c *Client) reconnect(start int) (*clientConn, bool) {
 	delay := c.cfg.ReconnectMin
 	for {
 		t := time.NewTimer(time.Duration(float64(delay) * (0.8 + 0.4*rand.Float64())))
@@ -184,13 +187,14 @@ func (c *Client) reconnect() (*clientConn, bool) {
 		case <-t.C:
 		}
 		delay = min(2*delay, c.cfg.ReconnectMax)
-		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.CallTimeout)
-		cc, err := c.resume(ctx)
-		cancel()
+		cc, err := c.reconnectRound(start)
 		if err == nil {
 			return cc, true
 		}
-		c.log.Info("signaling: reconnect failed", "err", err, "retry_in", delay)
+		if c.ctx.Err() != nil {
+			return nil, false
+		}
+		c.log.Info("signaling: no server answered; retrying", "err", err, "retry_in", delay)
 	}
 }
 
@@ -250,7 +254,7 @@ func (c *Client) RenewCredential(ctx context.Context) error {
 	if len(tok) > 0 && !id.IsZero() {
 		// POST <base>/renew, as actr renews.
 		var resp protocol.RenewCredentialResponse
-		if _, err := c.postProtobuf(ctx, c.ep.renew, &protocol.RenewCredentialRequest{ActrId: id.Proto(), RenewalToken: tok}, &resp); err != nil {
+		if _, err := c.postProtobuf(ctx, c.endpoint().renew, &protocol.RenewCredentialRequest{ActrId: id.Proto(), RenewalToken: tok}, &resp); err != nil {
 			return fmt.Errorf("signaling: renewing the credential: %w", err)
 		}
 		r := &protocol.RegisterResponse{}
@@ -259,7 +263,14 @@ func (c *Client) RenewCredential(ctx context.Context) error {
 		} else {
 			r.Result = &protocol.RegisterResponse_Error{Error: resp.GetError()}
 		}
-		return c.adoptRegistration(r)
+		err := c.adoptRegistration(r)
+		var refused *ErrorResponseError
+		if err == nil || !errors.As(err, &refused) || refused.Code != CodeUnauthorized {
+			return err
+		}
+		// The token may be another server's: in a cluster, the actor
+		// failed over here. On the socket, where it proved its holder
+		// key, the server of a cluster renews without it.
 	}
 	token := tok
 	out, err := c.actorCall(ctx, &protocol.ActrToSignaling{Payload: &protocol.ActrToSignaling_CredentialRenewal{
@@ -436,7 +447,7 @@ func (c *Client) relay(target protocol.ActorID, set func(*protocol.ActrRelay)) e
 	set(r)
 	envID := c.prefix + strconv.FormatUint(c.seq.Add(1), 36)
 	c.relayMu.Lock()
-	c.relaysSent[envID] = relaySent{target: target, at: time.Now()}
+	c.relaysSent[envID] = relaySent{target: target, at: time.Now(), conn: cc}
 	c.relayMu.Unlock()
 	return c.write(cc, &protocol.SignalingEnvelope{
 		EnvelopeId:      proto.String(envID),

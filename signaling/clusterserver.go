@@ -3,6 +3,8 @@ package signaling
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -90,7 +92,7 @@ func (ss *session) relayRemote(envID string, src protocol.ActorID, dst ClusterAc
 	}
 	id := envID
 	if id == "" || len(id) > maxClusterRelayID {
-		id = s.cfg.Name + "/" + s.nextID()
+		id = s.instance + "/" + s.nextID()
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, clusterRelayTimeout)
 	defer cancel()
@@ -191,4 +193,11 @@ func (h clusterHandler) KeyAdded(keyID uint32, pub ed25519.PublicKey) {
 	if err := h.s.cfg.Verifier.AddKey(keyID, pub); err != nil {
 		h.s.log.Warn("cluster key refused", "key_id", keyID, "err", err)
 	}
+}
+
+// randomInstance names one run of a server: 12 hex digits.
+func randomInstance() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -123,6 +123,31 @@ func (s *Server) renew(id protocol.ActorID, token []byte) (*protocol.RegisterOk,
 	return ok, nil
 }
 
+// renewFailedOver renews, in a cluster, the credential of an actor that
+// failed over to this server from another: the renewal token it holds
+// was issued there and is unknown here. The actor has proved possession
+// of its holder key on this connection with a valid credential, which is
+// what the token stands for; a bearer credential, or an actor this
+// server holds a token for, is not renewed this way. nil: not renewed.
+func (s *Server) renewFailedOver(id protocol.ActorID, e *actorEntry) *protocol.RegisterOk {
+	if s.cluster == nil || e == nil {
+		return nil
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.holder == nil || s.renewals[id] != nil || s.revokedLocked(id, now) || !now.Before(e.credExp) {
+		return nil
+	}
+	ok, err := s.issueLocked(id, e.holder, now)
+	if err != nil {
+		return nil
+	}
+	s.counters.Renewals.Add(1)
+	s.counters.ClusterRenewals.Add(1)
+	return ok
+}
+
 // revokeLocked refuses, from now on, every credential issued to id and its
 // renewal token: id has unregistered. Serial numbers are not reused, so
 // revoking the actor revokes exactly its credentials; the entry is kept

@@ -174,9 +174,20 @@ func (ss *session) bindVerified(id protocol.ActorID, claims auth.Claims, now tim
 	}
 	ss.authed.Store(true)
 	e := s.actors[id]
-	if e == nil { // resuming after expiry or a server restart: the credential is the proof
+	if e == nil { // resuming after expiry, a server restart or a failover: the credential is the proof
 		e = &actorEntry{id: id, subs: map[ActorType]struct{}{}, rate: newBucket(s.cfg.RateBurst, now)}
+		if s.cluster != nil {
+			// Failing over from another server of the cluster: what it
+			// registered there (its gate, its service) comes with it.
+			if was, ok := s.cluster.Lookup(id); ok {
+				e.wsAddress, e.spec = was.WSAddress, was.Spec
+				s.counters.ClusterFailovers.Add(1)
+			}
+		}
 		s.addLocked(e)
+	}
+	if claims.Bound() {
+		e.holder = claims.HolderKey
 	}
 	if claims.ExpiresAt.After(e.credExp) {
 		e.credExp = claims.ExpiresAt
@@ -247,7 +258,9 @@ func (ss *session) actorRequest(envID string, m *protocol.ActrToSignaling) *prot
 	case *protocol.ActrToSignaling_CredentialRenewal:
 		ok, refusal := s.renew(id, p.CredentialRenewal.GetRenewalToken())
 		if refusal != nil {
-			return refusal
+			if ok = s.renewFailedOver(id, e); ok == nil {
+				return refusal
+			}
 		}
 		out = &protocol.SignalingToActr{Payload: &protocol.SignalingToActr_RegisterResponse{RegisterResponse: &protocol.RegisterResponse{
 			Result: &protocol.RegisterResponse_Success{Success: ok}}}}

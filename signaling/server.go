@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -234,8 +235,13 @@ type ServerCounters struct {
 	// other servers; ClusterRelaysRefused: relays to another server that
 	// got no answer (the backplane failed or timed out); ClusterDedupDrops:
 	// a relay from another server delivered before, not delivered again.
+	// ClusterFailovers: actors that resumed here while the directory had
+	// them on another server (it died, or they left it); ClusterRenewals:
+	// credentials renewed for such actors, whose renewal token another
+	// server issued.
 	ClusterRefused, ClusterRelaysSent, ClusterRelaysReceived atomic.Uint64
 	ClusterRelaysRefused, ClusterDedupDrops                  atomic.Uint64
+	ClusterFailovers, ClusterRenewals                        atomic.Uint64
 
 	refused      [numRefusalReasons]atomic.Uint64
 	disconnected [numDisconnectReasons]atomic.Uint64
@@ -252,6 +258,11 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	ids      atomic.Uint64
+	// instance tells this run of the server from every other in relay
+	// ids it makes for the cluster: servers of a cluster share cfg.Name
+	// (the proofs' audience), and the receiving side deduplicates by
+	// source and id, so two servers' counters must never collide.
+	instance string
 
 	addrs addrTable
 
@@ -293,6 +304,9 @@ type actorEntry struct {
 	fresh   bool
 	spec    *protocol.ServiceSpec // registered with it, or nil
 	credExp time.Time             // the latest expiry of a credential issued or presented
+	// holder is the key its credential is bound to, from the last one
+	// presented with a proof (nil: bearer, or registered here).
+	holder ed25519.PublicKey
 }
 
 // NewServer returns a server; Close it to stop its goroutines.
@@ -316,6 +330,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		serial: uint64(time.Now().UnixMicro()),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.instance = randomInstance()
 	if err := s.joinCluster(); err != nil {
 		s.cancel()
 		return nil, err

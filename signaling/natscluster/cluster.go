@@ -49,13 +49,18 @@ type Cluster struct {
 	h       signaling.ClusterHandler
 
 	joined, closed atomic.Bool
+	abandon        atomic.Bool // CloseNow: leave without withdrawing
 	queue          chan announce
 
 	mu     sync.Mutex
 	remote map[protocol.ActorID]signaling.ClusterActor // other servers' online actors
-	keys   map[uint32]ed25519.PublicKey
-	seen   map[string]time.Time // server name → last heartbeat
-	lo, hi uint64               // the serial block left: [lo, hi)
+	revs   map[protocol.ActorID]uint64                 // the bucket revision of each entry of remote
+	// joinedAt starts the grace of servers whose entries we find but
+	// whose heartbeats we never heard.
+	joinedAt time.Time
+	keys     map[uint32]ed25519.PublicKey
+	seen     map[string]time.Time // server name → last heartbeat
+	lo, hi   uint64               // the serial block left: [lo, hi)
 
 	counters Counters
 }
@@ -65,8 +70,9 @@ type Counters struct {
 	// AnnounceDropped: directory changes dropped because the queue was
 	// full; AnnounceFailed: writes the bucket refused; Malformed:
 	// messages from the cluster that did not decode; SerialBlocks: serial
-	// blocks reserved.
-	AnnounceDropped, AnnounceFailed, Malformed, SerialBlocks atomic.Uint64
+	// blocks reserved; Reaped: directory entries of dead servers' actors
+	// dropped.
+	AnnounceDropped, AnnounceFailed, Malformed, SerialBlocks, Reaped atomic.Uint64
 }
 
 // New returns a Cluster for cfg; it connects when the server joins it.
@@ -77,6 +83,7 @@ func New(cfg Config) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, log: cfg.Logger,
 		queue:  make(chan announce, cfg.AnnounceQueue),
 		remote: map[protocol.ActorID]signaling.ClusterActor{},
+		revs:   map[protocol.ActorID]uint64{},
 		keys:   map[uint32]ed25519.PublicKey{},
 		seen:   map[string]time.Time{},
 	}
@@ -250,6 +257,20 @@ func (c *Cluster) Keys() map[uint32]ed25519.PublicKey {
 // from the directory (within RequestTimeout), stops the goroutines and
 // closes the connection.
 func (c *Cluster) Close() error {
+	return c.close()
+}
+
+// CloseNow leaves the cluster as a crash would: it stops the goroutines
+// and closes the connection without withdrawing this server's actors,
+// which the other servers drop once they stop hearing this one (about
+// five seconds) or as the actors reconnect to them. For a server that
+// must stop at once, and for tests of failover.
+func (c *Cluster) CloseNow() error {
+	c.abandon.Store(true)
+	return c.close()
+}
+
+func (c *Cluster) close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}

@@ -3,6 +3,7 @@ package natscluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -49,6 +50,10 @@ func (c *Cluster) follow(ctx context.Context) error {
 	c.wg.Go(func() { c.watch(c.dir, dirReady, c.dirChanged) })
 	c.wg.Go(func() { c.watch(c.keysKV, keysReady, c.keyChanged) })
 	c.wg.Go(c.heartbeat)
+	c.mu.Lock()
+	c.joinedAt = time.Now()
+	c.mu.Unlock()
+	c.wg.Go(c.reaper)
 	for _, ready := range []chan struct{}{dirReady, keysReady} {
 		select {
 		case <-ready:
@@ -69,7 +74,9 @@ func (c *Cluster) announcer() {
 	for {
 		select {
 		case <-c.ctx.Done():
-			c.withdraw(own)
+			if !c.abandon.Load() {
+				c.withdraw(own)
+			}
 			return
 		case a := <-c.queue:
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
@@ -159,6 +166,7 @@ func (c *Cluster) dirChanged(e jetstream.KeyValueEntry) {
 		c.mu.Lock()
 		_, was := c.remote[id]
 		delete(c.remote, id)
+		delete(c.revs, id)
 		c.mu.Unlock()
 		if was {
 			c.h.Presence(id, false)
@@ -175,8 +183,10 @@ func (c *Cluster) dirChanged(e jetstream.KeyValueEntry) {
 	old, was := c.remote[a.ID]
 	if a.Server == c.cfg.Name {
 		delete(c.remote, a.ID) // ours now: our own events told our subscribers
+		delete(c.revs, a.ID)
 	} else {
 		c.remote[a.ID] = a
+		c.revs[a.ID] = e.Revision()
 	}
 	c.mu.Unlock()
 	// The handler takes the server's lock, which is held around calls
