@@ -19,6 +19,11 @@ import (
 type Config struct {
 	// SignalingURL is the ws:// or wss:// URL of the signaling server.
 	SignalingURL string
+	// SignalingURLs are more servers of the same signaling cluster (or
+	// SignalingURL's replacements): the node registers with the first
+	// that admits it and fails over to the others, keeping its ActorID
+	// (signaling.ClientConfig.URLs).
+	SignalingURLs []string
 	// Realm and Type are what the node registers as; the server assigns
 	// the serial number.
 	Realm uint32
@@ -73,8 +78,11 @@ type Config struct {
 	GateAllowedOrigins []string
 
 	// TrustedKeys verify the credentials of peers connecting to the gate.
-	// nil fetches them from the signaling server (signaling.FetchKeys).
+	// nil fetches them from the signaling server (signaling.FetchKeys),
+	// and again every KeyRefresh (default 30 s) for keys of servers that
+	// joined its cluster since; negative KeyRefresh fetches them once.
 	TrustedKeys map[uint32]ed25519.PublicKey
+	KeyRefresh  time.Duration
 
 	// Handler receives inbound messages. nil drops them (counted).
 	Handler transport.Handler
@@ -93,8 +101,8 @@ const defaultHealthCheckInterval = 5 * time.Second
 
 func (c *Config) check() error {
 	var errs []error
-	if c.SignalingURL == "" {
-		errs = append(errs, errors.New("node: Config.SignalingURL is required"))
+	if c.SignalingURL == "" && len(c.SignalingURLs) == 0 {
+		errs = append(errs, errors.New("node: Config.SignalingURL (or SignalingURLs) is required"))
 	}
 	if c.Type.Name == "" {
 		errs = append(errs, errors.New("node: Config.Type.Name is required"))
@@ -112,6 +120,9 @@ func (c Config) withDefaults() Config {
 	if c.HealthCheckInterval == 0 {
 		c.HealthCheckInterval = defaultHealthCheckInterval
 	}
+	if c.KeyRefresh == 0 {
+		c.KeyRefresh = defaultKeyRefresh
+	}
 	if c.WebRTC.Logger == nil {
 		c.WebRTC.Logger = c.Logger.With("layer", "webrtc")
 	}
@@ -119,4 +130,13 @@ func (c Config) withDefaults() Config {
 		c.WebSocket.Logger = c.Logger.With("layer", "websocket")
 	}
 	return c
+}
+
+// signalingURLs returns every configured server, SignalingURL first.
+func (c Config) signalingURLs() []string {
+	var out []string
+	if c.SignalingURL != "" {
+		out = append(out, c.SignalingURL)
+	}
+	return append(out, c.SignalingURLs...)
 }

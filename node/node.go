@@ -36,7 +36,9 @@ type Node struct {
 	gate   *websocket.Gate
 	server *websocket.Server
 	stopHC func()
-	client *http.Client // the node's TLS clients: signaling, keys, gates
+	// stopKeys stops the refresh of the gate's signing keys.
+	stopKeys func()
+	client   *http.Client // the node's TLS clients: signaling, keys, gates
 
 	closeOnce sync.Once
 	closeErr  error
@@ -49,7 +51,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	n := &Node{cfg: cfg, stopHC: func() {}}
+	n := &Node{cfg: cfg, stopHC: func() {}, stopKeys: func() {}}
 	defer func() {
 		if err != nil {
 			n.shutdown(context.Background(), false)
@@ -79,11 +81,11 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: generating the holder key: %w", err)
 	}
-	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, Type: cfg.Type, Realm: cfg.Realm,
+	n.sig, err = signaling.Dial(ctx, signaling.ClientConfig{URL: cfg.SignalingURL, URLs: cfg.SignalingURLs, Type: cfg.Type, Realm: cfg.Realm,
 		RealmSecret: cfg.RealmSecret, AnswerOnly: cfg.AnswerOnly, WSAddress: gateAddress(reserved, cfg.GateTLS != nil),
 		HTTPClient: n.client, HolderKey: holder, Logger: cfg.Logger.With("layer", "signaling")})
 	if err != nil {
-		return nil, fmt.Errorf("node: registering with %s: %w", cfg.SignalingURL, err)
+		return nil, fmt.Errorf("node: registering with %s: %w", strings.Join(cfg.signalingURLs(), ", "), err)
 	}
 	id := n.sig.ID()
 
@@ -194,14 +196,32 @@ func gateAddress(ln net.Listener, tls bool) string {
 // instant can make it fail.
 func (n *Node) listen(ctx context.Context, ln net.Listener) error {
 	keys := n.cfg.TrustedKeys
-	if keys == nil {
+	fetched := keys == nil
+	if fetched {
 		var err error
-		if keys, err = signaling.FetchKeys(ctx, n.cfg.SignalingURL, n.client); err != nil {
+		if keys, err = n.fetchKeys(ctx); err != nil {
 			_ = ln.Close()
 			return fmt.Errorf("node: the gate needs the signaling server's public keys: %w", err)
 		}
 	}
-	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: auth.NewVerifier(keys), Options: n.cfg.WebSocket, Path: GatePath,
+	verifier := auth.NewVerifier(keys)
+	if fetched && n.cfg.KeyRefresh > 0 {
+		known := map[uint32]bool{}
+		for id := range keys {
+			known[id] = true
+		}
+		rctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n.refreshKeys(rctx, verifier, known)
+		}()
+		n.stopKeys = func() {
+			cancel()
+			<-done
+		}
+	}
+	g, err := websocket.NewGate(websocket.GateConfig{Acceptor: n.mgr, Verifier: verifier, Options: n.cfg.WebSocket, Path: GatePath,
 		MaxConns: n.cfg.GateMaxConns, MaxConnsPerIP: n.cfg.GateMaxConnsPerIP, AllowBearer: n.cfg.GateAllowBearer,
 		AllowedOrigins: n.cfg.GateAllowedOrigins})
 	if err != nil {
@@ -284,6 +304,7 @@ func (n *Node) Close(ctx context.Context) error {
 func (n *Node) shutdown(ctx context.Context, unregister bool) error {
 	var errs []error
 	n.stopHC()
+	n.stopKeys()
 	if n.server != nil {
 		errs = append(errs, n.server.Close())
 	}

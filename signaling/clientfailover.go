@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/actr-go/actr/protocol"
@@ -142,3 +143,9 @@ func (c *Client) reportUnconfirmed(cc *clientConn, at time.Time) {
 // Unconfirmed counts the relays reported on Refusals because their
 // connection was lost before they could be confirmed.
 func (c *Client) Unconfirmed() uint64 { return c.unconfirmed.Load() }
+
+// BaseURL returns the base URL (ws:// or wss://) of the server the client
+// uses now: what FetchKeys takes.
+func (c *Client) BaseURL() string {
+	return strings.TrimSuffix(c.endpoint().socket, SocketPath) + "/"
+}
