@@ -139,7 +139,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		mln = nil
 		sig := n.Signaling()
 		pg := pages{extra: rpcReg, node: status.Options{Started: started0, GateURL: n.GateURLTemplate(), Signaling: func() status.SignalingState {
-			return status.SignalingState{URL: cfg.SignalingURL, Connected: sig.Connected(), CredentialExpiry: sig.CredentialExpiry()}
+			return status.SignalingState{URL: sig.BaseURL(), Connected: sig.Connected(), CredentialExpiry: sig.CredentialExpiry()}
 		}}}
 		o, err := startObserver(ln, src, pg, stdout, log)
 		if err != nil {

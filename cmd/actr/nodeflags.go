@@ -48,7 +48,7 @@ type nodeFlags struct {
 
 func addNodeFlags(f *flags, defaultType string) *nodeFlags {
 	nf := &nodeFlags{}
-	f.StringVar(&nf.signal, "signal", "ws://127.0.0.1:7000/", "URL of the signaling server (ws:// or wss://)")
+	f.StringVar(&nf.signal, "signal", "ws://127.0.0.1:7000/", "URL of the signaling server (ws:// or wss://); several, comma-separated, are servers of one cluster, tried in turn and failed over to")
 	f.UintVar(&nf.realm, "realm", 1, "realm to register in")
 	f.StringVar(&nf.typ, "type", defaultType, "actor type to register as, manufacturer:name[:version] (version "+protocol.DefaultVersion+" when not given)")
 	f.StringVar(&nf.secretFile, "secret-file", "", "file holding the realm secret, if the realm needs one (or set ACTR_REALM_SECRET)")
@@ -78,12 +78,19 @@ func (nf *nodeFlags) config(log *slog.Logger) (node.Config, error) {
 	if err != nil {
 		return node.Config{}, err
 	}
-	cfg := node.Config{SignalingURL: nf.signal, Realm: uint32(nf.realm), Type: t,
+	urls := splitList(nf.signal)
+	cfg := node.Config{Realm: uint32(nf.realm), Type: t,
 		WSURLTemplate: nf.wsURL, DisableWebRTC: nf.noWebRTC, DisableWebSocket: nf.noWebSocket, HealthCheckInterval: nf.health, Logger: log,
 		AnswerOnly: nf.answerOnly}
-	if err := checkSignalURL(nf.signal); err != nil {
-		return cfg, err
+	if len(urls) == 0 {
+		urls = []string{""}
 	}
+	for _, u := range urls {
+		if err := checkSignalURL(u); err != nil {
+			return cfg, err
+		}
+	}
+	cfg.SignalingURL, cfg.SignalingURLs = urls[0], urls[1:]
 	if nf.wsURL != "" && !strings.Contains(nf.wsURL, wire.ActorIDPlaceholder) {
 		return cfg, usageError("--ws-url %q has no %s placeholder", nf.wsURL, wire.ActorIDPlaceholder)
 	}

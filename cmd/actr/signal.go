@@ -41,7 +41,11 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	allowBearer := f.Bool("allow-bearer", false, "let a connection that did not register resume, relay, renew or unregister with a bearer credential (bound to no key, as actr's own nodes have): anyone such a credential was shown to can replay it; default: only holder-bound credentials with a proof of possession")
 	var origins originPatterns
 	f.Var(&origins, "allow-origin", originFlagHelp("the signaling socket, registration and renewal"))
+	cf := addClusterFlags(f)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
 		return err
 	}
 	lim.apply()
@@ -87,10 +91,22 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if turnSrv != nil {
 		defer turnSrv.Close()
 	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
+	scfg := signaling.ServerConfig{Issuer: iss, Realms: realms, DefaultPolicy: pol,
 		HeartbeatInterval: *heartbeat, CredentialTTL: *ttl, Logger: log, RateLimit: lim.rate, RateBurst: 2 * int(lim.rate), Limits: lim.Limits,
-		AllowBearer: *allowBearer, TURN: turnCfg, AllowedOrigins: origins})
+		AllowBearer: *allowBearer, TURN: turnCfg, AllowedOrigins: origins}
+	if cf.enabled() {
+		backplane, err := cf.start(*keyFile, log)
+		if err != nil {
+			return fmt.Errorf("joining the cluster: %w", err)
+		}
+		defer cf.close()
+		scfg.Cluster, scfg.Name = backplane, cf.audienceName()
+	}
+	srv, err := signaling.NewServer(scfg)
 	if err != nil {
+		if scfg.Cluster != nil {
+			_ = scfg.Cluster.Close()
+		}
 		return err
 	}
 	defer srv.Close()
@@ -119,6 +135,13 @@ func runSignal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log.Info("signaling server started", "url", ln.URL(), "key_id", iss.KeyID(), "key", state)
 	if len(turnCfg.URLs) > 0 {
 		fmt.Fprintf(stdout, "ICE servers handed to actors: %s\n", strings.Join(turnCfg.URLs, " "))
+	}
+	if cf.enabled() {
+		fmt.Fprintf(stdout, "cluster %s: this server is %s", cf.clusterName, cf.serverName)
+		if cf.advertisedURL != "" {
+			fmt.Fprintf(stdout, "; embedded NATS on %s", cf.advertisedURL)
+		}
+		fmt.Fprintln(stdout)
 	}
 	if mln != nil {
 		ml := mln
