@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -160,6 +162,13 @@ var (
 	dSigRenew   = desc("signaling_renewals_total", "Credentials renewed with a renewal token.")
 	dSigEvicted = desc("signaling_credential_evictions_total", "Entries dropped from a full credential table, by table: renewal_tokens (MaxRenewalTokens), revoked (MaxRevoked).", "table")
 	dSigQueued  = desc("signaling_outbound_queued_bytes", "Bytes held in the signaling server's outbound queues, including envelopes being written.")
+
+	// The cluster of signaling servers (ServerConfig.Cluster).
+	dClusterServers = desc("signaling_cluster_servers", "Signaling servers of the cluster heard alive lately, this one included.")
+	dClusterHealthy = desc("signaling_cluster_healthy", "1 while the cluster's backplane is reachable; 0 when the server is cut from it and refuses new actors.")
+	dClusterActors  = desc("signaling_cluster_actors", "Actors online, by the server holding their connection, as this server sees the cluster.", "server")
+	dClusterRelays  = desc("signaling_cluster_relays_total", "Relays between servers, by outcome: sent (to the server holding the target), received (from another server, delivered here), unanswered (the other server did not answer), duplicate (delivered before, dropped).", "outcome")
+	dClusterEvents  = desc("signaling_cluster_events_total", "Cluster events, by kind: registration_refused (cut from the backplane), failover (an actor resumed here from another server), failover_renewal (its credential renewed here without its renewal token).", "kind")
 )
 
 // Describe implements prometheus.Collector.
@@ -170,7 +179,8 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		dWSFrames, dWSBytes, dWSBad, dWSDials, dWSAccepted, dWSRejected, dWSPingFails, dWSStalled, dWSPings, dWSUnsent,
 		dWSOpen, dWSBuffered, dWSDropped, dWSDisc, dWSAuth,
 		dRTCSessions, dRTCCreated, dRTCRestarts, dRTCMsgs, dRTCBytes, dRTCBad,
-		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued, dSigCreds, dSigRenew, dSigEvicted} {
+		dSigConns, dSigActors, dSigRelays, dSigRejects, dSigOpen, dSigRefused, dSigClosed, dSigQueued, dSigCreds, dSigRenew, dSigEvicted,
+		dClusterServers, dClusterHealthy, dClusterActors, dClusterRelays, dClusterEvents} {
 		ch <- d
 	}
 	for _, d := range []*prometheus.Desc{dRTCStalls, dRTCSetups, dRTCSetupsRefused, dRTCSetupTimeouts, dRTCSetupsEvicted, dRTCRefusedByPeer,
@@ -192,6 +202,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	if m.src.Signaling != nil {
 		collectSignaling(ch, m.src.Signaling.Counters())
+		collectCluster(ch, m.src.Signaling)
 	}
 }
 
@@ -360,4 +371,43 @@ func collectSignaling(ch chan<- prometheus.Metric, c *signaling.ServerCounters) 
 	for _, r := range signaling.DisconnectReasons() {
 		counter(ch, dSigClosed, c.Disconnected(r), r.String())
 	}
+}
+
+// maxClusterServerLabels bounds the servers named in
+// signaling_cluster_actors; the rest are summed under "other".
+const maxClusterServerLabels = 64
+
+// collectCluster reports the server's cluster, when it has one.
+func collectCluster(ch chan<- prometheus.Metric, srv *signaling.Server) {
+	st := srv.ClusterState()
+	if !st.Enabled {
+		return
+	}
+	c := srv.Counters()
+	gauge(ch, dClusterServers, float64(st.Servers))
+	healthy := 0.0
+	if st.Healthy {
+		healthy = 1
+	}
+	gauge(ch, dClusterHealthy, healthy)
+	// Server names come from the backplane: bound the label's values.
+	names := slices.Sorted(maps.Keys(st.ActorsByServer))
+	other := 0
+	for i, server := range names {
+		if i >= maxClusterServerLabels {
+			other += st.ActorsByServer[server]
+			continue
+		}
+		gauge(ch, dClusterActors, float64(st.ActorsByServer[server]), server)
+	}
+	if len(names) > maxClusterServerLabels {
+		gauge(ch, dClusterActors, float64(other), "other")
+	}
+	counter(ch, dClusterRelays, c.ClusterRelaysSent.Load(), "sent")
+	counter(ch, dClusterRelays, c.ClusterRelaysReceived.Load(), "received")
+	counter(ch, dClusterRelays, c.ClusterRelaysRefused.Load(), "unanswered")
+	counter(ch, dClusterRelays, c.ClusterDedupDrops.Load(), "duplicate")
+	counter(ch, dClusterEvents, c.ClusterRefused.Load(), "registration_refused")
+	counter(ch, dClusterEvents, c.ClusterFailovers.Load(), "failover")
+	counter(ch, dClusterEvents, c.ClusterRenewals.Load(), "failover_renewal")
 }

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/actr-go/actr/signaling"
@@ -45,6 +46,33 @@ type SignalingSnapshot struct {
 	Refusals        []ReasonCount     `json:"refusals"`
 	Disconnections  []ReasonCount     `json:"disconnections"`
 	Links           []Link            `json:"links,omitempty"`
+	// Cluster is the server's cluster, when it is in one.
+	Cluster *ClusterInfo `json:"cluster,omitempty"`
+}
+
+// ClusterInfo is a signaling server's view of its cluster.
+type ClusterInfo struct {
+	Name    string `json:"name,omitempty"` // this server's
+	Healthy bool   `json:"healthy"`
+	Servers int    `json:"servers"`
+	// Actors counts the actors online on each server (the busiest
+	// first), this one's included.
+	Actors               []ServerActors `json:"actors_by_server,omitempty"`
+	RelaysSentPerSec     float64        `json:"cross_server_relays_sent_per_second"`
+	RelaysReceivedPerSec float64        `json:"cross_server_relays_received_per_second"`
+	RelaysSent           uint64         `json:"cross_server_relays_sent"`
+	RelaysReceived       uint64         `json:"cross_server_relays_received"`
+	RelaysUnanswered     uint64         `json:"cross_server_relays_unanswered"`
+	Duplicates           uint64         `json:"cross_server_duplicates_dropped"`
+	Failovers            uint64         `json:"failovers"`
+	RegistrationsRefused uint64         `json:"registrations_refused"`
+}
+
+// ServerActors is one server of a cluster and its actors online.
+type ServerActors struct {
+	Server string `json:"server"`
+	Actors int    `json:"actors"`
+	This   bool   `json:"this,omitempty"`
 }
 
 // RealmInfo is one realm with actors.
@@ -61,6 +89,9 @@ type ReasonCount struct {
 	Count      uint64  `json:"count"`
 	RatePerSec float64 `json:"per_second"`
 }
+
+// maxServersShown bounds the servers a status page lists.
+const maxServersShown = 64
 
 // SignalingPage serves a signaling server's status page. It samples the
 // server's counters every second (one goroutine, which Close stops).
@@ -88,6 +119,7 @@ func signalingCounters(c *signaling.ServerCounters) map[string]uint64 {
 		"relayed": c.Relayed.Load(), "relay_refused": c.RelayRefused.Load(), "role_assignments": c.RoleAssignments.Load(),
 		"malformed": c.Malformed.Load(), "unauthorized": c.Unauthorized.Load(), "rate_limited": c.RateLimited.Load(),
 		"dropped": c.Dropped.Load(), "abuse_closed": c.AbuseClosed.Load(),
+		"cluster/relays_sent": c.ClusterRelaysSent.Load(), "cluster/relays_received": c.ClusterRelaysReceived.Load(),
 	}
 	var refused uint64
 	for _, r := range signaling.RefusalReasons() {
@@ -127,6 +159,25 @@ func (p *SignalingPage) Take() SignalingSnapshot {
 		s.ActorsKnown += n.Registered
 	}
 	slices.SortFunc(s.Realms, func(a, b RealmInfo) int { return int(int64(a.Realm) - int64(b.Realm)) })
+	if st := p.srv.ClusterState(); st.Enabled {
+		ci := &ClusterInfo{Name: st.Name, Healthy: st.Healthy, Servers: st.Servers,
+			RelaysSentPerSec: rates["cluster/relays_sent"], RelaysReceivedPerSec: rates["cluster/relays_received"],
+			RelaysSent: c.ClusterRelaysSent.Load(), RelaysReceived: c.ClusterRelaysReceived.Load(), RelaysUnanswered: c.ClusterRelaysRefused.Load(),
+			Duplicates: c.ClusterDedupDrops.Load(), Failovers: c.ClusterFailovers.Load(), RegistrationsRefused: c.ClusterRefused.Load()}
+		for server, n := range st.ActorsByServer {
+			ci.Actors = append(ci.Actors, ServerActors{Server: server, Actors: n, This: server == st.Name})
+		}
+		slices.SortFunc(ci.Actors, func(a, b ServerActors) int {
+			if a.Actors != b.Actors {
+				return b.Actors - a.Actors
+			}
+			return strings.Compare(a.Server, b.Server)
+		})
+		if len(ci.Actors) > maxServersShown {
+			ci.Actors = ci.Actors[:maxServersShown]
+		}
+		s.Cluster = ci
+	}
 	for _, r := range signaling.RefusalReasons() {
 		k := "refused/" + r.String()
 		s.Refusals = append(s.Refusals, ReasonCount{Reason: r.String(), Count: values[k], RatePerSec: rates[k]})
@@ -171,6 +222,16 @@ var signalingPage = template.Must(template.New("signaling").Funcs(funcs).Parse(`
 <div class="card"><b{{if .RefusalsPerSec}} class="bad"{{end}}>{{rate .RefusalsPerSec}}</b>refusals /s<small>{{index .Counters "refused"}} since start</small></div>
 <div class="card"><b>{{bytes64 .QueuedBytes}}</b>queued outbound</div>
 </section>
+{{with .Cluster}}<h2>Cluster <small>{{if .Name}}this server is <code>{{.Name}}</code>{{end}}</small></h2>
+<section class="cards">
+<div class="card"><b{{if not .Healthy}} class="bad"{{end}}>{{.Servers}}</b>servers alive<small>{{if .Healthy}}backplane reachable{{else}}<span class="bad">cut from the backplane: refusing new actors</span>{{end}}</small></div>
+<div class="card"><b>{{rate .RelaysSentPerSec}}</b>cross-server relays sent /s<small>{{.RelaysSent}} since start{{with .RelaysUnanswered}}, <span class="bad">{{.}} unanswered</span>{{end}}</small></div>
+<div class="card"><b>{{rate .RelaysReceivedPerSec}}</b>cross-server relays received /s<small>{{.RelaysReceived}} since start, {{.Duplicates}} duplicates dropped</small></div>
+<div class="card"><b>{{.Failovers}}</b>failovers in<small>{{with .RegistrationsRefused}}<span class="bad">{{.}} registrations refused</span>{{else}}actors that resumed here from another server{{end}}</small></div>
+</section>
+{{if .Actors}}<table><tr><th>server</th><th class="n">actors online</th></tr>
+{{range .Actors}}<tr><td>{{.Server}}{{if .This}} (this one){{end}}</td><td class="n">{{.Actors}}</td></tr>
+{{end}}</table>{{end}}{{end}}
 <h2>Realms</h2>
 {{if .Realms}}<table><tr><th>realm</th><th class="n">online</th><th class="n">registered</th>{{if (index .Realms 0).Policy}}<th>policy</th>{{end}}</tr>
 {{range .Realms}}<tr><td>{{.Realm}}</td><td class="n">{{.Online}}</td><td class="n">{{.Registered}}</td>{{if .Policy}}<td>{{.Policy}}</td>{{end}}</tr>
