@@ -298,6 +298,14 @@ func BenchmarkPresenceLatency(b *testing.B) {
 		defer cancel()
 		lat := make([]time.Duration, 0, b.N)
 		b.ResetTimer()
+		// A missing event fails within presenceWait, saying what the
+		// servers counted, rather than at the end of ctx.
+		const presenceWait = 10 * time.Second
+		missing := func(id protocol.ActorID, up bool) {
+			c3 := ms[2].cl.Counters()
+			b.Fatalf("no presence event %s up=%v on server 1 within %v (server 1 sees it online: %v; server 3 announcements dropped %d, failed %d)",
+				id, up, presenceWait, ms[0].srv.Online(id), c3.AnnounceDropped.Load(), c3.AnnounceFailed.Load())
+		}
 		op := func() {
 			start := time.Now()
 			c, err := benchDial(ctx, ms[2].url, typeB)
@@ -306,13 +314,17 @@ func BenchmarkPresenceLatency(b *testing.B) {
 			}
 			defer func() { _ = c.Close() }()
 			id := c.ID()
-			waitPresence(b, ctx, sub, id, true)
+			if !awaitPresence(ctx, sub, id, true, presenceWait) {
+				missing(id, true)
+			}
 			lat = append(lat, time.Since(start))
 			b.StopTimer()
 			if err := c.Unregister(ctx); err != nil {
 				b.Fatal(err)
 			}
-			waitPresence(b, ctx, sub, id, false)
+			if !awaitPresence(ctx, sub, id, false, presenceWait) {
+				missing(id, false)
+			}
 			b.StartTimer()
 		}
 		for range b.N {
@@ -324,4 +336,21 @@ func BenchmarkPresenceLatency(b *testing.B) {
 		b.ReportMetric(msOf(lat[len(lat)/2]), "p50-ms")
 		b.ReportMetric(msOf(lat[(len(lat)*99+99)/100-1]), "p99-ms")
 	})
+}
+
+// awaitPresence reports whether c's presence event of id going up (or
+// down) arrives within timeout, skipping others.
+func awaitPresence(ctx context.Context, c *signaling.Client, id protocol.ActorID, up bool, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		select {
+		case ev := <-c.Presence():
+			if ev.Actor == id && ev.Up == up {
+				return true
+			}
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
