@@ -29,6 +29,8 @@ echo "== Send latency at 10 and 10,000 WebSocket dests, separate and paired (a s
 go test -run '^$' -bench SendLatencyAtScale -benchtime 200000x -count "$rounds" ./wire/websocket >"$tmp/scale.txt"
 echo "== signaling relay" >&2
 go test -run '^$' -bench Relay -benchtime 2s -count "$rounds" ./signaling >"$tmp/relay.txt"
+echo "== signaling cluster: 1 to 3 servers over embedded NATS (signaling/natscluster)" >&2
+./scripts/bench-cluster.sh "$rounds" >"$tmp/cluster.txt"
 if [ "${ACTR_BENCH_PEERS:-1}" != 0 ]; then
   echo "== peers: actr against grpc-go, NATS, bare coder/websocket and bare TCP (bench/peers)" >&2
   ./scripts/bench-peers.sh "$rounds" >"$tmp/peers.txt"
@@ -110,6 +112,15 @@ wsprow() { awk -v k="$1" '$1 == k { print $2, $3, $4, $5; f = 1 } END { if (!f) 
 rtcrow() { awk -v k="$1" 'substr($0, 1, 34) == sprintf("%-34s", k) { $0 = substr($0, 35); print $1, $2, $3; f = 1 } END { if (!f) print "n/a n/a n/a" }' "$tmp/webrtc.txt"; }
 us() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f µs", n / 1000 }'; }
 kib() { awk -v n="$1" 'BEGIN { if (n == "n/a") print n; else printf "%.1f KiB", n / 1024 }'; }
+# cl BENCHMARK UNIT: a median of bench-cluster.sh's (its lines of medians name no -CPUs)
+cl() { awk -v k="$1" -v u="$2" '$1 == k { for (i = 2; i < NF; i++) if ($(i + 1) == u) { print $i; f = 1; exit } } END { if (!f) print "n/a" }' "$tmp/cluster.txt"; }
+cr1=$(cl BenchmarkClusterRelay/servers=1/actors=50 relays/s)
+cr3=$(cl BenchmarkClusterRelay/servers=3/actors=50 relays/s)
+cx3=$(cl BenchmarkClusterRelay/servers=3/actors=50 cross/op)
+cg1=$(cl BenchmarkClusterRegister/servers=1/register registrations/s)
+cg3=$(cl BenchmarkClusterRegister/servers=3/register registrations/s)
+pp50=$(cl BenchmarkPresenceLatency/servers=3 p50-ms)
+pp99=$(cl BenchmarkPresenceLatency/servers=3 p99-ms)
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
 {
@@ -170,6 +181,9 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "| the same, bare coder/websocket connections | p99 $(us "$bpp10k") | 10 hot connections: p99 $(us "$bpp10") | ${bpr}× (p99, median of rounds) | reported: the socket layer's own cost of scale | |"
   echo "| the same, hand-upgraded TCP connections (no WebSocket library) | p99 $(us "$tpp10k") | 10 hot connections: p99 $(us "$tpp10") | ${tpr}× (p99, median of rounds) | reported: the floor, the kernel and Go's poller alone | |"
   echo "| signaling relay throughput, 50 actors | $relay relays/s | — | — | reported | |"
+  echo "| signaling relay throughput across 3 servers over NATS, 50 actors (fraction crossing servers: $cx3) | $cr3 relays/s | 1 server on 1 NATS node: $cr1 relays/s | $(ratio "$cr3" "$cr1")× | reported | |"
+  echo "| registrations across 3 servers over NATS | $cg3 registrations/s | 1 server: $cg1 registrations/s | $(ratio "$cg3" "$cg1")× | reported | |"
+  echo "| presence event from server 3 to a subscriber on server 1, from Dial | p50 $pp50 ms, p99 $pp99 ms | — | — | reported | |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
   echo
@@ -205,6 +219,12 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
     cat "$tmp/peers.txt"
     echo
   fi
+  echo "## Signaling cluster over NATS (\`scripts/bench-cluster.sh $rounds\`)"
+  echo
+  echo '```'
+  cat "$tmp/cluster.txt"
+  echo '```'
+  echo
   # The browser figures come from the browser tests, not from this run.
   if [ -s docs/BENCHMARKS-browser.md ]; then
     cat docs/BENCHMARKS-browser.md

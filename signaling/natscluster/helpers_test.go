@@ -74,8 +74,10 @@ type member struct {
 
 // startMember runs signaling server i (key id i) joined to the NATS
 // server at natsURL only: it does not fail over to the other NATS nodes,
-// so that stopping that node cuts it off.
-func startMember(t testing.TB, i int, natsURL string, replicas int) *member {
+// so that stopping that node cuts it off. Each of opts, if any, changes
+// the ServerConfig before the server starts (benchLimits raises the rate
+// limits for benchmarks); without them it is the tests' configuration.
+func startMember(t testing.TB, i int, natsURL string, replicas int, opts ...func(*signaling.ServerConfig)) *member {
 	t.Helper()
 	iss, err := auth.GenerateIssuer(uint32(i))
 	if err != nil {
@@ -90,8 +92,12 @@ func startMember(t testing.TB, i int, natsURL string, replicas int) *member {
 	if err := ver.AddKey(iss.KeyID(), iss.PublicKey()); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signaling.NewServer(signaling.ServerConfig{Issuer: iss, Verifier: ver, Name: realmName,
-		DefaultPolicy: signaling.RegistrationPolicy{Open: true}, Cluster: cl})
+	cfg := signaling.ServerConfig{Issuer: iss, Verifier: ver, Name: realmName,
+		DefaultPolicy: signaling.RegistrationPolicy{Open: true}, Cluster: cl}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := signaling.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
