@@ -2,16 +2,18 @@
 # Runs the signaling cluster benchmarks (signaling/natscluster, embedded
 # NATS nodes on 127.0.0.1): relays and registrations per second across
 # 1, 2 and 3 signaling servers, each on a NATS node of its own, and the
-# latency of a presence event from server 3 to a subscriber on server 1.
+# latency of a presence event from server 3 to a subscriber on server 1,
+# and the time the actors of a killed server take to resume on another.
 # Prints the median of every figure over the rounds, then the raw lines.
-# Usage: scripts/bench-cluster.sh [rounds] [ops] [presence-ops]
-#   defaults 3, 2000 and 100: about half a minute a round on 2 cores.
+# Usage: scripts/bench-cluster.sh [rounds] [ops] [presence-ops] [failover-ops]
+#   defaults 3, 2000, 100 and 10 (kills of a server with 20 actors): about half a minute a round on 2 cores.
 #   Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 ops="${2:-2000}"
 pops="${3:-100}"
+fops="${4:-10}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -25,10 +27,11 @@ run() {
 }
 run cluster '^BenchmarkCluster(Relay|Register)$' "${ops}x"
 run presence '^BenchmarkPresenceLatency$' "${pops}x"
+run failover '^BenchmarkFailover$' "${fops}x"
 
-echo "medians of $rounds rounds ($ops ops a round; presence $pops)"
+echo "medians of $rounds rounds ($ops ops a round; presence $pops; failover $fops kills)"
 # one line per benchmark, in the order run: the median of each figure
-grep -hE '^Benchmark' "$tmp/cluster.txt" "$tmp/presence.txt" | awk '
+grep -hE '^Benchmark' "$tmp/cluster.txt" "$tmp/presence.txt" "$tmp/failover.txt" | awk '
   { name = $1; sub(/-[0-9]+$/, "", name)
     if (!(name in seen)) { seen[name] = 1; names[++nn] = name }
     for (i = 3; i < NF; i += 2) {
@@ -51,4 +54,4 @@ grep -hE '^Benchmark' "$tmp/cluster.txt" "$tmp/presence.txt" | awk '
     } }'
 echo
 echo "raw:"
-grep -hE '^Benchmark' "$tmp/cluster.txt" "$tmp/presence.txt"
+grep -hE '^Benchmark' "$tmp/cluster.txt" "$tmp/presence.txt" "$tmp/failover.txt"

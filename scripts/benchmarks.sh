@@ -121,6 +121,8 @@ cg1=$(cl BenchmarkClusterRegister/servers=1/register registrations/s)
 cg3=$(cl BenchmarkClusterRegister/servers=3/register registrations/s)
 pp50=$(cl BenchmarkPresenceLatency/servers=3 p50-ms)
 pp99=$(cl BenchmarkPresenceLatency/servers=3 p99-ms)
+fo50=$(cl BenchmarkFailover/servers=3 p50-ms)
+fo99=$(cl BenchmarkFailover/servers=3 p99-ms)
 relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "relays/s") print $i }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
 {
@@ -184,6 +186,7 @@ relay=$(grep -E '^BenchmarkRelay' "$tmp/relay.txt" | awk '{ for (i = 1; i < NF; 
   echo "| signaling relay throughput across 3 servers over NATS, 50 actors (fraction crossing servers: $cx3) | $cr3 relays/s | 1 server on 1 NATS node: $cr1 relays/s | $(ratio "$cr3" "$cr1")× | reported | |"
   echo "| registrations across 3 servers over NATS | $cg3 registrations/s | 1 server: $cg1 registrations/s | $(ratio "$cg3" "$cg1")× | reported | |"
   echo "| presence event from server 3 to a subscriber on server 1, from Dial | p50 $pp50 ms, p99 $pp99 ms | — | — | reported | |"
+  echo "| failover: a killed signaling server's actors resumed on another, from the kill (10 ms first backoff) | p50 $fo50 ms, p99 $fo99 ms | — | — | reported | |"
   echo
   echo "## WebSocket wire: \`OutprocManager.Send\` vs a bare coder/websocket write loop"
   echo
