@@ -15,7 +15,8 @@ import (
 
 // TestClusterNodes: nodes registered on different servers of a cluster
 // find each other and talk over WebRTC (its signaling relayed between the
-// servers); a server that joins the cluster later issues credentials the
+// servers); when one node's server dies it resumes on another, keeping
+// its ActorID, and their WebRTC session never notices; a server that joins the cluster later issues credentials the
 // gate of a node started before it trusts (the gate refreshes its keys),
 // so a node registered there reaches that gate over WebSocket.
 func TestClusterNodes(t *testing.T) {
@@ -54,9 +55,41 @@ func TestClusterNodes(t *testing.T) {
 		}
 	}
 
+	// The echo node's signaling server dies: the node resumes on server 2
+	// with its ActorID, and the WebRTC session between the two carries on,
+	// the same session, without a message lost.
+	sessions := server.Coordinator().Counters().Sessions.Load() + peer.Coordinator().Counters().Sessions.Load()
+	id := server.ID()
+	cl.Servers[0].Kill()
+	for i := range 200 {
+		if err := peer.Send(ctx, server.ID(), protocol.PayloadType_RPC_RELIABLE, []byte{byte(i)}); err != nil {
+			t.Fatalf("message %d during the failover: %v", i, err)
+		}
+		select {
+		case m := <-got:
+			if len(m.Data) != 1 || m.Data[0] != byte(i) || m.Wire != transport.WireWebRTC {
+				t.Fatalf("echo %d: %v over %s", i, m.Data, m.Wire)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no echo of message %d during the failover", i)
+		}
+	}
+	for !server.Signaling().Connected() {
+		if ctx.Err() != nil {
+			t.Fatal("the echo node never resumed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if server.ID() != id {
+		t.Fatalf("the echo node resumed as %s, not %s", server.ID(), id)
+	}
+	if n := server.Coordinator().Counters().Sessions.Load() + peer.Coordinator().Counters().Sessions.Load(); n != sessions {
+		t.Fatalf("WebRTC sessions went from %d to %d over the failover", sessions, n)
+	}
+
 	// A third server joins; a node registered on it dials the gate of the
 	// node started before it.
-	late := natsclustertest.StartServer(t, 3, cl.NATS[0].ClientURL(), 2, signaling.ServerConfig{})
+	late := natsclustertest.StartServer(t, 3, cl.NATS[1].ClientURL(), 2, signaling.ServerConfig{})
 	newcomer := start(t, ctx, node.Config{SignalingURL: late.URL, Realm: 7, DisableWebRTC: true,
 		Type: signaling.ActorType{Manufacturer: "acme", Name: "newcomer"}, Handler: handler})
 	for {
