@@ -11,8 +11,15 @@
 // events then can never disagree with the directory, nor arrive in
 // another order than its entries changed.
 //
+// Servers publish a heartbeat every second. One not heard for five
+// seconds is dead: the survivors drop its actors from their view, with
+// down events, and delete its directory entries (on the revision they
+// saw, so an actor that has since moved to a live server keeps its
+// entry). A server leaving with Close withdraws its own entries first;
+// CloseNow leaves as a crash would.
+//
 // Everything read from NATS is untrusted: each decoder (codec.go) bounds
-// its input, checks every field and has a fuzz target.
+// its input and checks every field; FuzzCodec drives them all.
 //
 // Embedded runs a NATS server (with JetStream) in the process, so that a
 // cluster of actr signal processes needs nothing else.
