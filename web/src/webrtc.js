@@ -34,6 +34,7 @@ export class RTCSession {
     this.created = new Array(4).fill(false);
     this.waiters = [[], [], [], []];
     this.nextID = [0, 0, 0, 0];
+    this.received = [0, 0, 0, 0]; // channel messages, by payload type (for diagnostics)
     this.budget = byteBudget(2 * opts.maxMessage);
     this.reasm = labels.map(() => new Reassembler({ maxMessage: opts.maxMessage, budget: this.budget }));
     this.early = [];
@@ -105,6 +106,7 @@ export class RTCSession {
   }
 
   onChannelMessage(pt, data) {
+    this.received[pt]++;
     if (!(data instanceof ArrayBuffer)) {
       this.report(new PeerProtocolError(`a text message on ${labels[pt]}: dropped`));
       return;

@@ -49,7 +49,8 @@ export function start(args, opts = {}) {
     }
   });
   let stderr = "";
-  p.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
+  const keep = process.env.ACTR_TEST_LOG_LEVEL ? 4 << 20 : 4000; // a debugging run keeps the whole log
+  p.stderr.on("data", (d) => { stderr = (stderr + d).slice(-keep); });
   const exited = new Promise((r) => p.on("close", (code) => {
     if (buf) lines.push(buf); // output without a last newline
     r(code);
@@ -90,9 +91,11 @@ export async function world({ allowOrigin = "127.0.0.1:*" } = {}) {
   const sig = signal(0);
   const sigLine = await sig.line(/signaling server on /);
   const sigURL = sigLine.match(/signaling server on (\S+)/)[1];
-  const node = start(["node", "--signal", sigURL, "--secret-file", secrets, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--allow-origin", allowOrigin, "--log-level", "warn"]);
+  const node = start(["node", "--signal", sigURL, "--secret-file", secrets, "--ws-listen", "127.0.0.1:0", "--loopback-only", "--allow-origin", allowOrigin,
+    "--metrics-listen", "127.0.0.1:0", "--log-level", process.env.ACTR_TEST_LOG_LEVEL ?? "warn"]);
   const nodeID = (await node.line(/^actor /)).slice("actor ".length).trim();
   const gate = (await node.line(/^gate /)).slice("gate ".length).trim().replace("{actor_id}", nodeID);
+  const nodeMetrics = (await node.line(/^metrics /)).slice("metrics ".length).trim();
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -104,7 +107,7 @@ export async function world({ allowOrigin = "127.0.0.1:*" } = {}) {
     throw e;
   });
   const w = {
-    dir, secrets, web, sig, sigURL, node, nodeID, gate, browser,
+    dir, secrets, web, sig, sigURL, node, nodeID, gate, nodeMetrics, browser,
     restartSignal: signal,
     joinToken: () => run(["join-token", "--secret-file", secrets, "--realm", "1", "--ttl", "5m"]),
     async page(host = "127.0.0.1") {
