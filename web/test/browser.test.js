@@ -245,19 +245,6 @@ for (const role of ["answerer", "offerer"]) {
           s.pc.addEventListener("signalingstatechange", look);
           s.pc.addEventListener("iceconnectionstatechange", look);
         });
-        // A warm-up exchange first: the first message the browser sends
-        // on a session the Go node offered is, rarely, lost (see the
-        // todo test below); this test is about the restart.
-        window.step = "warming up";
-        let lostWarmups = 0;
-        for (;;) {
-          window.inbox.length = 0;
-          await a.send(node, 0, "warm-up", { wire: "webrtc" });
-          const echoed = await Promise.race([window.received(1).then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
-          if (echoed) break;
-          if (++lostWarmups === 3) throw new Error("three warm-up messages lost in a row");
-        }
-        await new Promise((r) => setTimeout(r, 0));
         window.inbox.length = 0;
         const n = 150;
         window.step = "sending before";
@@ -279,7 +266,7 @@ for (const role of ["answerer", "offerer"]) {
         const got = window.inbox.map((m) => dec.decode(m.data));
         return {
           before, after: { local: ufrag(s.pc.localDescription), remote: ufrag(s.pc.remoteDescription) },
-          same: a.rtc.get(key) === s, inOrder: got.length === n && got.every((m, i) => m === "m" + i), wires: [...new Set(window.inbox.map((m) => m.wire))], restartMs, lostWarmups,
+          same: a.rtc.get(key) === s, inOrder: got.length === n && got.every((m, i) => m === "m" + i), wires: [...new Set(window.inbox.map((m) => m.wire))], restartMs,
         };
       }, { node });
       // A hang says where it stopped and what the connection looked like.
@@ -301,7 +288,6 @@ for (const role of ["answerer", "offerer"]) {
       assert.ok(r.inOrder, "messages lost, doubled or out of order across the restart");
       assert.deepEqual(r.wires, ["webrtc"]);
       figures.push(`ICE restart, browser ${role}: restart asked → both sides' new credentials in use, connected: ${r.restartMs.toFixed(0)} ms`);
-      if (r.lostWarmups) figures.push(`ICE restart, browser ${role}: ${r.lostWarmups} warm-up message(s) lost before it (the known first-message loss)`);
       await page.context().close();
     } finally {
       await extra?.stop();
@@ -309,12 +295,12 @@ for (const role of ["answerer", "offerer"]) {
   });
 }
 
-// Known loss (issue 24, open): now and then, mostly on a loaded machine,
-// the first message the browser sends on a session the Go node offered
-// never reaches the node (its counters show one message fewer in; the
-// browser's send raised nothing). Measured over fresh sessions; marked
-// todo until the cause is found, so that it reports without failing.
-test("the first message on a session the Go node offered arrives (10 fresh sessions)", { todo: "issue 24: a rare loss of the browser's first message, cause not found" }, async () => {
+// The first message the browser sends on a session the Go node offered
+// arrives: Chromium once lost it about one session in ten when a channel
+// the peer opened was used in the task that announced it (webrtc.js,
+// adopt). Each session is fresh; the node's counters say which side lost
+// what.
+test("the first message on a session the Go node offered arrives (10 fresh sessions)", async () => {
   let lost = 0;
   const counts = async () => {
     const m = await (await fetch(w.nodeMetrics)).text();
@@ -329,14 +315,20 @@ test("the first message on a session the Go node offered arrives (10 fresh sessi
     assert.equal(st.error, undefined, st.message);
     const ok = await page.evaluate(async ({ node }) => {
       const a = window.actor;
-      await a.connectWebRTC(node);
+      const s = await a.connectWebRTC(node);
+      const before = { state: s.channels[0].readyState, buffered: s.channels[0].bufferedAmount };
       await a.send(node, 0, "first", { wire: "webrtc" });
-      return Promise.race([window.received(1).then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
+      const after = s.channels[0].bufferedAmount;
+      const got = await Promise.race([window.received(1).then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
+      window.firstDiag = { before, after, later: s.channels[0].bufferedAmount, same: a.rtc.get(window.actr.actorText(window.actr.parseActor(node))) === s };
+      return got;
     }, { node: w.nodeID });
     if (!ok) {
+      losses.push(JSON.stringify(await page.evaluate(() => window.firstDiag)));
       lost++;
       const c1 = await counts();
       losses.push(`the node took in ${c1.in - c0.in} and sent ${c1.out - c0.out}`);
+      if (process.env.ACTR_TEST_LOG_LEVEL) (await import("node:fs")).writeFileSync(join((await import("node:os")).tmpdir(), `actr-node-first-${i}.log`), w.node.stderr);
     }
     await page.context().close();
   }
