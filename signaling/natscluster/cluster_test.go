@@ -10,6 +10,7 @@ import (
 
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
+	"github.com/actr-go/actr/signaling/natscluster/natsclustertest"
 )
 
 // TestThreeServers runs the cluster (three NATS nodes, three
@@ -154,7 +155,7 @@ func TestThreeServers(t *testing.T) {
 
 	t.Run("ResumeElsewhere", func(t *testing.T) {
 		a := dial(t, ctx, ms[0].url, typeA)
-		cred, proof, err := a.Prove(realmName)
+		cred, proof, err := a.Prove(natsclustertest.Audience)
 		if err != nil {
 			t.Fatal(err)
 		}

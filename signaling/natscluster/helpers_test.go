@@ -2,22 +2,15 @@ package natscluster_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/actr-go/actr/auth"
 	"github.com/actr-go/actr/protocol"
 	"github.com/actr-go/actr/signaling"
 	"github.com/actr-go/actr/signaling/natscluster"
+	"github.com/actr-go/actr/signaling/natscluster/natsclustertest"
 )
-
-// realmName is every test server's ServerConfig.Name, so that proofs
-// made for one are good on all.
-const realmName = "actr-test-cluster"
 
 var (
 	typeA = signaling.ActorType{Manufacturer: "acme", Name: "a", Version: "1"}
@@ -32,35 +25,7 @@ func guard(t testing.TB) context.Context {
 
 // natsCluster starts n embedded NATS servers routed to each other, on
 // 127.0.0.1, stopped when the test ends.
-func natsCluster(t testing.TB, n int) []*natscluster.Embedded {
-	t.Helper()
-	// A clustered JetStream needs its routes configured from the start,
-	// so every node must know every route address before any starts:
-	// reserve them, then free them for the nodes (another process could
-	// take one in between; on 127.0.0.1 in a test, unlikely).
-	var addrs, routes []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs = append(addrs, ln.Addr().String())
-		routes = append(routes, "nats://"+ln.Addr().String())
-		_ = ln.Close()
-	}
-	var nodes []*natscluster.Embedded
-	for i := range n {
-		e, err := natscluster.StartEmbedded(natscluster.EmbeddedConfig{
-			Name: fmt.Sprintf("n%d", i+1), Listen: "127.0.0.1:0", ClusterName: "actr-test",
-			RouteListen: addrs[i], Routes: routes, StoreDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(e.Shutdown)
-		nodes = append(nodes, e)
-	}
-	return nodes
-}
+func natsCluster(t testing.TB, n int) []*natscluster.Embedded { return natsclustertest.StartNATS(t, n) }
 
 // member is a signaling server of the cluster.
 type member struct {
@@ -73,45 +38,18 @@ type member struct {
 }
 
 // startMember runs signaling server i (key id i) joined to the NATS
-// server at natsURL only: it does not fail over to the other NATS nodes,
-// so that stopping that node cuts it off. Each of opts, if any, changes
-// the ServerConfig before the server starts (benchLimits raises the rate
-// limits for benchmarks); without them it is the tests' configuration.
+// server at natsURL only (natsclustertest.StartServer). Each of opts, if
+// any, changes the ServerConfig before the server starts (benchLimits
+// raises the rate limits for benchmarks); without them it is the tests'
+// configuration.
 func startMember(t testing.TB, i int, natsURL string, replicas int, opts ...func(*signaling.ServerConfig)) *member {
 	t.Helper()
-	iss, err := auth.GenerateIssuer(uint32(i))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := natscluster.New(natscluster.Config{URLs: []string{natsURL}, Name: fmt.Sprintf("sig%d", i),
-		Replicas: replicas, RequestTimeout: 5 * time.Second, Options: []nats.Option{nats.IgnoreDiscoveredServers()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ver := auth.NewVerifier(nil)
-	if err := ver.AddKey(iss.KeyID(), iss.PublicKey()); err != nil {
-		t.Fatal(err)
-	}
-	cfg := signaling.ServerConfig{Issuer: iss, Verifier: ver, Name: realmName,
-		DefaultPolicy: signaling.RegistrationPolicy{Open: true}, Cluster: cl}
+	var base signaling.ServerConfig
 	for _, o := range opts {
-		o(&cfg)
+		o(&base)
 	}
-	srv, err := signaling.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		_ = srv.Close()
-		t.Fatal(err)
-	}
-	m := &member{srv: srv, ln: ln, cl: cl, ver: ver, url: ln.URL(), natsURL: natsURL}
-	t.Cleanup(func() {
-		_ = ln.Close()
-		_ = srv.Close()
-	})
-	return m
+	s := natsclustertest.StartServer(t, i, natsURL, replicas, base)
+	return &member{srv: s.Srv, ln: s.Listener, cl: s.Backplane, ver: s.Verifier, url: s.URL, natsURL: natsURL}
 }
 
 // threeServers is the cluster of the issue: three NATS nodes, three

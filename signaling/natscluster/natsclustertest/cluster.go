@@ -32,7 +32,9 @@ type Server struct {
 	Srv       *signaling.Server
 	Listener  *signaling.Listener
 	Backplane *natscluster.Cluster
-	URL       string // its base URL, ws://127.0.0.1:port/
+	Verifier  *auth.Verifier // the server's: its own key, and the cluster's as they come
+	URL       string         // its base URL, ws://127.0.0.1:port/
+	NATSURL   string         // the NATS node it is joined to
 }
 
 // Start runs n NATS nodes and n signaling servers (server i on node i,
@@ -122,7 +124,7 @@ func StartServer(t testing.TB, i int, natsURL string, replicas int, base signali
 		_ = srv.Close()
 		t.Fatal(err)
 	}
-	s := &Server{Srv: srv, Listener: ln, Backplane: cl, URL: ln.URL()}
+	s := &Server{Srv: srv, Listener: ln, Backplane: cl, Verifier: ver, URL: ln.URL(), NATSURL: natsURL}
 	t.Cleanup(func() {
 		_ = ln.Close()
 		_ = srv.Close()
