@@ -320,7 +320,7 @@ test("the first message on a session the Go node offered arrives (10 fresh sessi
       await a.send(node, 0, "first", { wire: "webrtc" });
       const after = s.channels[0].bufferedAmount;
       const got = await Promise.race([window.received(1).then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
-      window.firstDiag = { before, after, later: s.channels[0].bufferedAmount, same: a.rtc.get(window.actr.actorText(window.actr.parseActor(node))) === s };
+      window.firstDiag = { before, after, later: s.channels[0].bufferedAmount, sctpAtAdopt: s.sctpAtAdopt, sctp: s.pc.sctp?.state, same: a.rtc.get(window.actr.actorText(window.actr.parseActor(node))) === s };
       return got;
     }, { node: w.nodeID });
     if (!ok) {
