@@ -67,7 +67,7 @@ func decodeActor(key string, b []byte) (signaling.ClusterActor, error) {
 		return signaling.ClusterActor{}, fmt.Errorf("%w: entry for %s stored under another key", ErrMalformed, id)
 	}
 	a := signaling.ClusterActor{ID: id, Server: e.Server, AnswerOnly: e.AnswerOnly, WSAddress: e.WSAddress}
-	if e.Spec != nil {
+	if len(e.Spec) > 0 { // an empty spec is none, as encodeActor writes it
 		a.Spec = &protocol.ServiceSpec{}
 		if err := proto.Unmarshal(e.Spec, a.Spec); err != nil {
 			return signaling.ClusterActor{}, fmt.Errorf("%w: service spec: %v", ErrMalformed, err)
