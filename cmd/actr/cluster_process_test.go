@@ -59,7 +59,7 @@ func TestSignalClusterAsProcesses(t *testing.T) {
 	send := func(what string) {
 		t.Helper()
 		for {
-			out, errOut, code := runOnce(t, ctx, "send", "--signal", urls[2], "--to", id, "--loopback-only", "--no-websocket", what)
+			out, errOut, code := runOnce(t, ctx, "send", "--signal", urls[2], "--to", id, "--loopback-only", "--no-websocket", "--timeout", "5s", what)
 			if code == 0 {
 				if out != what || !strings.Contains(errOut, "over webrtc") {
 					t.Fatalf("send through server 3: stdout %q, stderr:\n%s", out, errOut)
@@ -70,7 +70,8 @@ func TestSignalClusterAsProcesses(t *testing.T) {
 			// (after a failover, once the node resumed): not an event
 			// this test can wait on.
 			if ctx.Err() != nil {
-				t.Fatalf("send through server 3: exit %d, stderr:\n%s", code, errOut)
+				t.Fatalf("send through server 3: exit %d, stderr:\n%s\nserver 2's stderr:\n%s\nserver 3's stderr:\n%s\nthe node's stderr:\n%s",
+					code, errOut, sigs[1].errText(), sigs[2].errText(), n.errText())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -2,6 +2,7 @@ package natscluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -69,6 +70,12 @@ func (c *Cluster) follow(ctx context.Context) error {
 // announcer writes this server's directory changes in order. It owns the
 // revisions of the entries it wrote, so that removing one never removes
 // another server's newer entry of the same actor (it moved there).
+//
+// A write the bucket did not take is tried again, with backoff, before
+// the next change: while JetStream elects new leaders (a NATS node died
+// with its signaling server, say) every write fails for seconds, and an
+// entry given up on would leave the actor where the rest of the realm
+// cannot reach it (every other server would route to the dead one).
 func (c *Cluster) announcer() {
 	own := map[protocol.ActorID]uint64{}
 	for {
@@ -79,37 +86,76 @@ func (c *Cluster) announcer() {
 			}
 			return
 		case a := <-c.queue:
-			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
-			c.apply(ctx, own, a)
-			cancel()
+			c.announce(own, a)
 		}
 	}
 }
 
-func (c *Cluster) apply(ctx context.Context, own map[protocol.ActorID]uint64, a announce) {
+// Backoff of announcements the bucket refused.
+const (
+	announceRetryMin = 50 * time.Millisecond
+	announceRetryMax = 2 * time.Second
+)
+
+// announce applies a until it is done or the Cluster closes.
+func (c *Cluster) announce(own map[protocol.ActorID]uint64, a announce) {
+	wait := announceRetryMin
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
+		err := c.apply(ctx, own, a)
+		cancel()
+		if err == nil || c.ctx.Err() != nil {
+			if err == nil && attempt > 1 {
+				c.log.Info("natscluster: directory write done after retries", "actor", a.actor.ID.String(), "attempts", attempt)
+			}
+			return
+		}
+		c.counters.AnnounceFailed.Add(1)
+		if attempt == 1 {
+			c.log.Warn("natscluster: directory write failed; retrying", "actor", a.actor.ID.String(), "up", a.up, "err", err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, announceRetryMax)
+	}
+}
+
+// apply writes one change; an error means it is worth trying again.
+func (c *Cluster) apply(ctx context.Context, own map[protocol.ActorID]uint64, a announce) error {
 	key := actorKey(a.actor.ID)
 	if a.up {
 		b, err := encodeActor(a.actor)
-		if err == nil {
-			var rev uint64
-			if rev, err = c.dir.Put(ctx, key, b); err == nil {
-				own[a.actor.ID] = rev
-				return
-			}
+		if err != nil {
+			// Ours, and no retry will change it.
+			c.counters.AnnounceFailed.Add(1)
+			c.log.Error("natscluster: directory entry not encodable", "actor", a.actor.ID.String(), "err", err)
+			return nil
 		}
-		c.counters.AnnounceFailed.Add(1)
-		c.log.Warn("natscluster: directory write failed", "actor", a.actor.ID.String(), "err", err)
-		return
+		rev, err := c.dir.Put(ctx, key, b)
+		if err != nil {
+			return err
+		}
+		own[a.actor.ID] = rev
+		return nil
 	}
 	rev, ok := own[a.actor.ID]
 	if !ok {
-		return
+		return nil
 	}
-	delete(own, a.actor.ID)
-	if err := c.dir.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil && ctx.Err() == nil {
-		// Usually: the actor is online on another server now.
-		c.log.Debug("natscluster: directory entry not removed", "actor", a.actor.ID.String(), "err", err)
+	err := c.dir.Delete(ctx, key, jetstream.LastRevision(rev))
+	switch {
+	case err == nil, errors.Is(err, jetstream.ErrKeyRevisionMismatch), errors.Is(err, jetstream.ErrKeyNotFound):
+		// Gone, or rewritten since: the actor is online on another
+		// server now, whose entry stays.
+		delete(own, a.actor.ID)
+		return nil
 	}
+	return err
 }
 
 // withdraw removes this server's entries as it leaves, within one

@@ -49,6 +49,9 @@ func TestClusterMetricsAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRelay(t, ctx, b)
+	// Counted once the other server's answer is back, which may be after
+	// the target has the relay.
+	until(t, ctx, "server 1 counts the relay it sent", func() bool { return s1.Srv.Counters().ClusterRelaysSent.Load() == 1 })
 
 	reg := prometheus.NewRegistry()
 	if _, err := metrics.New(reg, metrics.Sources{Signaling: s1.Srv}); err != nil {
