@@ -142,9 +142,11 @@ type Conn struct {
 	dead       bool
 	err        error // why it died
 	// The keepalive's ping on our own reader, under mu: the pong awaited.
-	pingSeq  uint64
-	pongWant [8]byte
-	pongWait chan struct{}
+	pingSeq uint64
+	// pingFailed: the keepalive gave the peer up (once).
+	pingFailed atomic.Bool
+	pongWant   [8]byte
+	pongWait   chan struct{}
 }
 
 func newConn(local, remote protocol.ActorID, in transport.Inbound, opts Options) *Conn {
@@ -935,12 +937,9 @@ func (c *Conn) ping(ws *websocket.Conn) {
 	cancel()
 	if err != nil {
 		if c.ctx.Err() != nil {
-			return
+			return // closed, or dead of another cause (or cut by rawPing, which said why)
 		}
-		c.opts.Counters.PingFailures.Add(1)
-		c.log.Warn("peer unresponsive; closing", "timeout", c.opts.PingTimeout)
-		c.die(fmt.Errorf("%w: %w (no pong within %s)", transport.ErrWireClosed, ErrPeerUnresponsive, c.opts.PingTimeout))
-		_ = ws.CloseNow()
+		c.unresponsive(ws)
 		return
 	}
 	c.opts.Counters.Pings.Add(1)
@@ -948,6 +947,20 @@ func (c *Conn) ping(ws *websocket.Conn) {
 	c.mu.Lock()
 	c.schedulePingLocked(ws)
 	c.mu.Unlock()
+}
+
+// unresponsive fails the connection of a peer that answered no ping
+// within PingTimeout: counted once, and the cause recorded before the
+// socket is cut, so that the reader, failing on the cut socket, does not
+// pass its own error off as the cause.
+func (c *Conn) unresponsive(ws *websocket.Conn) {
+	if !c.pingFailed.CompareAndSwap(false, true) {
+		return
+	}
+	c.opts.Counters.PingFailures.Add(1)
+	c.log.Warn("peer unresponsive; closing", "timeout", c.opts.PingTimeout)
+	c.die(fmt.Errorf("%w: %w (no pong within %s)", transport.ErrWireClosed, ErrPeerUnresponsive, c.opts.PingTimeout))
+	_ = ws.CloseNow()
 }
 
 // trimWriteBuffer drops the frame buffer if nothing was written since the

@@ -228,8 +228,10 @@ func TestHalfOpenPeerIsDeclaredDeadByKeepalive(t *testing.T) {
 	if !errors.Is(err, transport.ErrNoRoute) && !errors.Is(err, transport.ErrLaneClosed) {
 		t.Fatalf("a Send stuck on a stalled peer returned %v, want the connection's death", err)
 	}
-	if a.dialer.Counters().PingFailures.Load()+b.gate.Counters().PingFailures.Load() == 0 {
-		t.Fatalf("the stuck Send returned (%v) but neither keepalive failed", err)
+	ac, bc := a.dialer.Counters(), b.gate.Counters()
+	if ac.PingFailures.Load()+bc.PingFailures.Load() == 0 {
+		t.Fatalf("the stuck Send returned (%v) but neither keepalive failed (stalls %d/%d, stalled writes %d/%d, refused for the budget %d/%d)", err,
+			ac.Stalls.Load(), bc.Stalls.Load(), ac.StalledWrites.Load(), bc.StalledWrites.Load(), ac.RefusedBudget.Load(), bc.RefusedBudget.Load())
 	}
 	t.Logf("a Send with no deadline stuck on a stalled peer returned after %v (keepalive: interval %v + timeout %v): %v",
 		took.Round(time.Millisecond), keepalive.PingInterval, keepalive.PingTimeout, err)

@@ -99,7 +99,16 @@ func (c *Conn) rawPing(ctx context.Context, ws *websocket.Conn) error {
 	wait := make(chan struct{})
 	c.pongWait = wait
 	c.mu.Unlock()
-	stop := context.AfterFunc(ctx, func() { _ = ws.CloseNow() })
+	stop := context.AfterFunc(ctx, func() {
+		if c.ctx.Err() == nil {
+			// The ping's own deadline, not the connection's end: the
+			// keepalive gives the peer up, and says so before the cut
+			// makes the reader (stuck writing a pong) fail too.
+			c.unresponsive(ws)
+			return
+		}
+		_ = ws.CloseNow()
+	})
 	err := c.writeControl(opPing, want[:])
 	stopped := stop()
 	if err != nil {
