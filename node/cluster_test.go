@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,11 +75,16 @@ func TestClusterNodes(t *testing.T) {
 			t.Fatalf("no echo of message %d during the failover", i)
 		}
 	}
-	for !server.Signaling().Connected() {
+	// Resumed on server 2 (the next of its URLs), which says so: until
+	// then the node may not even have noticed the kill.
+	s2 := cl.Servers[1]
+	for !server.Signaling().Connected() || !strings.HasPrefix(server.Signaling().Server(), strings.TrimSuffix(s2.URL, "/")) ||
+		s2.Srv.Counters().ClusterFailovers.Load() != 1 {
 		if ctx.Err() != nil {
-			t.Fatal("the echo node never resumed")
+			t.Fatalf("the echo node never resumed on server 2 (on %q, connected %v, failovers %d)",
+				server.Signaling().Server(), server.Signaling().Connected(), s2.Srv.Counters().ClusterFailovers.Load())
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // state another server changes: no event here
 	}
 	if server.ID() != id {
 		t.Fatalf("the echo node resumed as %s, not %s", server.ID(), id)
